@@ -1,0 +1,118 @@
+import FoundationEssentials
+
+/// Rules for the registered time claims (RFC 7519 §4.1.4–4.1.6).
+public struct JWTValidation: Sendable {
+    /// Seconds of clock skew tolerated on `exp`, `nbf` and `iat`.
+    public var leeway: Int64
+    /// Reject tokens without `exp`.
+    public var requireExpiration: Bool
+
+    public init(leeway: Int64 = 0, requireExpiration: Bool = true) {
+        self.leeway = leeway
+        self.requireExpiration = requireExpiration
+    }
+}
+
+/// Compact JWS with HS256 (RFC 7515, RFC 7519): signs claims and verifies tokens strictly.
+///
+/// The algorithm is fixed by the signer, never taken from the token: a token whose header says
+/// `none`, `HS512`, `RS256` or anything else than `HS256` is refused before its signature is looked at.
+///
+/// ```swift
+/// let signer = HS256Signer(secret: Array("JWT_SECRET value".utf8))
+/// let token = try signer.sign(MyClaims(...))
+/// let claims = try signer.verify(token, as: MyClaims.self)
+/// ```
+public struct HS256Signer: Sendable {
+    /// The longest token we parse; a LibreChat token is about 300 bytes.
+    public static let maximumTokenLength = 8192
+    static let algorithm = "HS256"
+    /// `{"alg":"HS256","typ":"JWT"}`, as jsonwebtoken writes it.
+    static let encodedHeader = Base64URL.encode(Array(#"{"alg":"HS256","typ":"JWT"}"#.utf8))
+
+    private let mac: HMAC<SHA256>
+
+    /// Creates a signer keyed with the secret's bytes (jsonwebtoken uses the UTF-8 bytes of the string).
+    public init<Secret: Sequence>(secret: Secret) where Secret.Element == UInt8 {
+        mac = HMAC(key: SymmetricKey(data: secret))
+    }
+
+    /// Signs `claims` (encoded with `JSONEncoder`) and returns the compact token.
+    public func sign<Claims: Encodable>(_ claims: Claims) throws -> String {
+        let payload = try JSONEncoder().encode(claims)
+        let signingInput = Self.encodedHeader + "." + Base64URL.encode(payload)
+        let signature = mac.authenticationCode(for: signingInput.utf8)
+        return signingInput + "." + Base64URL.encode(signature.bytes)
+    }
+
+    /// Verifies the signature and time claims of `token` and decodes its claims.
+    /// - Parameter now: seconds since 1970; the current time unless given.
+    public func verify<Claims: Decodable>(
+        _ token: String, as type: Claims.Type = Claims.self, validation: JWTValidation = JWTValidation(),
+        now: Int64? = nil
+    ) throws(JWTError) -> Claims {
+        let parts = try Self.split(token)
+        let header = try Self.decodeJSON(HeaderFields.self, parts.header, segment: "header")
+        guard header.alg == Self.algorithm else {
+            throw .algorithmMismatch(expected: Self.algorithm, found: String(header.alg.prefix(16)))
+        }
+        if let typ = header.typ, typ.uppercased() != "JWT" {
+            throw .unsupportedHeader("typ \(typ.prefix(16))")
+        }
+        if header.crit != nil { throw .unsupportedHeader("crit") }
+
+        guard let signature = Base64URL.decode(parts.signature) else { throw .invalidBase64(segment: "signature") }
+        let expected = mac.authenticationCode(for: parts.signingInput.utf8)
+        guard ConstantTime.equals(expected.bytes, signature) else { throw .invalidSignature }
+
+        let times = try Self.decodeJSON(TimeClaims.self, parts.payload, segment: "payload")
+        let clock = now ?? Int64(Date().timeIntervalSince1970)
+        if let exp = times.exp {
+            guard Double(clock) < exp + Double(validation.leeway) else { throw .expired }
+        } else if validation.requireExpiration {
+            throw .missingExpiration
+        }
+        if let nbf = times.nbf, Double(clock + validation.leeway) < nbf { throw .notYetValid }
+        if let iat = times.iat, Double(clock + validation.leeway) < iat { throw .issuedInFuture }
+        return try Self.decodeJSON(Claims.self, parts.payload, segment: "payload")
+    }
+
+    struct Parts {
+        var signingInput: Substring
+        var header: Substring
+        var payload: Substring
+        var signature: Substring
+    }
+
+    static func split(_ token: String) throws(JWTError) -> Parts {
+        guard token.utf8.count <= maximumTokenLength else { throw .malformed("token longer than \(maximumTokenLength) bytes") }
+        let segments = token.split(separator: ".", omittingEmptySubsequences: false)
+        guard segments.count == 3 else { throw .malformed("expected 3 segments, found \(segments.count)") }
+        guard !segments[0].isEmpty, !segments[1].isEmpty, !segments[2].isEmpty else {
+            throw .malformed("empty segment")
+        }
+        let signingInput = token[segments[0].startIndex..<segments[1].endIndex]
+        return Parts(signingInput: signingInput, header: segments[0], payload: segments[1], signature: segments[2])
+    }
+
+    static func decodeJSON<T: Decodable>(_ type: T.Type, _ segment: Substring, segment name: String) throws(JWTError) -> T {
+        guard let bytes = Base64URL.decode(segment) else { throw .invalidBase64(segment: name) }
+        do {
+            return try JSONDecoder().decode(T.self, from: Data(bytes))
+        } catch {
+            throw .invalidJSON(segment: name)
+        }
+    }
+
+    struct HeaderFields: Decodable {
+        var alg: String
+        var typ: String?
+        var crit: [String]?
+    }
+
+    struct TimeClaims: Decodable {
+        var exp: Double?
+        var nbf: Double?
+        var iat: Double?
+    }
+}
