@@ -14,8 +14,9 @@ public protocol HashFunction: Sendable {
     /// Absorbs raw bytes.
     mutating func update(bufferPointer: UnsafeRawBufferPointer)
 
-    /// Pads the message and returns the digest. The hasher is consumed.
-    consuming func finalize() -> Digest
+    /// Pads the message and writes the digest into `output` (at least `byteCount` bytes), without
+    /// allocating. The hasher is consumed.
+    consuming func finalize(into output: UnsafeMutableRawBufferPointer)
 }
 
 extension HashFunction {
@@ -28,6 +29,16 @@ extension HashFunction {
         if done == nil {
             Array(data).withUnsafeBytes { self.update(bufferPointer: $0) }
         }
+    }
+
+    /// Pads the message and returns the digest. The hasher is consumed.
+    @inlinable
+    public consuming func finalize() -> Digest {
+        let hasher = self
+        return Digest(bytes: [UInt8](unsafeUninitializedCapacity: Self.byteCount) { buffer, count in
+            hasher.finalize(into: UnsafeMutableRawBufferPointer(buffer))
+            count = Self.byteCount
+        })
     }
 
     /// Hashes `data` in one call.

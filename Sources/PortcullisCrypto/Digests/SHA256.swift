@@ -55,7 +55,7 @@ public struct SHA256: HashFunction {
         }
     }
 
-    public consuming func finalize() -> Digest {
+    public consuming func finalize(into output: UnsafeMutableRawBufferPointer) {
         let bitLength = totalByteCount &* 8
         var state = self.state
         let bufferCount = self.bufferCount
@@ -74,7 +74,7 @@ public struct SHA256: HashFunction {
             base.storeBytes(of: bitLength.bigEndian, toByteOffset: 56, as: UInt64.self)
             SHA256.compress(&state, blocks: UnsafeRawPointer(base), count: 1)
         }
-        return Digest(bytes: state.bytes)
+        state.store(bytes: output)
     }
 }
 
@@ -89,18 +89,22 @@ extension SHA256 {
             h3: sha256InitialState[3], h4: sha256InitialState[4], h5: sha256InitialState[5],
             h6: sha256InitialState[6], h7: sha256InitialState[7])
 
-        /// The state serialised big-endian: the digest once the message is padded.
-        var bytes: [UInt8] {
-            [UInt8](unsafeUninitializedCapacity: 32) { out, count in
-                let raw = UnsafeMutableRawPointer(out.baseAddress!)
-                for (i, word) in [h0, h1, h2, h3, h4, h5, h6, h7].enumerated() {
-                    raw.storeBytes(of: word.bigEndian, toByteOffset: i * 4, as: UInt32.self)
-                }
-                count = 32
-            }
+        /// Writes the state big-endian as message words (for PBKDF2's fixed-size blocks).
+        /// Writes the state big-endian: the digest once the message is padded.
+        @inline(__always)
+        func store(bytes output: UnsafeMutableRawBufferPointer) {
+            precondition(output.count >= 32, "digest buffer too small")
+            let raw = output.baseAddress!
+            raw.storeBytes(of: h0.bigEndian, toByteOffset: 0, as: UInt32.self)
+            raw.storeBytes(of: h1.bigEndian, toByteOffset: 4, as: UInt32.self)
+            raw.storeBytes(of: h2.bigEndian, toByteOffset: 8, as: UInt32.self)
+            raw.storeBytes(of: h3.bigEndian, toByteOffset: 12, as: UInt32.self)
+            raw.storeBytes(of: h4.bigEndian, toByteOffset: 16, as: UInt32.self)
+            raw.storeBytes(of: h5.bigEndian, toByteOffset: 20, as: UInt32.self)
+            raw.storeBytes(of: h6.bigEndian, toByteOffset: 24, as: UInt32.self)
+            raw.storeBytes(of: h7.bigEndian, toByteOffset: 28, as: UInt32.self)
         }
 
-        /// Writes the state big-endian as message words (for PBKDF2's fixed-size blocks).
         @inline(__always)
         func store(into words: UnsafeMutablePointer<UInt32>) {
             words[0] = h0; words[1] = h1; words[2] = h2; words[3] = h3
@@ -127,42 +131,71 @@ extension SHA256 {
     /// for 64 words (the schedule is expanded in place).
     @inline(__always)
     static func compressScheduled(_ state: inout State, _ w: UnsafeMutablePointer<UInt32>) {
-        for i in 16..<64 {
-            let s0 = rotr(w[i - 15], 7) ^ rotr(w[i - 15], 18) ^ (w[i - 15] &>> 3)
-            let s1 = rotr(w[i - 2], 17) ^ rotr(w[i - 2], 19) ^ (w[i - 2] &>> 10)
-            w[i] = w[i - 16] &+ s0 &+ w[i - 7] &+ s1
-        }
         var a = state.h0, b = state.h1, c = state.h2, d = state.h3
         var e = state.h4, f = state.h5, g = state.h6, h = state.h7
-        sha256RoundConstants.withUnsafeBufferPointer { kBuffer in
-            let k = kBuffer.baseAddress!
-            var i = 0
-            while i < 64 {
-                round(a, b, c, &d, e, f, g, &h, k[i] &+ w[i])
-                round(h, a, b, &c, d, e, f, &g, k[i + 1] &+ w[i + 1])
-                round(g, h, a, &b, c, d, e, &f, k[i + 2] &+ w[i + 2])
-                round(f, g, h, &a, b, c, d, &e, k[i + 3] &+ w[i + 3])
-                round(e, f, g, &h, a, b, c, &d, k[i + 4] &+ w[i + 4])
-                round(d, e, f, &g, h, a, b, &c, k[i + 5] &+ w[i + 5])
-                round(c, d, e, &f, g, h, a, &b, k[i + 6] &+ w[i + 6])
-                round(b, c, d, &e, f, g, h, &a, k[i + 7] &+ w[i + 7])
-                i += 8
-            }
+        let k = SHA256.roundConstants
+        // Rounds 0-15 use the message words directly.
+        var i = 0
+        while i < 16 {
+            round(a, b, c, &d, e, f, g, &h, k[i] &+ w[i])
+            round(h, a, b, &c, d, e, f, &g, k[i + 1] &+ w[i + 1])
+            round(g, h, a, &b, c, d, e, &f, k[i + 2] &+ w[i + 2])
+            round(f, g, h, &a, b, c, d, &e, k[i + 3] &+ w[i + 3])
+            round(e, f, g, &h, a, b, c, &d, k[i + 4] &+ w[i + 4])
+            round(d, e, f, &g, h, a, b, &c, k[i + 5] &+ w[i + 5])
+            round(c, d, e, &f, g, h, a, &b, k[i + 6] &+ w[i + 6])
+            round(b, c, d, &e, f, g, h, &a, k[i + 7] &+ w[i + 7])
+            i += 8
+        }
+        // Rounds 16-63 expand the schedule as they go: the expansion is independent work that fills
+        // the gaps left by the rounds' long dependency chain.
+        while i < 64 {
+            round(a, b, c, &d, e, f, g, &h, k[i] &+ expand(w, i))
+            round(h, a, b, &c, d, e, f, &g, k[i + 1] &+ expand(w, i + 1))
+            round(g, h, a, &b, c, d, e, &f, k[i + 2] &+ expand(w, i + 2))
+            round(f, g, h, &a, b, c, d, &e, k[i + 3] &+ expand(w, i + 3))
+            round(e, f, g, &h, a, b, c, &d, k[i + 4] &+ expand(w, i + 4))
+            round(d, e, f, &g, h, a, b, &c, k[i + 5] &+ expand(w, i + 5))
+            round(c, d, e, &f, g, h, a, &b, k[i + 6] &+ expand(w, i + 6))
+            round(b, c, d, &e, f, g, h, &a, k[i + 7] &+ expand(w, i + 7))
+            i += 8
         }
         state.h0 &+= a; state.h1 &+= b; state.h2 &+= c; state.h3 &+= d
         state.h4 &+= e; state.h5 &+= f; state.h6 &+= g; state.h7 &+= h
     }
 
+    /// Computes, stores and returns schedule word `i` (16 ≤ i < 64).
+    @inline(__always)
+    static func expand(_ w: UnsafeMutablePointer<UInt32>, _ i: Int) -> UInt32 {
+        let s0 = rotr(w[i - 15], 7) ^ rotr(w[i - 15], 18) ^ (w[i - 15] &>> 3)
+        let s1 = rotr(w[i - 2], 17) ^ rotr(w[i - 2], 19) ^ (w[i - 2] &>> 10)
+        let word = w[i - 16] &+ s0 &+ w[i - 7] &+ s1
+        w[i] = word
+        return word
+    }
+
+    /// The round constants, copied once into memory that is never freed or written again, so the
+    /// compression loop reads them without retaining an array per block.
+    nonisolated(unsafe) static let roundConstants: UnsafePointer<UInt32> = {
+        let pointer = UnsafeMutablePointer<UInt32>.allocate(capacity: sha256RoundConstants.count)
+        pointer.initialize(from: sha256RoundConstants, count: sha256RoundConstants.count)
+        return UnsafePointer(pointer)
+    }()
+
     /// One round; the caller rotates the roles of the eight working variables instead of moving them.
+    /// Ch and Maj use their three-operation forms.
     @inline(__always)
     static func round(
         _ a: UInt32, _ b: UInt32, _ c: UInt32, _ d: inout UInt32,
         _ e: UInt32, _ f: UInt32, _ g: UInt32, _ h: inout UInt32, _ kw: UInt32
     ) {
-        let t1 = h &+ (rotr(e, 6) ^ rotr(e, 11) ^ rotr(e, 25)) &+ ((e & f) ^ (~e & g)) &+ kw
-        let t2 = (rotr(a, 2) ^ rotr(a, 13) ^ rotr(a, 22)) &+ ((a & b) ^ (a & c) ^ (b & c))
+        let sigma1 = rotr(e, 6) ^ rotr(e, 11) ^ rotr(e, 25)
+        let choose = ((f ^ g) & e) ^ g
+        let t1 = h &+ sigma1 &+ choose &+ kw
+        let sigma0 = rotr(a, 2) ^ rotr(a, 13) ^ rotr(a, 22)
+        let majority = ((a ^ b) & (b ^ c)) ^ b
         d &+= t1
-        h = t1 &+ t2
+        h = t1 &+ sigma0 &+ majority
     }
 
     @inline(__always)

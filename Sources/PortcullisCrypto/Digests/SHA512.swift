@@ -52,7 +52,7 @@ public struct SHA512: HashFunction {
         }
     }
 
-    public consuming func finalize() -> Digest {
+    public consuming func finalize(into output: UnsafeMutableRawBufferPointer) {
         let bitLength = totalByteCount &* 8
         let highBits = totalByteCount >> 61
         var state = self.state
@@ -73,7 +73,7 @@ public struct SHA512: HashFunction {
             base.storeBytes(of: bitLength.bigEndian, toByteOffset: 120, as: UInt64.self)
             SHA512.compress(&state, blocks: UnsafeRawPointer(base), count: 1)
         }
-        return Digest(bytes: state.bytes)
+        state.store(bytes: output)
     }
 }
 
@@ -88,14 +88,19 @@ extension SHA512 {
             h3: sha512InitialState[3], h4: sha512InitialState[4], h5: sha512InitialState[5],
             h6: sha512InitialState[6], h7: sha512InitialState[7])
 
-        var bytes: [UInt8] {
-            [UInt8](unsafeUninitializedCapacity: 64) { out, count in
-                let raw = UnsafeMutableRawPointer(out.baseAddress!)
-                for (i, word) in [h0, h1, h2, h3, h4, h5, h6, h7].enumerated() {
-                    raw.storeBytes(of: word.bigEndian, toByteOffset: i * 8, as: UInt64.self)
-                }
-                count = 64
-            }
+        /// Writes the state big-endian: the digest once the message is padded.
+        @inline(__always)
+        func store(bytes output: UnsafeMutableRawBufferPointer) {
+            precondition(output.count >= 64, "digest buffer too small")
+            let raw = output.baseAddress!
+            raw.storeBytes(of: h0.bigEndian, toByteOffset: 0, as: UInt64.self)
+            raw.storeBytes(of: h1.bigEndian, toByteOffset: 8, as: UInt64.self)
+            raw.storeBytes(of: h2.bigEndian, toByteOffset: 16, as: UInt64.self)
+            raw.storeBytes(of: h3.bigEndian, toByteOffset: 24, as: UInt64.self)
+            raw.storeBytes(of: h4.bigEndian, toByteOffset: 32, as: UInt64.self)
+            raw.storeBytes(of: h5.bigEndian, toByteOffset: 40, as: UInt64.self)
+            raw.storeBytes(of: h6.bigEndian, toByteOffset: 48, as: UInt64.self)
+            raw.storeBytes(of: h7.bigEndian, toByteOffset: 56, as: UInt64.self)
         }
 
         @inline(__always)
@@ -123,39 +128,62 @@ extension SHA512 {
     /// Compresses one block of 16 host-order words in `w[0..<16]`; `w` must have room for 80 words.
     @inline(__always)
     static func compressScheduled(_ state: inout State, _ w: UnsafeMutablePointer<UInt64>) {
-        for i in 16..<80 {
-            let s0 = rotr(w[i - 15], 1) ^ rotr(w[i - 15], 8) ^ (w[i - 15] &>> 7)
-            let s1 = rotr(w[i - 2], 19) ^ rotr(w[i - 2], 61) ^ (w[i - 2] &>> 6)
-            w[i] = w[i - 16] &+ s0 &+ w[i - 7] &+ s1
-        }
         var a = state.h0, b = state.h1, c = state.h2, d = state.h3
         var e = state.h4, f = state.h5, g = state.h6, h = state.h7
-        sha512RoundConstants.withUnsafeBufferPointer { kBuffer in
-            let k = kBuffer.baseAddress!
-            var i = 0
-            while i < 80 {
-                round(a, b, c, &d, e, f, g, &h, k[i] &+ w[i])
-                round(h, a, b, &c, d, e, f, &g, k[i + 1] &+ w[i + 1])
-                round(g, h, a, &b, c, d, e, &f, k[i + 2] &+ w[i + 2])
-                round(f, g, h, &a, b, c, d, &e, k[i + 3] &+ w[i + 3])
-                round(e, f, g, &h, a, b, c, &d, k[i + 4] &+ w[i + 4])
-                round(d, e, f, &g, h, a, b, &c, k[i + 5] &+ w[i + 5])
-                round(c, d, e, &f, g, h, a, &b, k[i + 6] &+ w[i + 6])
-                round(b, c, d, &e, f, g, h, &a, k[i + 7] &+ w[i + 7])
-                i += 8
-            }
+        let k = SHA512.roundConstants
+        var i = 0
+        while i < 16 {
+            round(a, b, c, &d, e, f, g, &h, k[i] &+ w[i])
+            round(h, a, b, &c, d, e, f, &g, k[i + 1] &+ w[i + 1])
+            round(g, h, a, &b, c, d, e, &f, k[i + 2] &+ w[i + 2])
+            round(f, g, h, &a, b, c, d, &e, k[i + 3] &+ w[i + 3])
+            round(e, f, g, &h, a, b, c, &d, k[i + 4] &+ w[i + 4])
+            round(d, e, f, &g, h, a, b, &c, k[i + 5] &+ w[i + 5])
+            round(c, d, e, &f, g, h, a, &b, k[i + 6] &+ w[i + 6])
+            round(b, c, d, &e, f, g, h, &a, k[i + 7] &+ w[i + 7])
+            i += 8
+        }
+        // The schedule is expanded inside the rounds, where it overlaps their dependency chain.
+        while i < 80 {
+            round(a, b, c, &d, e, f, g, &h, k[i] &+ expand(w, i))
+            round(h, a, b, &c, d, e, f, &g, k[i + 1] &+ expand(w, i + 1))
+            round(g, h, a, &b, c, d, e, &f, k[i + 2] &+ expand(w, i + 2))
+            round(f, g, h, &a, b, c, d, &e, k[i + 3] &+ expand(w, i + 3))
+            round(e, f, g, &h, a, b, c, &d, k[i + 4] &+ expand(w, i + 4))
+            round(d, e, f, &g, h, a, b, &c, k[i + 5] &+ expand(w, i + 5))
+            round(c, d, e, &f, g, h, a, &b, k[i + 6] &+ expand(w, i + 6))
+            round(b, c, d, &e, f, g, h, &a, k[i + 7] &+ expand(w, i + 7))
+            i += 8
         }
         state.h0 &+= a; state.h1 &+= b; state.h2 &+= c; state.h3 &+= d
         state.h4 &+= e; state.h5 &+= f; state.h6 &+= g; state.h7 &+= h
     }
+
+    /// Computes, stores and returns schedule word `i` (16 ≤ i < 80).
+    @inline(__always)
+    static func expand(_ w: UnsafeMutablePointer<UInt64>, _ i: Int) -> UInt64 {
+        let s0 = rotr(w[i - 15], 1) ^ rotr(w[i - 15], 8) ^ (w[i - 15] &>> 7)
+        let s1 = rotr(w[i - 2], 19) ^ rotr(w[i - 2], 61) ^ (w[i - 2] &>> 6)
+        let word = w[i - 16] &+ s0 &+ w[i - 7] &+ s1
+        w[i] = word
+        return word
+    }
+
+    /// The round constants, copied once into memory that is never freed or written again, so the
+    /// compression loop reads them without retaining an array per block.
+    nonisolated(unsafe) static let roundConstants: UnsafePointer<UInt64> = {
+        let pointer = UnsafeMutablePointer<UInt64>.allocate(capacity: sha512RoundConstants.count)
+        pointer.initialize(from: sha512RoundConstants, count: sha512RoundConstants.count)
+        return UnsafePointer(pointer)
+    }()
 
     @inline(__always)
     static func round(
         _ a: UInt64, _ b: UInt64, _ c: UInt64, _ d: inout UInt64,
         _ e: UInt64, _ f: UInt64, _ g: UInt64, _ h: inout UInt64, _ kw: UInt64
     ) {
-        let t1 = h &+ (rotr(e, 14) ^ rotr(e, 18) ^ rotr(e, 41)) &+ ((e & f) ^ (~e & g)) &+ kw
-        let t2 = (rotr(a, 28) ^ rotr(a, 34) ^ rotr(a, 39)) &+ ((a & b) ^ (a & c) ^ (b & c))
+        let t1 = h &+ (rotr(e, 14) ^ rotr(e, 18) ^ rotr(e, 41)) &+ (((f ^ g) & e) ^ g) &+ kw
+        let t2 = (rotr(a, 28) ^ rotr(a, 34) ^ rotr(a, 39)) &+ (((a ^ b) & (b ^ c)) ^ b)
         d &+= t1
         h = t1 &+ t2
     }

@@ -13,18 +13,28 @@ public struct HMAC<H: HashFunction>: Sendable {
 
     /// Creates an authenticator keyed with `key`; keys longer than the block size are hashed first.
     public init(key: SymmetricKey) {
-        var keyBlock = [UInt8](repeating: 0, count: H.blockByteCount)
-        if key.byteCount > H.blockByteCount {
-            let hashed = H.hash(data: key.bytes).bytes
-            keyBlock.replaceSubrange(0..<hashed.count, with: hashed)
-        } else {
-            keyBlock.replaceSubrange(0..<key.byteCount, with: key.bytes)
+        var inner = H()
+        var outer = H()
+        // The padded key block lives on the stack and is wiped before returning.
+        withUnsafeTemporaryAllocation(byteCount: H.blockByteCount, alignment: 8) { block in
+            block.initializeMemory(as: UInt8.self, repeating: 0)
+            key.withUnsafeBytes { keyBytes in
+                if keyBytes.count > H.blockByteCount {
+                    var hasher = H()
+                    hasher.update(bufferPointer: keyBytes)
+                    hasher.finalize(into: block)
+                } else if keyBytes.count > 0 {
+                    block.copyMemory(from: keyBytes)
+                }
+            }
+            for i in 0..<H.blockByteCount { block[i] ^= 0x36 }
+            inner.update(bufferPointer: UnsafeRawBufferPointer(block))
+            for i in 0..<H.blockByteCount { block[i] ^= 0x36 ^ 0x5c }
+            outer.update(bufferPointer: UnsafeRawBufferPointer(block))
+            block.initializeMemory(as: UInt8.self, repeating: 0)
         }
-        inner = H()
-        outer = H()
-        inner.update(data: keyBlock.map { $0 ^ 0x36 })
-        outer.update(data: keyBlock.map { $0 ^ 0x5c })
-        for i in keyBlock.indices { keyBlock[i] = 0 }
+        self.inner = inner
+        self.outer = outer
     }
 
     /// Absorbs message bytes.
@@ -41,10 +51,22 @@ public struct HMAC<H: HashFunction>: Sendable {
 
     /// Returns the authentication code of everything absorbed so far.
     public consuming func finalize() -> Digest {
-        let innerDigest = inner.finalize()
+        let mac = self
+        return Digest(bytes: [UInt8](unsafeUninitializedCapacity: H.byteCount) { buffer, count in
+            mac.finalize(into: UnsafeMutableRawBufferPointer(buffer))
+            count = H.byteCount
+        })
+    }
+
+    /// Writes the authentication code into `output` (at least `H.byteCount` bytes) without allocating.
+    public consuming func finalize(into output: UnsafeMutableRawBufferPointer) {
         var outer = self.outer
-        outer.update(data: innerDigest.bytes)
-        return outer.finalize()
+        let inner = self.inner
+        withUnsafeTemporaryAllocation(byteCount: H.byteCount, alignment: 8) { innerDigest in
+            inner.finalize(into: innerDigest)
+            outer.update(bufferPointer: UnsafeRawBufferPointer(innerDigest))
+        }
+        outer.finalize(into: output)
     }
 
     /// Computes the authentication code of `data` with a fresh copy of this keyed state.

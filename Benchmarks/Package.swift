@@ -1,0 +1,18 @@
+// swift-tools-version:6.2
+import PackageDescription
+
+// Benchmarks live in their own package so their dependencies never reach the product.
+let package = Package(
+    name: "PortcullisBenchmarks",
+    dependencies: [
+        .package(path: "../"),
+    ],
+    targets: [
+        .executableTarget(
+            name: "CryptoBench",
+            dependencies: [.product(name: "PortcullisCrypto", package: "main")],
+            swiftSettings: [.enableUpcomingFeature("ExistentialAny")]
+        ),
+    ],
+    swiftLanguageModes: [.v6]
+)
