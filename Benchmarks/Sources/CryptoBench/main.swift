@@ -75,8 +75,10 @@ case "sha256-1m":
         blackHole(SHA256.hash(data: data))
     }
 case "hmac-sha256-300":
-    // Key setup included, as `openssl speed -hmac` does per operation.
-    rate = measure(seconds: seconds) { blackHole(HMAC<SHA256>.authenticationCode(for: message300, using: key)) }
+    // The key's pads are absorbed once, as `openssl speed -hmac` (EVP_MAC_init with the same key) and
+    // the JWT signer do; each operation is one 300-byte message.
+    let keyed = HMAC<SHA256>(key: key)
+    rate = measure(seconds: seconds) { blackHole(keyed.authenticationCode(for: message300)) }
 case "pbkdf2-sha256-600k":
     rate = try measure(seconds: seconds) {
         blackHole(try KDF.PBKDF2.deriveKey(from: Array("password".utf8), salt: salt16, using: .sha256,

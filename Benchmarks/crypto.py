@@ -1,0 +1,109 @@
+#!/usr/bin/env python3
+"""Portcullis crypto vs native references, measured in one run on this machine.
+
+Each round runs every operation once for Portcullis and once for each peer, interleaved, on CPU time;
+the table reports medians and the ratio ours ÷ reference (higher is better). SHA-256 and HMAC are
+compared with OpenSSL with its SHA extensions masked (OPENSSL_ia32cap=":~0x20000000", its AVX2/SSSE3
+assembly), since pure Swift cannot use SHA-NI; the unmasked figure is printed too."""
+import argparse
+import os
+import platform
+import re
+import statistics
+import subprocess
+import sys
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+MASK = ":~0x20000000"
+
+# name, bytes per op (for openssl), our op, peer kind, target ratio
+BENCHMARKS = [
+    ("SHA-256, 64 B", 64, "sha256-64", ("openssl-evp", "sha256"), 0.6),
+    ("SHA-256, 1 MiB", 1 << 20, "sha256-1m", ("openssl-evp", "sha256"), 0.6),
+    ("HMAC-SHA256, 300 B", 300, "hmac-sha256-300", ("openssl-hmac", "sha256"), 0.6),
+    ("PBKDF2-HMAC-SHA256, 600k it.", None, "pbkdf2-sha256-600k", ("python", "hashlib.pbkdf2_hmac"), 0.8),
+    ("bcrypt, cost 10", None, "bcrypt-10", ("python", "Python bcrypt"), 0.8),
+    ("Argon2id m=19456 t=2 p=1", None, "argon2id-owasp", ("python", "argon2-cffi"), 0.7),
+    ("JWT HS256 sign+verify", None, "jwt-hs256", ("python", "PyJWT"), 2.0),
+]
+
+
+def run(command, env=None):
+    merged = dict(os.environ)
+    if env:
+        merged.update(env)
+    return subprocess.run(command, check=True, capture_output=True, text=True, env=merged).stdout
+
+
+def ours(binary, operation, seconds):
+    return float(run([binary, operation, str(seconds)]).split()[1])
+
+
+def openssl(kind, digest, size, seconds, masked):
+    env = {"OPENSSL_ia32cap": MASK} if masked else None
+    if kind == "openssl-evp":
+        out = run(["openssl", "speed", "-evp", digest, "-bytes", str(size), "-seconds", str(int(seconds))], env)
+        label = digest
+    else:
+        out = run(["openssl", "speed", "-hmac", digest, "-bytes", str(size), "-seconds", str(int(seconds))], env)
+        label = f"hmac({digest})"
+    for line in out.splitlines():
+        match = re.match(rf"^{re.escape(label)}\s+([\d.]+)k\s*$", line.strip())
+        if match:
+            return float(match.group(1)) * 1000 / size
+    raise RuntimeError(f"could not parse openssl output:\n{out}")
+
+
+def python_peer(python, operation, seconds):
+    out = run([python, os.path.join(HERE, "peers.py"), operation, str(seconds)], {"OPENSSL_ia32cap": MASK})
+    return float(out.split()[1])
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--binary", required=True)
+    parser.add_argument("--python", required=True)
+    parser.add_argument("--rounds", type=int, default=5)
+    parser.add_argument("--seconds", type=float, default=1.0)
+    args = parser.parse_args()
+
+    samples = {name: {"ours": [], "peer": [], "unmasked": []} for name, *_ in BENCHMARKS}
+    for round_index in range(args.rounds):
+        print(f"round {round_index + 1}/{args.rounds}", file=sys.stderr)
+        for name, size, operation, (kind, _), _target in BENCHMARKS:
+            samples[name]["ours"].append(ours(args.binary, operation, args.seconds))
+            if kind.startswith("openssl"):
+                samples[name]["peer"].append(openssl(kind, "sha256", size, args.seconds, masked=True))
+                samples[name]["unmasked"].append(openssl(kind, "sha256", size, args.seconds, masked=False))
+            else:
+                samples[name]["peer"].append(python_peer(args.python, operation, args.seconds))
+
+    openssl_version = run(["openssl", "version"]).strip()
+    print(f"\nMachine: {platform.machine()}, {os.cpu_count()} cores, {cpu_model()}; {openssl_version}; "
+          f"medians of {args.rounds} interleaved rounds, CPU time.\n")
+    print("| operation | Portcullis ops/s | reference | reference ops/s | ratio | target |")
+    print("|---|---:|---|---:|---:|---:|")
+    for name, size, operation, (kind, label), target in BENCHMARKS:
+        mine = statistics.median(samples[name]["ours"])
+        peer = statistics.median(samples[name]["peer"])
+        reference = f"OpenSSL {label} (SHA-NI masked)" if kind.startswith("openssl") else label
+        verdict = "" if mine / peer >= target else " (below)"
+        print(f"| {name} | {mine:,.1f} | {reference} | {peer:,.1f} | {mine / peer:.2f}x | ≥ {target}x{verdict} |")
+        if samples[name]["unmasked"]:
+            unmasked = statistics.median(samples[name]["unmasked"])
+            print(f"| {name} | {mine:,.1f} | OpenSSL {label} with SHA-NI | {unmasked:,.1f} | {mine / unmasked:.2f}x | (for honesty) |")
+
+
+def cpu_model():
+    try:
+        with open("/proc/cpuinfo") as info:
+            for line in info:
+                if line.startswith("model name"):
+                    return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return "unknown CPU"
+
+
+if __name__ == "__main__":
+    main()
