@@ -33,6 +33,17 @@ func measure(seconds: Double, _ body: () throws -> Void) rethrows -> Double {
     return Double(count) / elapsed
 }
 
+/// SHA-256 of `message`, varied by one byte per operation so no iteration repeats the last.
+func hashRate(of message: [UInt8], seconds: Double) -> Double {
+    var data = message
+    var counter: UInt8 = 0
+    return measure(seconds: seconds) {
+        counter &+= 1
+        data[0] = counter
+        blackHole(SHA256.hash(data: data))
+    }
+}
+
 struct Claims: Codable {
     var id: String
     var username: String
@@ -58,22 +69,9 @@ let salt16 = [UInt8](repeating: 0x02, count: 16)
 let rate: Double
 switch operation {
 case "sha256-64":
-    var data = small
-    var counter: UInt8 = 0
-    rate = measure(seconds: seconds) {
-        counter &+= 1
-        data[0] = counter
-        blackHole(SHA256.hash(data: data))
-    }
+    rate = hashRate(of: small, seconds: seconds)
 case "sha256-1m":
-    var data = large
-    var counter: UInt8 = 0
-    rate = measure(seconds: seconds) {
-        // Vary the input so no iteration can be skipped as a repeat of the last.
-        counter &+= 1
-        data[0] = counter
-        blackHole(SHA256.hash(data: data))
-    }
+    rate = hashRate(of: large, seconds: seconds)
 case "hmac-sha256-300":
     // The key's pads are absorbed once, as `openssl speed -hmac` (EVP_MAC_init with the same key) and
     // the JWT signer do; each operation is one 300-byte message.
