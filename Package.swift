@@ -12,6 +12,7 @@ let package = Package(
     name: "Portcullis",
     products: [
         .library(name: "PortcullisCrypto", targets: ["PortcullisCrypto"]),
+        .library(name: "PortcullisHTTP", targets: ["PortcullisHTTP"]),
         .executable(name: "portcullis", targets: ["portcullis"]),
     ],
     dependencies: [
@@ -22,12 +23,24 @@ let package = Package(
             name: "PortcullisCrypto",
             swiftSettings: strictSettings
         ),
+        .target(name: "CPortcullisLinux"),
+        .target(
+            name: "PortcullisHTTP",
+            dependencies: ["CPortcullisLinux"],
+            swiftSettings: strictSettings
+        ),
         .executableTarget(
             name: "portcullis",
             dependencies: [
                 "PortcullisCrypto",
+                "PortcullisHTTP",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
+            swiftSettings: strictSettings
+        ),
+        .testTarget(
+            name: "PortcullisHTTPTests",
+            dependencies: ["PortcullisHTTP"],
             swiftSettings: strictSettings
         ),
         .testTarget(

@@ -1,4 +1,5 @@
 import ArgumentParser
+import PortcullisHTTP
 
 /// The `portcullis` command: the server and its operator tools.
 @main
@@ -7,6 +8,6 @@ struct Portcullis: ParsableCommand {
         commandName: "portcullis",
         abstract: "A LibreChat-compatible authentication server.",
         discussion: "The server itself arrives with the HTTP and engine work; today the password tools are here.",
-        subcommands: [HashPassword.self, VerifyPassword.self]
+        subcommands: [Serve.self, HashPassword.self, VerifyPassword.self]
     )
 }

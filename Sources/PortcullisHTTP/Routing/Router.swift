@@ -1,0 +1,102 @@
+/// Matches requests to handlers by method and path; `:name` segments capture parameters and a final
+/// `*` matches the rest. Unknown paths get 404, known paths with another method 405 with `Allow`.
+/// A GET route also answers HEAD.
+public struct Router: Sendable {
+    /// What runs for a route.
+    public enum Handler: Sendable {
+        /// Runs on the event-loop thread. Only for work that never blocks or waits (microseconds).
+        case immediate(@Sendable (HTTPRequest) throws -> HTTPResponse)
+        /// Runs as a task on the concurrency pool; the loop keeps serving meanwhile.
+        case deferred(@Sendable (HTTPRequest) async throws -> HTTPResponse)
+    }
+
+    enum Segment: Sendable, Equatable {
+        case literal(String)
+        case parameter(String)
+        case rest
+    }
+
+    struct Route: Sendable {
+        var method: HTTPMethod
+        var segments: [Segment]
+        var handler: Handler
+    }
+
+    /// The outcome of matching a request.
+    public enum Resolution: Sendable {
+        case handler(Handler)
+        case notFound
+        case methodNotAllowed(allow: [String])
+    }
+
+    private var routes: [Route] = []
+
+    public init() {}
+
+    /// Adds an async route.
+    public mutating func on(_ method: HTTPMethod, _ path: String, _ handler: @escaping @Sendable (HTTPRequest) async throws -> HTTPResponse) {
+        routes.append(Route(method: method, segments: Self.segments(path), handler: .deferred(handler)))
+    }
+
+    /// Adds a route answered on the event loop; see ``Handler/immediate(_:)``.
+    public mutating func onImmediate(_ method: HTTPMethod, _ path: String, _ handler: @escaping @Sendable (HTTPRequest) throws -> HTTPResponse) {
+        routes.append(Route(method: method, segments: Self.segments(path), handler: .immediate(handler)))
+    }
+
+    public mutating func get(_ path: String, _ handler: @escaping @Sendable (HTTPRequest) async throws -> HTTPResponse) {
+        on(.get, path, handler)
+    }
+
+    public mutating func post(_ path: String, _ handler: @escaping @Sendable (HTTPRequest) async throws -> HTTPResponse) {
+        on(.post, path, handler)
+    }
+
+    public mutating func delete(_ path: String, _ handler: @escaping @Sendable (HTTPRequest) async throws -> HTTPResponse) {
+        on(.delete, path, handler)
+    }
+
+    /// Finds the handler for `request` and fills in its path parameters.
+    public func resolve(_ request: inout HTTPRequest) -> Resolution {
+        let parts = request.path.split(separator: "/", omittingEmptySubsequences: false).dropFirst()
+        var allowed: [String] = []
+        for route in routes {
+            guard let parameters = Self.match(route.segments, parts) else { continue }
+            if route.method == request.method || (request.method == .head && route.method == .get) {
+                request.parameters = parameters
+                return .handler(route.handler)
+            }
+            allowed.append(route.method.rawValue)
+            if route.method == .get { allowed.append("HEAD") }
+        }
+        if allowed.isEmpty { return .notFound }
+        var seen = Set<String>()
+        return .methodNotAllowed(allow: allowed.filter { seen.insert($0).inserted })
+    }
+
+    static func segments(_ path: String) -> [Segment] {
+        path.split(separator: "/", omittingEmptySubsequences: false).dropFirst().map { part in
+            if part == "*" { return .rest }
+            if part.hasPrefix(":") { return .parameter(String(part.dropFirst())) }
+            return .literal(String(part))
+        }
+    }
+
+    static func match(_ segments: [Segment], _ parts: ArraySlice<Substring>) -> [String: String]? {
+        var parameters: [String: String] = [:]
+        var index = parts.startIndex
+        for (position, segment) in segments.enumerated() {
+            switch segment {
+            case .rest:
+                parameters["*"] = parts[index...].joined(separator: "/")
+                return position == segments.count - 1 ? parameters : nil
+            case .literal(let literal):
+                guard index < parts.endIndex, parts[index] == literal else { return nil }
+            case .parameter(let name):
+                guard index < parts.endIndex, !parts[index].isEmpty else { return nil }
+                parameters[name] = FormURLEncoded.decode(parts[index], plusAsSpace: false)
+            }
+            index += 1
+        }
+        return index == parts.endIndex ? parameters : nil
+    }
+}

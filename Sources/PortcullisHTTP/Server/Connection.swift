@@ -1,0 +1,49 @@
+/// One client connection, owned by exactly one event loop and touched only on its thread.
+final class Connection {
+    enum DeadlineKind {
+        case header, body, idle, write, none
+    }
+
+    /// A request whose response is awaited, in arrival order.
+    struct Slot {
+        var sequence: UInt64
+        var headRequest: Bool
+        var keepAlive: Bool
+        var minorVersion: Int
+        var response: HTTPResponse?
+    }
+
+    let id: UInt64
+    let fd: Int32
+    let remoteAddress: String
+    var input: [UInt8] = []
+    var parser: HTTPRequestParser
+    var output: [UInt8] = []
+    var outputSent = 0
+    var slots: [Slot] = []
+    var nextSequence: UInt64 = 0
+    /// No more requests are read; close once every slot is answered and written.
+    var closeAfterFlush = false
+    var requestsServed = 0
+    var interest: UInt32 = 0
+    var requestStartedAt: Int64
+    var bodyStartedAt: Int64 = 0
+    var lastWriteProgressAt: Int64 = 0
+    var lastActivityAt: Int64
+    var deadline: Int64 = .max
+    var deadlineKind: DeadlineKind = .none
+    /// The wheel tick of this connection's live timer entry (0: none).
+    var scheduledTick: Int64 = 0
+    var isDirty = false
+
+    init(id: UInt64, fd: Int32, remoteAddress: String, limits: HTTPLimits, now: Int64) {
+        self.id = id
+        self.fd = fd
+        self.remoteAddress = remoteAddress
+        parser = HTTPRequestParser(limits: limits)
+        requestStartedAt = now
+        lastActivityAt = now
+    }
+
+    var hasUnsentOutput: Bool { outputSent < output.count }
+}

@@ -1,0 +1,466 @@
+import CPortcullisLinux
+import Glibc
+import Synchronization
+
+/// A response finished by a task, on its way back to the loop that owns the connection.
+struct Completion: Sendable {
+    var connectionID: UInt64
+    var sequence: UInt64
+    var response: HTTPResponse
+}
+
+/// State every loop of one server shares.
+final class ServerState: Sendable {
+    let configuration: HTTPServerConfiguration
+    let router: Router
+    let connectionCount = Atomic<Int>(0)
+    let nextConnectionID = Atomic<UInt64>(1 << 32)
+
+    init(configuration: HTTPServerConfiguration, router: Router) {
+        self.configuration = configuration
+        self.router = router
+    }
+}
+
+/// One epoll loop on its own thread. It owns its listeners and connections outright; other threads
+/// reach it only through `post` (the inbox and its eventfd), which is why it can be
+/// `@unchecked Sendable`: every other member is touched on the loop thread alone.
+final class EventLoop: @unchecked Sendable {
+    private static let wakeToken: UInt64 = 0
+    private static let readEvents = CPortcullisLinux_EPOLLIN | CPortcullisLinux_EPOLLRDHUP
+
+    let index: Int
+    private let state: ServerState
+    private let epollFD: Int32
+    private let wakeFD: Int32
+    private var listeners: [Int32] = []
+    private var connections: [UInt64: Connection] = [:]
+    private var wheel: TimerWheel
+    private let inbox = Mutex<[Completion]>([])
+    private let stopRequest = Atomic<Int64>(0)  // 0: running, else the grace deadline (monotonic ms)
+    private var scratch = [UInt8](repeating: 0, count: 64 * 1024)
+    private var dirty: [Connection] = []
+    private var dateBytes: [UInt8] = []
+    private var dateSecond: Int64 = -1
+    private var limits: HTTPLimits { state.configuration.limits }
+
+    init(index: Int, state: ServerState) throws {
+        self.index = index
+        self.state = state
+        epollFD = CPortcullisLinux_epoll_create()
+        guard epollFD >= 0 else { throw SocketError.last("epoll_create1") }
+        wakeFD = CPortcullisLinux_eventfd()
+        guard wakeFD >= 0 else { throw SocketError.last("eventfd") }
+        wheel = TimerWheel(now: Socket.monotonicMilliseconds())
+        _ = CPortcullisLinux_epoll_ctl(epollFD, EPOLL_CTL_ADD, wakeFD, CPortcullisLinux_EPOLLIN, Self.wakeToken)
+    }
+
+    deinit {
+        close(epollFD)
+        close(wakeFD)
+    }
+
+    /// Registers a listening socket (before the thread starts).
+    func addListener(_ fd: Int32) {
+        listeners.append(fd)
+        _ = CPortcullisLinux_epoll_ctl(epollFD, EPOLL_CTL_ADD, fd, CPortcullisLinux_EPOLLIN, UInt64(listeners.count))
+    }
+
+    /// Hands a finished response to this loop; callable from any thread.
+    func post(_ completion: Completion) {
+        let wasEmpty = inbox.withLock { queue -> Bool in
+            queue.append(completion)
+            return queue.count == 1
+        }
+        if wasEmpty { wake() }
+    }
+
+    /// Asks the loop to stop accepting, finish in-flight requests until `deadline`, then return.
+    func requestStop(deadline: Int64) {
+        stopRequest.store(max(deadline, 1), ordering: .releasing)
+        wake()
+    }
+
+    private func wake() {
+        var one: UInt64 = 1
+        _ = Glibc.write(wakeFD, &one, 8)
+    }
+
+    // MARK: The loop
+
+    func run() {
+        var events = [UInt32](repeating: 0, count: 256)
+        var tokens = [UInt64](repeating: 0, count: 256)
+        var stopping = false
+        while true {
+            let now = Socket.monotonicMilliseconds()
+            let timeout = wheel.millisecondsToNextTick(now: now)
+            let count = events.withUnsafeMutableBufferPointer { eventBuffer in
+                tokens.withUnsafeMutableBufferPointer { tokenBuffer in
+                    CPortcullisLinux_epoll_wait(epollFD, eventBuffer.baseAddress, tokenBuffer.baseAddress, 256, timeout)
+                }
+            }
+            let after = Socket.monotonicMilliseconds()
+            if count > 0 {
+                for i in 0..<Int(count) {
+                    handle(token: tokens[i], events: events[i], now: after)
+                }
+            }
+            flushDirty(now: after)
+            wheel.advance(to: after) { id, tick in timerFired(id: id, tick: tick, now: after) }
+            flushDirty(now: after)
+
+            let stopDeadline = stopRequest.load(ordering: .acquiring)
+            if stopDeadline != 0 {
+                if !stopping {
+                    stopping = true
+                    beginStopping(now: after)
+                }
+                if connections.isEmpty || after >= stopDeadline {
+                    for connection in Array(connections.values) { closeConnection(connection) }
+                    return
+                }
+            }
+        }
+    }
+
+    private func handle(token: UInt64, events: UInt32, now: Int64) {
+        if token == Self.wakeToken {
+            var value: UInt64 = 0
+            _ = read(wakeFD, &value, 8)
+            let completions = inbox.withLock { queue -> [Completion] in
+                defer { queue.removeAll(keepingCapacity: true) }
+                return queue
+            }
+            for completion in completions { complete(completion) }
+            return
+        }
+        if token <= UInt64(listeners.count) {
+            acceptConnections(listeners[Int(token) - 1], now: now)
+            return
+        }
+        guard let connection = connections[token] else { return }
+        if events & (CPortcullisLinux_EPOLLERR | CPortcullisLinux_EPOLLHUP) != 0 && events & CPortcullisLinux_EPOLLIN == 0 {
+            closeConnection(connection)
+            return
+        }
+        if events & CPortcullisLinux_EPOLLOUT != 0 {
+            markDirty(connection)
+        }
+        if events & (CPortcullisLinux_EPOLLIN | CPortcullisLinux_EPOLLRDHUP) != 0 {
+            readFrom(connection, now: now)
+        }
+    }
+
+    // MARK: Accepting
+
+    private func acceptConnections(_ listener: Int32, now: Int64) {
+        for _ in 0..<128 {
+            guard let (fd, address) = Socket.accept(listener) else { return }
+            let open = state.connectionCount.add(1, ordering: .relaxed).newValue
+            if open > state.configuration.maximumConnections {
+                state.connectionCount.subtract(1, ordering: .relaxed)
+                let refusal = Array("HTTP/1.1 503 Service Unavailable\r\nContent-Length: 0\r\nConnection: close\r\nRetry-After: 1\r\n\r\n".utf8)
+                _ = refusal.withUnsafeBytes { send(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
+                close(fd)
+                continue
+            }
+            Socket.setOption(fd, Int32(IPPROTO_TCP), TCP_NODELAY, 1)
+            let id = state.nextConnectionID.add(1, ordering: .relaxed).newValue
+            let connection = Connection(id: id, fd: fd, remoteAddress: address, limits: limits, now: now)
+            connection.interest = Self.readEvents
+            guard CPortcullisLinux_epoll_ctl(epollFD, EPOLL_CTL_ADD, fd, connection.interest, id) == 0 else {
+                close(fd)
+                state.connectionCount.subtract(1, ordering: .relaxed)
+                continue
+            }
+            connections[id] = connection
+            updateDeadline(connection, now: now)
+        }
+    }
+
+    // MARK: Reading and dispatch
+
+    private func readFrom(_ connection: Connection, now: Int64) {
+        var total = 0
+        while total < 256 * 1024 {
+            if connection.closeAfterFlush {
+                // Nothing more will be parsed; drain and discard so the kernel buffer does not fill.
+                let got = scratch.withUnsafeMutableBytes { read(connection.fd, $0.baseAddress, $0.count) }
+                if got > 0 { total += got; continue }
+                if got == 0 || (got < 0 && errno != EAGAIN && errno != EINTR) {
+                    if !connection.hasUnsentOutput && connection.slots.isEmpty { closeConnection(connection) }
+                    else { stopReading(connection) }
+                }
+                return
+            }
+            let got = scratch.withUnsafeMutableBytes { read(connection.fd, $0.baseAddress, $0.count) }
+            if got > 0 {
+                if connection.input.isEmpty && connection.slots.isEmpty {
+                    connection.requestStartedAt = now
+                }
+                connection.input.append(contentsOf: scratch[0..<got])
+                connection.lastActivityAt = now
+                total += got
+                if connection.input.count > limits.maximumRequestLength { break }
+                continue
+            }
+            if got < 0 && (errno == EAGAIN || errno == EINTR) { break }
+            // End of stream or error: whatever was half-sent is dropped; answered work is still written.
+            connection.closeAfterFlush = true
+            connection.input.removeAll()
+            stopReading(connection)
+            if connection.slots.isEmpty && !connection.hasUnsentOutput {
+                closeConnection(connection)
+            }
+            return
+        }
+        processInput(connection, now: now)
+    }
+
+    private func processInput(_ connection: Connection, now: Int64) {
+        let configuration = state.configuration
+        while !connection.closeAfterFlush && connection.slots.count < configuration.maximumPipelinedRequests {
+            let wasReadingBody = connection.parser.isReadingBody
+            let outcome = connection.parser.parse(connection.input, remoteAddress: connection.remoteAddress)
+            switch outcome {
+            case .needMoreData:
+                if connection.parser.isReadingBody && !wasReadingBody { connection.bodyStartedAt = now }
+                if connection.parser.takeContinueRequest() && connection.slots.isEmpty {
+                    connection.output.append(contentsOf: "HTTP/1.1 100 Continue\r\n\r\n".utf8)
+                    markDirty(connection)
+                }
+                updateDeadline(connection, now: now)
+                updateInterest(connection)
+                return
+            case .failure(let error):
+                connection.input.removeAll()
+                enqueue(connection, response: .message(error.reason, status: error.status), headRequest: false, keepAlive: false, minorVersion: 1)
+                connection.closeAfterFlush = true
+            case .request(var request, let consumed):
+                connection.input.removeFirst(consumed)
+                connection.requestsServed += 1
+                if !connection.input.isEmpty { connection.requestStartedAt = now }
+                let keepAlive = request.keepAlive
+                let headRequest = request.method == .head
+                let sequence = connection.nextSequence
+                connection.nextSequence += 1
+                connection.slots.append(.init(sequence: sequence, headRequest: headRequest, keepAlive: keepAlive,
+                                              minorVersion: request.minorVersion, response: nil))
+                if !keepAlive { connection.closeAfterFlush = true }
+                switch state.router.resolve(&request) {
+                case .notFound:
+                    setResponse(connection, sequence: sequence, response: .message("Not Found", status: .notFound))
+                case .methodNotAllowed(let allow):
+                    var response = HTTPResponse.message("Method Not Allowed", status: .methodNotAllowed)
+                    response.headers.add(name: "Allow", value: allow.joined(separator: ", "))
+                    setResponse(connection, sequence: sequence, response: response)
+                case .handler(.immediate(let handler)):
+                    let response = (try? handler(request)) ?? Self.internalError
+                    setResponse(connection, sequence: sequence, response: response)
+                case .handler(.deferred(let handler)):
+                    let connectionID = connection.id
+                    Task {
+                        let response: HTTPResponse
+                        do {
+                            response = try await handler(request)
+                        } catch {
+                            response = Self.internalError
+                        }
+                        self.post(Completion(connectionID: connectionID, sequence: sequence, response: response))
+                    }
+                }
+            }
+        }
+        updateDeadline(connection, now: now)
+        updateInterest(connection)
+    }
+
+    static let internalError = HTTPResponse.message("Internal Server Error", status: .internalServerError)
+
+    private func enqueue(_ connection: Connection, response: HTTPResponse, headRequest: Bool, keepAlive: Bool, minorVersion: Int) {
+        let sequence = connection.nextSequence
+        connection.nextSequence += 1
+        connection.slots.append(.init(sequence: sequence, headRequest: headRequest, keepAlive: keepAlive,
+                                      minorVersion: minorVersion, response: response))
+        markDirty(connection)
+    }
+
+    private func setResponse(_ connection: Connection, sequence: UInt64, response: HTTPResponse) {
+        guard let index = connection.slots.firstIndex(where: { $0.sequence == sequence }) else { return }
+        connection.slots[index].response = response
+        markDirty(connection)
+    }
+
+    private func complete(_ completion: Completion) {
+        guard let connection = connections[completion.connectionID] else { return }  // the client left
+        setResponse(connection, sequence: completion.sequence, response: completion.response)
+    }
+
+    // MARK: Writing
+
+    private func markDirty(_ connection: Connection) {
+        if !connection.isDirty {
+            connection.isDirty = true
+            dirty.append(connection)
+        }
+    }
+
+    /// Serialises every response that is next in line, then writes each connection's output in one call.
+    private func flushDirty(now: Int64) {
+        guard !dirty.isEmpty else { return }
+        let batch = dirty
+        dirty.removeAll(keepingCapacity: true)
+        refreshDate()
+        for connection in batch {
+            connection.isDirty = false
+            guard connections[connection.id] != nil else { continue }
+            var answered = 0
+            while answered < connection.slots.count, let response = connection.slots[answered].response {
+                let slot = connection.slots[answered]
+                response.serialize(into: &connection.output, headRequest: slot.headRequest,
+                                   keepAlive: slot.keepAlive && !(connection.closeAfterFlush && answered == connection.slots.count - 1),
+                                   minorVersion: slot.minorVersion, date: dateBytes)
+                answered += 1
+            }
+            if answered > 0 {
+                connection.slots.removeFirst(answered)
+                connection.lastActivityAt = now
+                if connection.hasUnsentOutput == false { connection.lastWriteProgressAt = now }
+            }
+            writeOutput(connection, now: now)
+        }
+    }
+
+    private func writeOutput(_ connection: Connection, now: Int64) {
+        while connection.hasUnsentOutput {
+            let sent = connection.output.withUnsafeBytes { raw in
+                send(connection.fd, raw.baseAddress! + connection.outputSent, raw.count - connection.outputSent, Int32(MSG_NOSIGNAL))
+            }
+            if sent > 0 {
+                connection.outputSent += sent
+                connection.lastWriteProgressAt = now
+                continue
+            }
+            if sent < 0 && (errno == EAGAIN || errno == EINTR) { break }
+            closeConnection(connection)
+            return
+        }
+        if !connection.hasUnsentOutput {
+            connection.output.removeAll(keepingCapacity: connection.output.capacity <= 64 * 1024)
+            connection.outputSent = 0
+            if connection.closeAfterFlush && connection.slots.isEmpty {
+                closeConnection(connection)
+                return
+            }
+            // Reading may have paused for back-pressure; parse whatever is already buffered.
+            if !connection.input.isEmpty && !connection.closeAfterFlush {
+                processInput(connection, now: now)
+                return
+            }
+        }
+        updateDeadline(connection, now: now)
+        updateInterest(connection)
+    }
+
+    // MARK: Interest, deadlines, closing
+
+    private func updateInterest(_ connection: Connection) {
+        guard connections[connection.id] != nil else { return }
+        let configuration = state.configuration
+        var wanted: UInt32 = 0
+        let backlogged = connection.slots.count >= configuration.maximumPipelinedRequests
+            || connection.output.count - connection.outputSent > configuration.maximumPendingOutput
+        if !connection.closeAfterFlush && !backlogged { wanted |= Self.readEvents }
+        if connection.hasUnsentOutput { wanted |= CPortcullisLinux_EPOLLOUT }
+        if wanted != connection.interest {
+            connection.interest = wanted
+            _ = CPortcullisLinux_epoll_ctl(epollFD, EPOLL_CTL_MOD, connection.fd, wanted, connection.id)
+        }
+    }
+
+    private func stopReading(_ connection: Connection) {
+        connection.closeAfterFlush = true
+        updateInterest(connection)
+    }
+
+    private func updateDeadline(_ connection: Connection, now: Int64) {
+        guard connections[connection.id] != nil else { return }
+        let configuration = state.configuration
+        let (kind, deadline): (Connection.DeadlineKind, Int64)
+        if connection.hasUnsentOutput {
+            (kind, deadline) = (.write, connection.lastWriteProgressAt + configuration.writeTimeout)
+        } else if !connection.slots.isEmpty {
+            (kind, deadline) = (.none, .max)  // waiting for our own handlers
+        } else if !connection.input.isEmpty || connection.requestsServed == 0 {
+            (kind, deadline) = connection.parser.isReadingBody
+                ? (.body, connection.bodyStartedAt + configuration.bodyTimeout)
+                : (.header, connection.requestStartedAt + configuration.headerTimeout)
+        } else {
+            (kind, deadline) = (.idle, connection.lastActivityAt + configuration.idleTimeout)
+        }
+        connection.deadlineKind = kind
+        connection.deadline = deadline
+        guard deadline != .max else { return }
+        let scheduledAt = connection.scheduledTick * TimerWheel.tick
+        if connection.scheduledTick == 0 || deadline < scheduledAt - TimerWheel.tick {
+            connection.scheduledTick = wheel.schedule(connection.id, at: deadline)
+        }
+    }
+
+    private func timerFired(id: UInt64, tick: Int64, now: Int64) {
+        guard let connection = connections[id], connection.scheduledTick == tick else { return }
+        connection.scheduledTick = 0
+        guard connection.deadline <= now else {
+            if connection.deadline != .max {
+                connection.scheduledTick = wheel.schedule(id, at: connection.deadline)
+            }
+            return
+        }
+        switch connection.deadlineKind {
+        case .header, .body:
+            // Slow or stalled request: answer 408 and close (RFC 9110 §15.5.9).
+            connection.input.removeAll()
+            connection.closeAfterFlush = true
+            enqueue(connection, response: .message("Request Timeout", status: .requestTimeout),
+                    headRequest: false, keepAlive: false, minorVersion: 1)
+            connection.lastWriteProgressAt = now
+            updateInterest(connection)
+        case .idle, .write:
+            closeConnection(connection)
+        case .none:
+            break
+        }
+    }
+
+    private func closeConnection(_ connection: Connection) {
+        guard connections.removeValue(forKey: connection.id) != nil else { return }
+        _ = CPortcullisLinux_epoll_ctl(epollFD, EPOLL_CTL_DEL, connection.fd, 0, 0)
+        close(connection.fd)
+        state.connectionCount.subtract(1, ordering: .relaxed)
+    }
+
+    private func beginStopping(now: Int64) {
+        for listener in listeners {
+            _ = CPortcullisLinux_epoll_ctl(epollFD, EPOLL_CTL_DEL, listener, 0, 0)
+            close(listener)
+        }
+        listeners.removeAll()
+        for connection in Array(connections.values) {
+            if connection.slots.isEmpty && !connection.hasUnsentOutput {
+                closeConnection(connection)  // idle or mid-read: nothing was acknowledged
+            } else {
+                connection.closeAfterFlush = true
+                updateInterest(connection)
+            }
+        }
+    }
+
+    private func refreshDate() {
+        let second = HTTPDate.now()
+        if second != dateSecond {
+            dateSecond = second
+            dateBytes = Array(HTTPDate.format(secondsSince1970: second).utf8)
+        }
+    }
+}
