@@ -107,7 +107,7 @@ final class EventLoop: @unchecked Sendable {
                 }
             }
             flushDirty(now: after)
-            wheel.advance(to: after) { id, tick in timerFired(id: id, tick: tick, now: after) }
+            for (id, tick) in wheel.advance(to: after) { timerFired(id: id, tick: tick, now: after) }
             flushDirty(now: after)
 
             let stopDeadline = stopRequest.load(ordering: .acquiring)

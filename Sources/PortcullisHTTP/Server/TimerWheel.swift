@@ -22,9 +22,10 @@ struct TimerWheel {
         return tick
     }
 
-    /// Advances to `now`, calling `body` with each entry whose tick has come (stale entries included:
-    /// the caller compares the tick with the one it kept).
-    mutating func advance(to now: Int64, _ body: (UInt64, Int64) -> Void) {
+    /// Advances to `now` and returns each entry whose tick has come (stale entries included: the
+    /// caller compares the tick with the one it kept). The caller may schedule again afterwards.
+    mutating func advance(to now: Int64) -> [(id: UInt64, tick: Int64)] {
+        var fired: [(id: UInt64, tick: Int64)] = []
         let target = now / TimerWheel.tick
         while currentTick < target {
             currentTick += 1
@@ -34,12 +35,13 @@ struct TimerWheel {
             slots[index].removeAll(keepingCapacity: true)
             for entry in due {
                 if entry.tick == currentTick {
-                    body(entry.id, entry.tick)
+                    fired.append(entry)
                 } else {
                     slots[index].append(entry)
                 }
             }
         }
+        return fired
     }
 
     /// Milliseconds until the next tick.
