@@ -41,6 +41,7 @@ let package = Package(
         .testTarget(
             name: "PortcullisHTTPTests",
             dependencies: ["PortcullisHTTP"],
+            exclude: ["Clients"],
             swiftSettings: strictSettings
         ),
         .testTarget(

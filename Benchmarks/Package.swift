@@ -13,6 +13,10 @@ let package = Package(
             dependencies: [.product(name: "PortcullisCrypto", package: "main")],
             swiftSettings: [.enableUpcomingFeature("ExistentialAny")]
         ),
+        .executableTarget(
+            name: "HTTPBench",
+            dependencies: [.product(name: "PortcullisHTTP", package: "main")]
+        ),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -93,7 +93,7 @@ struct ParserTests {
         ("GET /\r\nHost: h\r\n\r\n", 400),
         ("G@T / HTTP/1.1\r\nHost: h\r\n\r\n", 400),
         ("BREW / HTTP/1.1\r\nHost: h\r\n\r\n", 501),
-        ("CONNECT h:443 HTTP/1.1\r\nHost: h\r\n\r\n", 400),
+        ("CONNECT h:443 HTTP/1.1\r\nHost: h\r\n\r\n", 501),
         ("GET / HTTP/2.0\r\nHost: h\r\n\r\n", 505),
         ("GET / HTTX/1.1\r\nHost: h\r\n\r\n", 400),
         ("GET / HTTP/1.1\r\n\r\n", 400),

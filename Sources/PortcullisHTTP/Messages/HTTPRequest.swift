@@ -12,8 +12,27 @@ public struct HTTPMethod: Sendable, Hashable, CustomStringConvertible {
     public static let delete = HTTPMethod("DELETE")
     public static let options = HTTPMethod("OPTIONS")
 
-    /// The methods this server implements; any other valid token is answered 501.
-    static let implemented: Set<String> = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]
+    /// The methods this server implements, recognised from raw bytes without allocating; any other
+    /// valid token is answered 501.
+    static func implemented<Bytes: Collection>(_ bytes: Bytes) -> HTTPMethod? where Bytes.Element == UInt8 {
+        switch bytes.count {
+        case 3:
+            if bytes.elementsEqual("GET".utf8) { return .get }
+            if bytes.elementsEqual("PUT".utf8) { return .put }
+        case 4:
+            if bytes.elementsEqual("POST".utf8) { return .post }
+            if bytes.elementsEqual("HEAD".utf8) { return .head }
+        case 5:
+            if bytes.elementsEqual("PATCH".utf8) { return .patch }
+        case 6:
+            if bytes.elementsEqual("DELETE".utf8) { return .delete }
+        case 7:
+            if bytes.elementsEqual("OPTIONS".utf8) { return .options }
+        default:
+            break
+        }
+        return nil
+    }
 
     public var description: String { rawValue }
 }
@@ -33,6 +52,10 @@ public struct HTTPRequest: Sendable {
     public var body: [UInt8]
     /// The peer's address: an IPv4/IPv6 literal, or `unix` for Unix-domain sockets.
     public var remoteAddress: String
+    /// Whether the connection may carry another request after this one (RFC 9112 §9.3), from the
+    /// version and the `Connection` header.
+    public var keepAlive: Bool
+
     /// Path parameters filled in by the ``Router`` (`/users/:id` → `["id": ...]`), percent-decoded.
     public var parameters: [String: String] = [:]
 
@@ -53,14 +76,21 @@ public struct HTTPRequest: Sendable {
         self.headers = headers
         self.body = body
         self.remoteAddress = remoteAddress
+        keepAlive = Self.keepAlive(minorVersion: minorVersion, headers: headers)
     }
 
-    /// Whether the connection may carry another request after this one (RFC 9112 §9.3).
-    public var keepAlive: Bool {
-        let tokens = headers.values(for: "Connection").flatMap { $0.split(separator: ",") }
-            .map { $0.trimmingWhitespace().lowercased() }
-        if tokens.contains("close") { return false }
-        return minorVersion >= 1 || tokens.contains("keep-alive")
+    static func keepAlive(minorVersion: Int, headers: HTTPHeaders) -> Bool {
+        var close = false
+        var keepAlive = false
+        for field in headers where HTTPHeaders.equalsIgnoringCase(field.name, "Connection") {
+            for token in field.value.split(separator: ",") {
+                let trimmed = token.trimmingWhitespace()
+                if trimmed.utf8.count == 5, trimmed.lowercased() == "close" { close = true }
+                if trimmed.utf8.count == 10, trimmed.lowercased() == "keep-alive" { keepAlive = true }
+            }
+        }
+        if close { return false }
+        return minorVersion >= 1 || keepAlive
     }
 
     /// Query parameters, percent-decoded (`+` as space), in order; malformed escapes are kept literally.

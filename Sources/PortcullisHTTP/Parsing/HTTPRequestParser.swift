@@ -302,7 +302,9 @@ public struct HTTPRequestParser: Sendable {
         guard rawTarget.allSatisfy({ $0 > 0x20 && $0 < 0x7F }) else {
             return .failure(.init(.badRequest, "invalid character in request target"))
         }
-        let method = HTTPMethod(String(decoding: parts[0], as: UTF8.self))
+        guard let method = HTTPMethod.implemented(parts[0]) else {
+            return .failure(.init(.notImplemented, "method not implemented"))
+        }
         var target = String(decoding: rawTarget, as: UTF8.self)
         if target.hasPrefix("/") {
             // origin-form
@@ -314,9 +316,6 @@ public struct HTTPRequestParser: Sendable {
             target = afterAuthority.isEmpty ? "/" : (afterAuthority.hasPrefix("?") ? "/" + afterAuthority : String(afterAuthority))
         } else {
             return .failure(.init(.badRequest, "unsupported request-target form"))
-        }
-        guard HTTPMethod.implemented.contains(method.rawValue) else {
-            return .failure(.init(.notImplemented, "method not implemented"))
         }
         return .success((method, target, minor))
     }

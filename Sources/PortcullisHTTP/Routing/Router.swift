@@ -30,17 +30,26 @@ public struct Router: Sendable {
     }
 
     private var routes: [Route] = []
+    /// Routes without parameters, by exact path, for a lookup that needs no splitting.
+    private var literalRoutes: [String: [Route]] = [:]
 
     public init() {}
 
     /// Adds an async route.
     public mutating func on(_ method: HTTPMethod, _ path: String, _ handler: @escaping @Sendable (HTTPRequest) async throws -> HTTPResponse) {
-        routes.append(Route(method: method, segments: Self.segments(path), handler: .deferred(handler)))
+        add(Route(method: method, segments: Self.segments(path), handler: .deferred(handler)), path: path)
+    }
+
+    private mutating func add(_ route: Route, path: String) {
+        routes.append(route)
+        if route.segments.allSatisfy({ if case .literal = $0 { true } else { false } }) {
+            literalRoutes[path, default: []].append(route)
+        }
     }
 
     /// Adds a route answered on the event loop; see ``Handler/immediate(_:)``.
     public mutating func onImmediate(_ method: HTTPMethod, _ path: String, _ handler: @escaping @Sendable (HTTPRequest) throws -> HTTPResponse) {
-        routes.append(Route(method: method, segments: Self.segments(path), handler: .immediate(handler)))
+        add(Route(method: method, segments: Self.segments(path), handler: .immediate(handler)), path: path)
     }
 
     public mutating func get(_ path: String, _ handler: @escaping @Sendable (HTTPRequest) async throws -> HTTPResponse) {
@@ -57,6 +66,11 @@ public struct Router: Sendable {
 
     /// Finds the handler for `request` and fills in its path parameters.
     public func resolve(_ request: inout HTTPRequest) -> Resolution {
+        if let candidates = literalRoutes[request.path] {
+            for route in candidates where route.method == request.method || (request.method == .head && route.method == .get) {
+                return .handler(route.handler)
+            }
+        }
         let parts = request.path.split(separator: "/", omittingEmptySubsequences: false).dropFirst()
         var allowed: [String] = []
         for route in routes {

@@ -35,6 +35,8 @@ final class Connection {
     /// The wheel tick of this connection's live timer entry (0: none).
     var scheduledTick: Int64 = 0
     var isDirty = false
+    /// False once closed; cheaper than a dictionary lookup on every step.
+    var isOpen = true
 
     init(id: UInt64, fd: Int32, remoteAddress: String, limits: HTTPLimits, now: Int64) {
         self.id = id

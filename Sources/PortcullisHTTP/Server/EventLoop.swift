@@ -203,6 +203,9 @@ final class EventLoop: @unchecked Sendable {
                 connection.lastActivityAt = now
                 total += got
                 if connection.input.count > limits.maximumRequestLength { break }
+                // A short read means the socket is drained; epoll (level-triggered) reports any
+                // later bytes, so skip the read that would only say EAGAIN.
+                if got < scratch.count { break }
                 continue
             }
             if got < 0 && (errno == EAGAIN || errno == EINTR) { break }
@@ -314,7 +317,7 @@ final class EventLoop: @unchecked Sendable {
         refreshDate()
         for connection in batch {
             connection.isDirty = false
-            guard connections[connection.id] != nil else { continue }
+            guard connection.isOpen else { continue }
             var answered = 0
             while answered < connection.slots.count, let response = connection.slots[answered].response {
                 let slot = connection.slots[answered]
@@ -366,7 +369,7 @@ final class EventLoop: @unchecked Sendable {
     // MARK: Interest, deadlines, closing
 
     private func updateInterest(_ connection: Connection) {
-        guard connections[connection.id] != nil else { return }
+        guard connection.isOpen else { return }
         let configuration = state.configuration
         var wanted: UInt32 = 0
         let backlogged = connection.slots.count >= configuration.maximumPipelinedRequests
@@ -385,7 +388,7 @@ final class EventLoop: @unchecked Sendable {
     }
 
     private func updateDeadline(_ connection: Connection, now: Int64) {
-        guard connections[connection.id] != nil else { return }
+        guard connection.isOpen else { return }
         let configuration = state.configuration
         let (kind, deadline): (Connection.DeadlineKind, Int64)
         if connection.hasUnsentOutput {
@@ -434,7 +437,8 @@ final class EventLoop: @unchecked Sendable {
     }
 
     private func closeConnection(_ connection: Connection) {
-        guard connections.removeValue(forKey: connection.id) != nil else { return }
+        guard connection.isOpen, connections.removeValue(forKey: connection.id) != nil else { return }
+        connection.isOpen = false
         _ = CPortcullisLinux_epoll_ctl(epollFD, EPOLL_CTL_DEL, connection.fd, 0, 0)
         close(connection.fd)
         state.connectionCount.subtract(1, ordering: .relaxed)

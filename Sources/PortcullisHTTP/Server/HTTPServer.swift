@@ -58,6 +58,7 @@ public final class HTTPServer: Sendable {
         // SIGPIPE would kill the process when a client vanishes mid-write; sends use MSG_NOSIGNAL
         // too, but writes through other paths must not be fatal either.
         signal(SIGPIPE, SIG_IGN)
+        Self.raiseFileDescriptorLimit(to: state.configuration.maximumConnections + 256)
         var started: [pthread_t] = []
         for loop in loops {
             var thread = pthread_t()
@@ -69,6 +70,18 @@ public final class HTTPServer: Sendable {
             started.append(thread)
         }
         threads.withLock { $0 = started }
+    }
+
+    /// Raises the soft descriptor limit towards the hard one: every connection needs a descriptor,
+    /// and the common default of 1024 would cap the server far below `maximumConnections`.
+    static func raiseFileDescriptorLimit(to wanted: Int) {
+        var limit = rlimit()
+        guard getrlimit(Int32(RLIMIT_NOFILE.rawValue), &limit) == 0 else { return }
+        let target = min(rlim_t(wanted), limit.rlim_max)
+        if limit.rlim_cur < target {
+            limit.rlim_cur = target
+            _ = setrlimit(Int32(RLIMIT_NOFILE.rawValue), &limit)
+        }
     }
 
     /// Stops accepting, lets in-flight requests finish for up to `gracePeriod` milliseconds, closes
