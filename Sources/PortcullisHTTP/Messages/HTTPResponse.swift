@@ -26,8 +26,11 @@ public struct HTTPResponse: Sendable {
 
     /// A body that is already JSON.
     public static func json(bytes: [UInt8], status: HTTPStatus = .ok) -> HTTPResponse {
-        HTTPResponse(status: status, headers: ["Content-Type": "application/json; charset=utf-8"], body: bytes)
+        HTTPResponse(status: status, headers: jsonHeaders, body: bytes)
     }
+
+    /// Built once: copying it per response is a retain, not an allocation.
+    static let jsonHeaders: HTTPHeaders = ["Content-Type": "application/json; charset=utf-8"]
 
     /// `{"message": ...}`, LibreChat's error shape.
     public static func message(_ text: String, status: HTTPStatus) -> HTTPResponse {

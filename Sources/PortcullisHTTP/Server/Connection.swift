@@ -16,11 +16,14 @@ final class Connection {
     let id: UInt64
     let fd: Int32
     let remoteAddress: String
-    var input: [UInt8] = []
-    var parser: HTTPRequestParser
-    var output: [UInt8] = []
+    // These are touched on every request, only ever from the owning loop's thread, and never
+    // across a call that could touch them again, so the runtime's dynamic exclusivity checks on
+    // them (a thread-local lookup each) are switched off. Debug tests run the same code paths.
+    @exclusivity(unchecked) var input: [UInt8] = []
+    @exclusivity(unchecked) var parser: HTTPRequestParser
+    @exclusivity(unchecked) var output: [UInt8] = []
     var outputSent = 0
-    var slots: [Slot] = []
+    @exclusivity(unchecked) var slots: [Slot] = []
     var nextSequence: UInt64 = 0
     /// No more requests are read; close once every slot is answered and written.
     var closeAfterFlush = false

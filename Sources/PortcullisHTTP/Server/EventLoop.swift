@@ -34,12 +34,14 @@ final class EventLoop: @unchecked Sendable {
     private let epollFD: Int32
     private let wakeFD: Int32
     private var listeners: [Int32] = []
-    private var connections: [UInt64: Connection] = [:]
+    // Loop-thread-only state touched per event; see `Connection` for why the dynamic exclusivity
+    // checks are off for these.
+    @exclusivity(unchecked) private var connections: [UInt64: Connection] = [:]
     private var wheel: TimerWheel
     private let inbox = Mutex<[Completion]>([])
     private let stopRequest = Atomic<Int64>(0)  // 0: running, else the grace deadline (monotonic ms)
-    private var scratch = [UInt8](repeating: 0, count: 64 * 1024)
-    private var dirty: [Connection] = []
+    @exclusivity(unchecked) private var scratch = [UInt8](repeating: 0, count: 64 * 1024)
+    @exclusivity(unchecked) private var dirty: [Connection] = []
     private var dateBytes: [UInt8] = []
     private var dateSecond: Int64 = -1
     private var limits: HTTPLimits { state.configuration.limits }
