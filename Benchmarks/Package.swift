@@ -1,5 +1,10 @@
 // swift-tools-version:6.2
+import Foundation
 import PackageDescription
+
+// A path dependency's identity is its folder's name, which differs between checkouts (CI clones
+// into another folder), so the product reference is computed rather than spelled out.
+let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().lastPathComponent.lowercased()
 
 // Benchmarks live in their own package so their dependencies never reach the product.
 let package = Package(
@@ -10,12 +15,12 @@ let package = Package(
     targets: [
         .executableTarget(
             name: "CryptoBench",
-            dependencies: [.product(name: "PortcullisCrypto", package: "main")],
+            dependencies: [.product(name: "PortcullisCrypto", package: root)],
             swiftSettings: [.enableUpcomingFeature("ExistentialAny")]
         ),
         .executableTarget(
             name: "HTTPBench",
-            dependencies: [.product(name: "PortcullisHTTP", package: "main")]
+            dependencies: [.product(name: "PortcullisHTTP", package: root)]
         ),
     ],
     swiftLanguageModes: [.v6]

@@ -1,5 +1,10 @@
 // swift-tools-version:6.2
+import Foundation
 import PackageDescription
+
+// A path dependency's identity is its folder's name, which differs between checkouts (CI clones
+// into another folder), so the product reference is computed rather than spelled out.
+let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().lastPathComponent.lowercased()
 
 // libFuzzer targets, kept out of the product package. Build and run with FuzzTesting/run.
 let package = Package(
@@ -8,7 +13,7 @@ let package = Package(
     targets: [
         .executableTarget(
             name: "FuzzHTTPParser",
-            dependencies: [.product(name: "PortcullisHTTP", package: "main")]
+            dependencies: [.product(name: "PortcullisHTTP", package: root)]
         ),
     ],
     swiftLanguageModes: [.v6]
