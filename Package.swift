@@ -13,10 +13,13 @@ let package = Package(
     products: [
         .library(name: "PortcullisCrypto", targets: ["PortcullisCrypto"]),
         .library(name: "PortcullisHTTP", targets: ["PortcullisHTTP"]),
+        .library(name: "PortcullisCore", targets: ["PortcullisCore"]),
+        .library(name: "PortcullisServer", targets: ["PortcullisServer"]),
         .executable(name: "portcullis", targets: ["portcullis"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.5.0"),
+        .package(url: "https://github.com/apple/swift-log.git", from: "1.5.0"),
     ],
     targets: [
         .target(
@@ -29,11 +32,26 @@ let package = Package(
             dependencies: ["CPortcullisLinux"],
             swiftSettings: strictSettings
         ),
+        .target(
+            name: "PortcullisCore",
+            dependencies: ["PortcullisCrypto"],
+            swiftSettings: strictSettings
+        ),
+        .target(
+            name: "PortcullisServer",
+            dependencies: [
+                "PortcullisCore", "PortcullisHTTP", "PortcullisCrypto",
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strictSettings
+        ),
         .executableTarget(
             name: "portcullis",
             dependencies: [
                 "PortcullisCrypto",
                 "PortcullisHTTP",
+                "PortcullisCore",
+                "PortcullisServer",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: strictSettings

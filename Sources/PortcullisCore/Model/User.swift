@@ -1,0 +1,67 @@
+/// A user, with the fields of LibreChat's user model that authentication needs. Timestamps are
+/// milliseconds since 1970.
+public struct User: Sendable, Codable, Equatable {
+    public var id: String
+    public var name: String
+    public var username: String
+    /// Normalised: trimmed and lower-cased. The unique key.
+    public var email: String
+    public var emailVerified: Bool
+    /// PHC or bcrypt string; `nil` for social-only accounts.
+    public var passwordHash: String?
+    public var avatar: String?
+    public var provider: String
+    public var role: String
+    /// Provider ids (`googleId`, `githubId`, `openidId`, ...).
+    public var providerIds: [String: String]
+    public var openidIssuer: String?
+    public var twoFactorEnabled: Bool
+    public var termsAccepted: Bool
+    public var createdAt: Int64
+    public var updatedAt: Int64
+
+    public init(
+        id: String, name: String, username: String, email: String, emailVerified: Bool, passwordHash: String?,
+        avatar: String? = nil, provider: String = "local", role: String = "USER", providerIds: [String: String] = [:],
+        openidIssuer: String? = nil, twoFactorEnabled: Bool = false, termsAccepted: Bool = false,
+        createdAt: Int64, updatedAt: Int64
+    ) {
+        self.id = id
+        self.name = name
+        self.username = username
+        self.email = email
+        self.emailVerified = emailVerified
+        self.passwordHash = passwordHash
+        self.avatar = avatar
+        self.provider = provider
+        self.role = role
+        self.providerIds = providerIds
+        self.openidIssuer = openidIssuer
+        self.twoFactorEnabled = twoFactorEnabled
+        self.termsAccepted = termsAccepted
+        self.createdAt = createdAt
+        self.updatedAt = updatedAt
+    }
+
+    /// Trim and lower-case, as LibreChat's user methods do before every lookup.
+    public static func normalizeEmail(_ email: String) -> String {
+        email.trimmingCharacters(in: .whitespacesAndNewlines).lowercased()
+    }
+}
+
+/// A login session: the SHA-256 of its current refresh token (never the token), the previous one
+/// for the reuse grace window, and an absolute expiry fixed at login.
+public struct Session: Sendable, Codable, Equatable {
+    public var id: String
+    public var userId: String
+    public var currentHash: [UInt8]
+    public var previousHash: [UInt8]?
+    /// Bumped on every rotation; part of the token's claims, so each rotation yields a new token.
+    public var generation: Int
+    /// When the current token was issued (ms).
+    public var rotatedAt: Int64
+    public var createdAt: Int64
+    public var expiresAt: Int64
+}
+
+import Foundation

@@ -1,0 +1,23 @@
+import Synchronization
+
+/// A monotonically increasing counter.
+public final class Counter: Sendable {
+    private let value = Atomic<Int>(0)
+
+    public init() {}
+
+    public func increment(by amount: Int = 1) { value.add(amount, ordering: .relaxed) }
+
+    public var current: Int { value.load(ordering: .relaxed) }
+}
+
+/// The engine's counters, exported at `/metrics`.
+public final class AuthMetrics: Sendable {
+    public let loginsSucceeded = Counter()
+    public let loginsFailed = Counter()
+    public let registrations = Counter()
+    public let refreshes = Counter()
+    public let refreshReuse = Counter()
+
+    public init() {}
+}

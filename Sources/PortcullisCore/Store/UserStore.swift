@@ -1,0 +1,111 @@
+import Synchronization
+
+/// One shard of users, keyed by id. An actor: every operation is atomic within the shard.
+actor UserShard {
+    private var users: [String: User] = [:]
+
+    func user(_ id: String) -> User? { users[id] }
+
+    func insert(_ user: User) { users[user.id] = user }
+
+    func update(_ id: String, _ change: @Sendable (inout User) -> Void) -> User? {
+        guard var user = users[id] else { return nil }
+        change(&user)
+        users[id] = user
+        return user
+    }
+
+    func remove(_ id: String) -> User? { users.removeValue(forKey: id) }
+
+    func all() -> [User] { Array(users.values) }
+
+    var count: Int { users.count }
+}
+
+/// One shard of the unique email index (normalised email → user id).
+actor EmailShard {
+    private var ids: [String: String] = [:]
+
+    /// Claims `email` for `id`; false when another user holds it.
+    func claim(_ email: String, for id: String) -> Bool {
+        if ids[email] != nil { return false }
+        ids[email] = id
+        return true
+    }
+
+    func id(for email: String) -> String? { ids[email] }
+
+    func release(_ email: String, from id: String) {
+        if ids[email] == id { ids.removeValue(forKey: email) }
+    }
+}
+
+/// Users, sharded by id across actors, with a unique email index sharded by email.
+public final class UserStore: Sendable {
+    private let shards: [UserShard]
+    private let emailShards: [EmailShard]
+    private let population = Atomic<Int>(0)
+
+    public init(shardCount: Int) {
+        shards = (0..<shardCount).map { _ in UserShard() }
+        emailShards = (0..<shardCount).map { _ in EmailShard() }
+    }
+
+    private func shard(_ id: String) -> UserShard { shards[StableHash.shard(of: id, count: shards.count)] }
+    private func emailShard(_ email: String) -> EmailShard { emailShards[StableHash.shard(of: email, count: emailShards.count)] }
+
+    /// Users held.
+    public var count: Int { population.load(ordering: .relaxed) }
+
+    public enum CreateOutcome: Sendable, Equatable {
+        case created(User)
+        case emailTaken
+    }
+
+    /// Creates a user whose email is free. The first user ever created (while none exists) gets
+    /// role ADMIN, exactly once even under concurrent registrations: the population counter's
+    /// 0 → 1 step decides it.
+    public func create(_ user: User, promoteFirstToAdmin: Bool = true) async -> CreateOutcome {
+        var user = user
+        guard await emailShard(user.email).claim(user.email, for: user.id) else { return .emailTaken }
+        let previous = population.add(1, ordering: .sequentiallyConsistent).oldValue
+        if promoteFirstToAdmin && previous == 0 { user.role = "ADMIN" }
+        await shard(user.id).insert(user)
+        return .created(user)
+    }
+
+    public func user(id: String) async -> User? {
+        await shard(id).user(id)
+    }
+
+    public func user(email: String) async -> User? {
+        let normalized = User.normalizeEmail(email)
+        guard let id = await emailShard(normalized).id(for: normalized) else { return nil }
+        return await shard(id).user(id)
+    }
+
+    /// Applies `change` atomically; the id and email cannot be changed this way.
+    public func update(id: String, _ change: @escaping @Sendable (inout User) -> Void) async -> User? {
+        await shard(id).update(id) { user in
+            let (id, email) = (user.id, user.email)
+            change(&user)
+            user.id = id
+            user.email = email
+        }
+    }
+
+    /// Removes the user and frees its email.
+    public func delete(id: String) async -> User? {
+        guard let removed = await shard(id).remove(id) else { return nil }
+        await emailShard(removed.email).release(removed.email, from: id)
+        population.subtract(1, ordering: .sequentiallyConsistent)
+        return removed
+    }
+
+    /// Every user (for listing and export), in no particular order.
+    public func all() async -> [User] {
+        var result: [User] = []
+        for shard in shards { result += await shard.all() }
+        return result
+    }
+}
