@@ -7,7 +7,10 @@ struct Portcullis: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "portcullis",
         abstract: "A LibreChat-compatible authentication server.",
-        discussion: "The server itself arrives with the HTTP and engine work; today the password tools are here.",
-        subcommands: [Serve.self, HashPassword.self, VerifyPassword.self]
+        discussion: "Configured by .env and LibreChat's environment variables; admin commands talk to the running server.",
+        subcommands: [
+            Serve.self, CreateUser.self, DeleteUser.self, ListUsers.self, ResetPassword.self, UserStats.self,
+            ImportUsers.self, ExportUsers.self, HashPassword.self, VerifyPassword.self,
+        ]
     )
 }

@@ -1,0 +1,106 @@
+import Foundation
+import PortcullisCore
+import PortcullisCrypto
+import PortcullisHTTP
+
+/// The operator API, served only on the admin Unix socket (`<data dir>/admin.sock`, mode 0600): the
+/// file's permissions are the authentication.
+extension API {
+    public func makeAdminRouter() -> Router {
+        var router = Router()
+        route(&router, .get, "/admin/users") { [self] _ in
+            let users = await service.users.all().sorted { $0.createdAt < $1.createdAt }
+            return .json(bytes: UserJSON.data(users.map { user -> [String: Any] in
+                ["id": user.id, "email": user.email, "username": user.username, "name": user.name,
+                 "provider": user.provider, "role": user.role, "emailVerified": user.emailVerified,
+                 "createdAt": UserJSON.isoDate(user.createdAt)]
+            }))
+        }
+        route(&router, .post, "/admin/users") { [self] request in
+            guard let body = Self.fields(request), let email = body["email"] else { return Self.badJSON }
+            let local = String(email.split(separator: "@").first ?? "")
+            var password = body["password"] ?? ""
+            var generated = false
+            if password.isEmpty {
+                password = Base64URL.encode(SecureRandom.bytes(count: 18))
+                generated = true
+            }
+            let outcome = await service.createUser(
+                email: email, name: body["name"] ?? local, username: body["username"] ?? local, password: password,
+                emailVerified: body["emailVerified"] != "false", provider: body["provider"] ?? "local")
+            switch outcome {
+            case .created(let user):
+                var answer: [String: Any] = ["user": UserJSON.allowListed(user)]
+                if generated { answer["password"] = password }
+                return .json(bytes: UserJSON.data(answer), status: .created)
+            case .exists:
+                return .message("A user with that email already exists.", status: .conflict)
+            case .invalid(let message):
+                return .message(message, status: .badRequest)
+            case .overloaded:
+                return Self.overloaded
+            }
+        }
+        route(&router, .delete, "/admin/users") { [self] request in
+            guard let email = request.queryItem("email"), let user = await service.users.user(email: email) else {
+                return .message("No such user.", status: .notFound)
+            }
+            await service.deleteUser(id: user.id)
+            return .message("User deleted", status: .ok)
+        }
+        route(&router, .post, "/admin/users/password") { [self] request in
+            guard let body = Self.fields(request), let email = body["email"], let password = body["password"] else { return Self.badJSON }
+            switch await service.setPassword(email: email, password: password) {
+            case .changed(let ended):
+                return .json(bytes: UserJSON.data(["message": "Password changed", "sessionsEnded": ended]))
+            case .noSuchUser:
+                return .message("No such user.", status: .notFound)
+            case .invalid(let message):
+                return .message(message, status: .badRequest)
+            case .overloaded:
+                return Self.overloaded
+            }
+        }
+        route(&router, .get, "/admin/stats") { [self] _ in
+            .json(bytes: UserJSON.data(["users": service.users.count, "sessions": service.sessions.count]))
+        }
+        route(&router, .post, "/admin/import") { [self] request in
+            var imported = 0, skipped = 0, invalid = 0
+            var problems: [String] = []
+            let now = Int64(Date().timeIntervalSince1970 * 1000)
+            for (index, document) in UserJSON.documents(request.body).enumerated() {
+                switch document {
+                case .failure(let error):
+                    invalid += 1
+                    problems.append("document \(index + 1): \(error)")
+                case .success(let object):
+                    do {
+                        let user = try UserJSON.imported(object, now: now)
+                        if await service.users.user(id: user.id) != nil {
+                            skipped += 1
+                            continue
+                        }
+                        switch await service.users.create(user, promoteFirstToAdmin: false) {
+                        case .created: imported += 1
+                        case .emailTaken: skipped += 1
+                        }
+                    } catch {
+                        invalid += 1
+                        problems.append("document \(index + 1): \(error)")
+                    }
+                }
+            }
+            return .json(bytes: UserJSON.data(["imported": imported, "skipped": skipped, "invalid": invalid,
+                                               "problems": Array(problems.prefix(100))]))
+        }
+        route(&router, .get, "/admin/export") { [self] _ in
+            var out: [UInt8] = []
+            for user in await service.users.all().sorted(by: { $0.id < $1.id }) {
+                out += UserJSON.data(UserJSON.exported(user))
+                out.append(UInt8(ascii: "\n"))
+            }
+            return HTTPResponse(status: .ok, headers: ["Content-Type": "application/x-ndjson"], body: out)
+        }
+        return router
+    }
+}

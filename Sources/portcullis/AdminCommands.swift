@@ -1,0 +1,150 @@
+import ArgumentParser
+import Foundation
+import PortcullisCore
+import PortcullisHTTP
+
+/// Talks to the running server's admin socket.
+struct AdminConnection {
+    let path: String
+
+    init() {
+        let environment = (try? Environment.load(processEnvironment: Environment.process)) ?? Environment([:])
+        path = (environment["PORTCULLIS_DATA_DIR"] ?? "Snapshots") + "/admin.sock"
+    }
+
+    func call(_ method: String, _ target: String, body: [UInt8] = [], json: Bool = true) throws -> HTTPClient.Response {
+        let client = HTTPClient(.unix(path: path, mode: 0), timeout: 120_000)
+        do {
+            return try client.request(method, target, headers: json && !body.isEmpty ? [("Content-Type", "application/json")] : [], body: body)
+        } catch .connectFailed {
+            StandardError.write("portcullis: the server is not running (no admin socket at \(path)); start it with `portcullis serve`.\n")
+            throw ExitCode(1)
+        } catch {
+            StandardError.write("portcullis: admin request failed: \(error)\n")
+            throw ExitCode(1)
+        }
+    }
+
+    static func encode(_ object: [String: Any]) -> [UInt8] {
+        (try? Array(JSONSerialization.data(withJSONObject: object))) ?? []
+    }
+
+    /// Prints the answer's message on failure and exits non-zero.
+    static func check(_ response: HTTPClient.Response) throws {
+        guard (200..<300).contains(response.status) else {
+            let message = (try? JSONSerialization.jsonObject(with: Data(response.body)) as? [String: Any])?["message"] as? String
+            StandardError.write("portcullis: \(message ?? response.text)\n")
+            throw ExitCode(1)
+        }
+    }
+}
+
+struct CreateUser: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "create-user", abstract: "Create a user (LibreChat's create-user).")
+
+    @Argument var email: String
+    @Argument var name: String?
+    @Argument var username: String?
+    @Argument(help: "Password; generated and printed when omitted. Prefer --password-stdin.") var password: String?
+    @Flag(help: "Read the password from standard input (one line).") var passwordStdin = false
+    @Option(name: .customLong("email-verified"), help: "Whether the email counts as verified.") var emailVerified: Bool = true
+    @Option(help: "Provider to record (default local).") var provider: String = "local"
+
+    func run() throws {
+        var object: [String: Any] = ["email": email, "emailVerified": emailVerified ? "true" : "false", "provider": provider]
+        if let name { object["name"] = name }
+        if let username { object["username"] = username }
+        if passwordStdin {
+            guard let line = StandardInput.readLine() else { throw ValidationError("password line too long") }
+            object["password"] = String(decoding: line, as: UTF8.self)
+        } else if let password {
+            object["password"] = password
+        }
+        let response = try AdminConnection().call("POST", "/admin/users", body: AdminConnection.encode(object))
+        try AdminConnection.check(response)
+        let answer = try JSONSerialization.jsonObject(with: Data(response.body)) as? [String: Any]
+        let user = answer?["user"] as? [String: Any]
+        print("created \(user?["email"] as? String ?? email) (\(user?["id"] as? String ?? "?"), role \(user?["role"] as? String ?? "?"))")
+        if let generated = answer?["password"] as? String { print("password: \(generated)") }
+    }
+}
+
+struct DeleteUser: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "delete-user", abstract: "Delete a user and all their sessions.")
+    @Argument var email: String
+
+    func run() throws {
+        let response = try AdminConnection().call("DELETE", "/admin/users?email=" + FormURLEncoded.encode(email))
+        try AdminConnection.check(response)
+        print("deleted \(email)")
+    }
+}
+
+struct ListUsers: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "list-users", abstract: "List users.")
+    @Flag(help: "Print JSON.") var json = false
+
+    func run() throws {
+        let response = try AdminConnection().call("GET", "/admin/users")
+        try AdminConnection.check(response)
+        if json {
+            print(response.text)
+            return
+        }
+        let users = (try JSONSerialization.jsonObject(with: Data(response.body)) as? [[String: Any]]) ?? []
+        for user in users {
+            let fields = ["id", "email", "username", "name", "provider", "role", "createdAt"].map { "\(user[$0] ?? "")" }
+            print(fields.joined(separator: "\t"))
+        }
+        print("\(users.count) user(s)")
+    }
+}
+
+struct ResetPassword: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "reset-password", abstract: "Set a user's password (read from stdin) and end their sessions.")
+    @Argument var email: String
+
+    func run() throws {
+        guard let line = StandardInput.readLine() else { throw ValidationError("password line too long") }
+        let body = AdminConnection.encode(["email": email, "password": String(decoding: line, as: UTF8.self)])
+        let response = try AdminConnection().call("POST", "/admin/users/password", body: body)
+        try AdminConnection.check(response)
+        let ended = (try? JSONSerialization.jsonObject(with: Data(response.body)) as? [String: Any])?["sessionsEnded"] ?? 0
+        print("password changed for \(email); \(ended) session(s) ended")
+    }
+}
+
+struct UserStats: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "user-stats", abstract: "Users and sessions held.")
+
+    func run() throws {
+        let response = try AdminConnection().call("GET", "/admin/stats")
+        try AdminConnection.check(response)
+        print(response.text)
+    }
+}
+
+struct ImportUsers: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "import-users", abstract: "Import LibreChat users from a mongoexport file (JSON lines or an array).")
+    @Argument var file: String
+
+    func run() throws {
+        guard let data = FileManager.default.contents(atPath: file) else { throw ValidationError("cannot read \(file)") }
+        let response = try AdminConnection().call("POST", "/admin/import", body: Array(data))
+        try AdminConnection.check(response)
+        print(response.text)
+    }
+}
+
+struct ExportUsers: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "export-users", abstract: "Export users as JSON lines (mongoexport shape, hashes included).")
+
+    func run() throws {
+        let response = try AdminConnection().call("GET", "/admin/export")
+        try AdminConnection.check(response)
+        print(response.text, terminator: "")
+    }
+}
