@@ -50,6 +50,7 @@ struct JWTTests {
         let token = try signer.sign(claims)
         #expect(token.hasPrefix("eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9."))
         #expect(try signer.verify(token, as: SessionClaims.self, now: now) == claims)
+        #expect(try signer.sign(claims) == token, "signing must be deterministic")
         let other = HS256Signer(secret: utf8("another secret"))
         #expect(throws: JWTError.invalidSignature) { try other.verify(token, as: SessionClaims.self, now: now) }
     }

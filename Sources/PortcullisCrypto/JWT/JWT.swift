@@ -37,9 +37,12 @@ public struct HS256Signer: Sendable {
         mac = HMAC(key: SymmetricKey(data: secret))
     }
 
-    /// Signs `claims` (encoded with `JSONEncoder`) and returns the compact token.
+    /// Signs `claims` (encoded with `JSONEncoder`, keys sorted) and returns the compact token.
+    /// The same claims always give the same token, so a token can be re-derived instead of stored.
     public func sign<Claims: Encodable>(_ claims: Claims) throws -> String {
-        let payload = try JSONEncoder().encode(claims)
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        let payload = try encoder.encode(claims)
         let signingInput = Self.encodedHeader + "." + Base64URL.encode(payload)
         let signature = mac.authenticationCode(for: signingInput.utf8)
         return signingInput + "." + Base64URL.encode(signature.bytes)

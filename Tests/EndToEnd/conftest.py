@@ -1,0 +1,106 @@
+"""Fixtures that run the real `portcullis` binary on 127.0.0.1 with a private data directory."""
+import os
+import shutil
+import socket
+import subprocess
+import tempfile
+import time
+
+import pytest
+import requests
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+BINARY = os.environ.get("PORTCULLIS_BIN") or os.path.join(ROOT, ".build", "debug", "portcullis")
+JWT_SECRET = "e2e-access-secret-0123456789abcdef"
+JWT_REFRESH_SECRET = "e2e-refresh-secret-0123456789abcdef"
+
+# Cheap Argon2id parameters keep the debug binary fast; the code path is the production one.
+BASE_ENV = {
+    "JWT_SECRET": JWT_SECRET,
+    "JWT_REFRESH_SECRET": JWT_REFRESH_SECRET,
+    "ALLOW_REGISTRATION": "true",
+    "ARGON2_MEMORY_KIB": "1024",
+    "ARGON2_ITERATIONS": "1",
+}
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class Server:
+    def __init__(self, env=None):
+        self.port = free_port()
+        self.data = tempfile.mkdtemp(prefix="portcullis-e2e-")
+        self.env = {k: v for k, v in os.environ.items() if not k.startswith(("ALLOW_", "JWT_", "SESSION_", "REFRESH_"))}
+        self.env.update(BASE_ENV)
+        self.env.update({"PORT": str(self.port), "PORTCULLIS_DATA_DIR": self.data})
+        self.env.update(env or {})
+        self.log_path = os.path.join(self.data, "server.log")
+        self.log = open(self.log_path, "w")
+        # Run from the data directory so no stray .env in the repository is read.
+        self.process = subprocess.Popen([BINARY, "serve"], env=self.env, cwd=self.data, stdout=self.log, stderr=subprocess.STDOUT)
+        self.base = f"http://127.0.0.1:{self.port}"
+        deadline = time.time() + 20
+        while time.time() < deadline:
+            if self.process.poll() is not None:
+                raise RuntimeError(f"server exited: {open(self.log_path).read()}")
+            try:
+                if requests.get(self.base + "/health", timeout=0.5).text == "OK":
+                    return
+            except requests.RequestException:
+                time.sleep(0.05)
+        raise RuntimeError("server did not start")
+
+    def url(self, path):
+        return self.base + path
+
+    def cli(self, *args, stdin=None):
+        return subprocess.run([BINARY, *args], env=self.env, cwd=self.data, input=stdin, capture_output=True, text=True, timeout=60)
+
+    def logs(self):
+        self.log.flush()
+        with open(self.log_path) as f:
+            return f.read()
+
+    def stop(self):
+        if self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+        self.log.close()
+        shutil.rmtree(self.data, ignore_errors=True)
+
+
+@pytest.fixture
+def start_server():
+    started = []
+
+    def start(**env):
+        server = Server(env)
+        started.append(server)
+        return server
+
+    yield start
+    for server in started:
+        server.stop()
+
+
+@pytest.fixture
+def server(start_server):
+    return start_server()
+
+
+def register(server, email, password="correct horse battery", name="Test User", **extra):
+    body = {"name": name, "email": email, "password": password, "confirm_password": password}
+    body.update(extra)
+    return requests.post(server.url("/api/auth/register"), json=body, timeout=10)
+
+
+def login(server, email, password="correct horse battery", session=None):
+    client = session or requests
+    return client.post(server.url("/api/auth/login"), json={"email": email, "password": password}, timeout=10)
