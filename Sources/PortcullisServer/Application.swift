@@ -38,7 +38,9 @@ public enum Application {
             router: api.makeRouter())
         let socketPath = configuration.dataDirectory + "/admin.sock"
         let admin = try HTTPServer(
-            configuration: HTTPServerConfiguration(addresses: [.unix(path: socketPath, mode: 0o600)], eventLoopCount: 1),
+            configuration: HTTPServerConfiguration(
+                addresses: [.unix(path: socketPath, mode: 0o600)], eventLoopCount: 1,
+                limits: HTTPLimits(maximumBodyLength: 64 << 20)),
             router: api.makeAdminRouter())
         try server.start()
         try admin.start()

@@ -129,13 +129,44 @@ struct ImportUsers: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "import-users", abstract: "Import LibreChat users from a mongoexport file (JSON lines or an array).")
     @Argument var file: String
+    @Option(help: "Documents per request to the server.") var batch: Int = 10_000
 
     func run() throws {
         guard let data = FileManager.default.contents(atPath: file) else { throw ValidationError("cannot read \(file)") }
-        let response = try AdminConnection().call("POST", "/admin/import", body: Array(data))
-        try AdminConnection.check(response)
-        print(response.text)
+        // Send in batches so any file size stays within the admin API's body limit.
+        var lines: [Data] = []
+        if data.first(where: { !$0.isWhitespace }) == UInt8(ascii: "[") {
+            guard let array = try? JSONSerialization.jsonObject(with: data) as? [Any] else { throw ValidationError("\(file) is not a JSON array") }
+            lines = array.compactMap { try? JSONSerialization.data(withJSONObject: $0) }
+        } else {
+            lines = data.split(separator: UInt8(ascii: "\n")).map { Data($0) }
+        }
+        var totals: [String: Int] = ["imported": 0, "skipped": 0, "invalid": 0]
+        var problems: [String] = []
+        let connection = AdminConnection()
+        var start = 0
+        repeat {
+            let chunk = lines[start..<min(start + batch, lines.count)]
+            var body = Data()
+            for line in chunk {
+                body.append(line)
+                body.append(UInt8(ascii: "\n"))
+            }
+            let response = try connection.call("POST", "/admin/import", body: Array(body), json: false)
+            try AdminConnection.check(response)
+            let report = (try? JSONSerialization.jsonObject(with: Data(response.body)) as? [String: Any]) ?? [:]
+            for key in totals.keys { totals[key, default: 0] += report[key] as? Int ?? 0 }
+            problems += (report["problems"] as? [String] ?? []).map { "batch at line \(start + 1): \($0)" }
+            start += batch
+        } while start < lines.count
+        let summary: [String: Any] = ["imported": totals["imported"]!, "skipped": totals["skipped"]!,
+                                      "invalid": totals["invalid"]!, "problems": Array(problems.prefix(100))]
+        print(String(decoding: try JSONSerialization.data(withJSONObject: summary, options: [.sortedKeys]), as: UTF8.self))
     }
+}
+
+extension UInt8 {
+    var isWhitespace: Bool { self == 0x20 || self == 0x09 || self == 0x0A || self == 0x0D }
 }
 
 struct ExportUsers: ParsableCommand {
