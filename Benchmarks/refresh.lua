@@ -19,6 +19,7 @@ end
 
 function request()
   local token = table.remove(tokens, 1)
+  if token == nil then error("ran out of refresh tokens: a response carried no rotated token") end
   return wrk.format("POST", "/api/auth/refresh", { ["Cookie"] = "refreshToken=" .. token })
 end
 

@@ -29,7 +29,7 @@ public final class API: Sendable {
         route(&router, .post, "/api/auth/logout") { [self] in await logout($0) }
         route(&router, .get, "/api/user") { [self] request in
             guard let user = await service.authenticate(authorization: request.headers["Authorization"]) else { return Self.unauthorized }
-            return .json(bytes: UserJSON.data(UserJSON.allowListed(user)))
+            return .json(bytes: UserPayload(user: user, withProviderIds: false).bytes)
         }
         route(&router, .delete, "/api/user/delete") { [self] in await deleteAccount($0) }
         return router
@@ -41,15 +41,16 @@ public final class API: Sendable {
     func route(_ router: inout Router, _ method: HTTPMethod, _ pattern: String,
                _ handler: @escaping @Sendable (HTTPRequest) async -> HTTPResponse) {
         let label = "\(method.rawValue) \(pattern)"
+        let metrics = requestMetrics.route(label)
         router.on(method, pattern) { [self] request in
             let started = ContinuousClock.now
             let response = await handler(request)
             let elapsed = ContinuousClock.now - started
             let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
-            requestMetrics.record(route: label, status: response.status.code, seconds: seconds)
+            metrics.record(status: response.status.code, seconds: seconds)
             logger.info("request", metadata: [
                 "route": "\(label)", "status": "\(response.status.code)",
-                "ms": "\(String(format: "%.2f", seconds * 1000))", "ip": "\(request.remoteAddress)",
+                "ms": "\(Double(Int(seconds * 100_000)) / 100)", "ip": "\(request.remoteAddress)",
             ])
             return response
         }
@@ -124,11 +125,13 @@ public final class API: Sendable {
 
     /// `{token, user}` with the `refreshToken` and `token_provider` cookies.
     func sessionResponse(_ tokens: AuthService.IssuedTokens) -> HTTPResponse {
-        var response = HTTPResponse.json(bytes: UserJSON.data(["token": tokens.accessToken, "user": UserJSON.session(tokens.user)]))
+        var response = HTTPResponse.json(bytes: SessionPayload(
+            token: tokens.accessToken, user: UserPayload(user: tokens.user, withProviderIds: true)).bytes)
         let expires = tokens.refreshExpiresAt / 1000
         let secure = configuration.secureCookies
-        response.setCookie(SetCookie(name: "refreshToken", value: tokens.refreshToken, expires: expires, secure: secure, sameSite: .strict))
+        // token_provider first: tools that keep only the last Set-Cookie (wrk's Lua API) then see the token.
         response.setCookie(SetCookie(name: "token_provider", value: "librechat", expires: expires, secure: secure, sameSite: .strict))
+        response.setCookie(SetCookie(name: "refreshToken", value: tokens.refreshToken, expires: expires, secure: secure, sameSite: .strict))
         return response
     }
 

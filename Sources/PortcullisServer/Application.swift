@@ -19,11 +19,9 @@ public enum Application {
         } catch {
             throw StartupError(description: "configuration error: \(error)")
         }
-        LoggingSystem.bootstrap { label in
-            var handler = StreamLogHandler.standardError(label: label)
-            handler.logLevel = .info
-            return handler
-        }
+        let level = Logger.Level(rawValue: (environment["LOG_LEVEL"] ?? "info").lowercased()) ?? .info
+        LoggingSystem.bootstrap { label in BufferedLogHandler(label: label, logLevel: level) }
+        defer { LogBuffer.shared.flush() }
         let logger = Logger(label: "portcullis")
         for name in configuration.generatedSecrets {
             logger.warning("\(name) was not set: generated a random one and saved it in \(configuration.dataDirectory)/secrets.env")

@@ -1,46 +1,69 @@
+import PortcullisCore
 import Synchronization
 
-/// Requests by route and status, and latency histograms by route, in Prometheus text format.
-/// Labels are route patterns, never raw paths, so no token or id can reach a label.
-final class RequestMetrics: Sendable {
+/// One route's request counts by status and its latency histogram. Created once per route at
+/// start-up, so recording a request touches atomics and one small integer-keyed table, never a
+/// string-keyed one.
+final class RouteMetrics: Sendable {
     static let buckets: [Double] = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5]
 
-    private struct State {
-        var requests: [String: [Int: Int]] = [:]
-        var histograms: [String: (counts: [Int], sum: Double, count: Int)] = [:]
+    let label: String
+    private let bucketCounts = RouteMetrics.buckets.map { _ in Counter() }
+    private let total = Counter()
+    private let sumMicroseconds = Counter()
+    private let statuses = Mutex<[Int: Int]>([:])
+
+    init(label: String) {
+        self.label = label
     }
 
-    private let state = Mutex(State())
+    func record(status: Int, seconds: Double) {
+        statuses.withLock { $0[status, default: 0] += 1 }
+        for (index, bound) in Self.buckets.enumerated() where seconds <= bound {
+            bucketCounts[index].increment()
+        }
+        total.increment()
+        sumMicroseconds.increment(by: Int(seconds * 1_000_000))
+    }
 
-    func record(route: String, status: Int, seconds: Double) {
-        state.withLock { state in
-            state.requests[route, default: [:]][status, default: 0] += 1
-            var histogram = state.histograms[route] ?? (Array(repeating: 0, count: Self.buckets.count), 0, 0)
-            for (index, bound) in Self.buckets.enumerated() where seconds <= bound { histogram.counts[index] += 1 }
-            histogram.sum += seconds
-            histogram.count += 1
-            state.histograms[route] = histogram
+    func renderRequests() -> String {
+        statuses.withLock { $0 }.sorted { $0.key < $1.key }.map {
+            "portcullis_http_requests_total{route=\"\(label)\",status=\"\($0.key)\"} \($0.value)\n"
+        }.joined()
+    }
+
+    func renderHistogram() -> String {
+        var out = ""
+        for (index, bound) in Self.buckets.enumerated() {
+            out += "portcullis_http_request_duration_seconds_bucket{route=\"\(label)\",le=\"\(bound)\"} \(bucketCounts[index].current)\n"
+        }
+        out += "portcullis_http_request_duration_seconds_bucket{route=\"\(label)\",le=\"+Inf\"} \(total.current)\n"
+        out += "portcullis_http_request_duration_seconds_sum{route=\"\(label)\"} \(Double(sumMicroseconds.current) / 1_000_000)\n"
+        out += "portcullis_http_request_duration_seconds_count{route=\"\(label)\"} \(total.current)\n"
+        return out
+    }
+}
+
+/// Every route's metrics, in Prometheus text format. Labels are route patterns, never raw paths,
+/// so no token or id can reach a label.
+final class RequestMetrics: Sendable {
+    private let routes = Mutex<[RouteMetrics]>([])
+
+    func route(_ label: String) -> RouteMetrics {
+        routes.withLock { routes in
+            if let existing = routes.first(where: { $0.label == label }) { return existing }
+            let created = RouteMetrics(label: label)
+            routes.append(created)
+            return created
         }
     }
 
     func render() -> String {
-        state.withLock { state in
-            var out = "# HELP portcullis_http_requests_total HTTP requests by route and status.\n# TYPE portcullis_http_requests_total counter\n"
-            for (route, statuses) in state.requests.sorted(by: { $0.key < $1.key }) {
-                for (status, count) in statuses.sorted(by: { $0.key < $1.key }) {
-                    out += "portcullis_http_requests_total{route=\"\(route)\",status=\"\(status)\"} \(count)\n"
-                }
-            }
-            out += "# HELP portcullis_http_request_duration_seconds Request latency by route.\n# TYPE portcullis_http_request_duration_seconds histogram\n"
-            for (route, histogram) in state.histograms.sorted(by: { $0.key < $1.key }) {
-                for (index, bound) in Self.buckets.enumerated() {
-                    out += "portcullis_http_request_duration_seconds_bucket{route=\"\(route)\",le=\"\(bound)\"} \(histogram.counts[index])\n"
-                }
-                out += "portcullis_http_request_duration_seconds_bucket{route=\"\(route)\",le=\"+Inf\"} \(histogram.count)\n"
-                out += "portcullis_http_request_duration_seconds_sum{route=\"\(route)\"} \(histogram.sum)\n"
-                out += "portcullis_http_request_duration_seconds_count{route=\"\(route)\"} \(histogram.count)\n"
-            }
-            return out
-        }
+        let all = routes.withLock { $0 }.sorted { $0.label < $1.label }
+        var out = "# HELP portcullis_http_requests_total HTTP requests by route and status.\n# TYPE portcullis_http_requests_total counter\n"
+        for route in all { out += route.renderRequests() }
+        out += "# HELP portcullis_http_request_duration_seconds Request latency by route.\n# TYPE portcullis_http_request_duration_seconds histogram\n"
+        for route in all { out += route.renderHistogram() }
+        return out
     }
 }

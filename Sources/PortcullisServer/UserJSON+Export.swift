@@ -1,6 +1,7 @@
 import Foundation
 import PortcullisCore
 import PortcullisCrypto
+import PortcullisHTTP
 
 /// LibreChat's `mongoexport` shape for users, read by `import-users` and written by `export-users`.
 extension UserJSON {
@@ -66,11 +67,7 @@ extension UserJSON {
         if let number = value as? NSNumber { return number.int64Value }
         if let text = value as? String {
             if let milliseconds = Int64(text) { return milliseconds }
-            let formatter = ISO8601DateFormatter()
-            formatter.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
-            if let parsed = formatter.date(from: text) ?? ISO8601DateFormatter().date(from: text) {
-                return Int64(parsed.timeIntervalSince1970 * 1000)
-            }
+            if let parsed = HTTPDate.parseISO8601(text) { return parsed }
         }
         return nil
     }

@@ -61,6 +61,7 @@ class Server:
         return subprocess.run([BINARY, *args], env=self.env, cwd=self.data, input=stdin, capture_output=True, text=True, timeout=60)
 
     def logs(self):
+        time.sleep(0.5)  # the server flushes its log buffer every 200 ms
         self.log.flush()
         with open(self.log_path) as f:
             return f.read()

@@ -55,6 +55,33 @@ struct JWTTests {
         #expect(throws: JWTError.invalidSignature) { try other.verify(token, as: SessionClaims.self, now: now) }
     }
 
+    @Test("claims with escapes, non-ASCII, numbers and nesting decode (fast path and fallback alike)")
+    func claimShapes() throws {
+        struct Rich: Codable, Equatable {
+            struct Inner: Codable, Equatable { var roles: [String] }
+            var name: String
+            var ratio: Double
+            var count: Int
+            var flag: Bool
+            var missing: String?
+            var nested: Inner?
+            var exp: Int
+        }
+        let now: Int64 = 1_900_000_000
+        for nested in [nil, Rich.Inner(roles: ["ADMIN", "USER"])] {
+            let claims = Rich(name: "quote \" slash \\ tab \t newline \n é 🔐 \u{1}", ratio: -1.5e-3, count: 42, flag: true,
+                              missing: nil, nested: nested, exp: Int(now) + 60)
+            let token = try signer.sign(claims)
+            #expect(try signer.verify(token, as: Rich.self, now: now) == claims)
+        }
+        // Hand-written payloads: \u escapes with a surrogate pair, null, exponent forms.
+        let payload = #"{"name":"\u00e9\ud83d\udd10","ratio":1E2,"count":-0,"flag":false,"missing":null,"exp":9999999999}"#
+        let input = Base64URL.encode(utf8(#"{"alg":"HS256"}"#)) + "." + Base64URL.encode(utf8(payload))
+        let mac = HMAC<SHA256>.authenticationCode(for: utf8(input), using: SymmetricKey(data: Self.rfcKey))
+        let decoded = try signer.verify(input + "." + Base64URL.encode(mac.bytes), as: Rich.self, now: now)
+        #expect(decoded.name == "é🔐" && decoded.ratio == 100 && decoded.count == 0 && !decoded.flag && decoded.missing == nil)
+    }
+
     @Test("every single-byte change of a token is rejected")
     func tampering() throws {
         let now: Int64 = 1_800_000_000

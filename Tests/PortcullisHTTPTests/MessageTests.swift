@@ -59,6 +59,20 @@ struct MessageTests {
         #expect(HTTPDate.format(secondsSince1970: seconds) == expected)
     }
 
+    @Test("ISO 8601 with milliseconds, both ways", arguments: [
+        (Int64(0), "1970-01-01T00:00:00.000Z"),
+        (1_709_287_200_123, "2024-03-01T10:00:00.123Z"),
+        (951_782_400_000, "2000-02-29T00:00:00.000Z"),
+        (-1000, "1969-12-31T23:59:59.000Z"),
+    ])
+    func iso8601(milliseconds: Int64, expected: String) {
+        #expect(HTTPDate.iso8601(millisecondsSince1970: milliseconds) == expected)
+        #expect(HTTPDate.parseISO8601(expected) == milliseconds)
+        #expect(HTTPDate.parseISO8601("2024-03-01T10:00:00Z") == 1_709_287_200_000)
+        #expect(HTTPDate.parseISO8601("2024-13-01T10:00:00Z") == nil)
+        #expect(HTTPDate.parseISO8601("yesterday") == nil)
+    }
+
     @Test("header values with CR or LF are dropped, never written")
     func headerInjection() {
         var headers = HTTPHeaders()

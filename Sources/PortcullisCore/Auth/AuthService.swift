@@ -197,8 +197,11 @@ public final class AuthService: Sendable {
     /// The user behind `Authorization: Bearer <token>`, if the token verifies and the user exists.
     public func authenticate(authorization: String?) async -> User? {
         guard let authorization, authorization.hasPrefix("Bearer ") else { return nil }
-        let token = authorization.dropFirst(7).trimmingCharacters(in: .whitespaces)
-        guard let claims = try? accessSigner.verify(token, as: AccessClaims.self) else { return nil }
+        // Byte-level trim: Foundation's trimmingCharacters bridges through NSString on Linux.
+        var token = authorization.utf8.dropFirst(7)
+        while token.first == 0x20 || token.first == 0x09 { token = token.dropFirst() }
+        while token.last == 0x20 || token.last == 0x09 { token = token.dropLast() }
+        guard let token = String(token), let claims = try? accessSigner.verify(token, as: AccessClaims.self) else { return nil }
         return await users.user(id: claims.id)
     }
 

@@ -92,18 +92,33 @@ public struct HS256Signer: Sendable {
     }
 
     static func split(_ token: String) throws(JWTError) -> Parts {
-        guard token.utf8.count <= maximumTokenLength else { throw .malformed("token longer than \(maximumTokenLength) bytes") }
-        let segments = token.split(separator: ".", omittingEmptySubsequences: false)
-        guard segments.count == 3 else { throw .malformed("expected 3 segments, found \(segments.count)") }
-        guard !segments[0].isEmpty, !segments[1].isEmpty, !segments[2].isEmpty else {
-            throw .malformed("empty segment")
+        let utf8 = token.utf8
+        guard utf8.count <= maximumTokenLength else { throw .malformed("token longer than \(maximumTokenLength) bytes") }
+        // Split on the bytes: a Character-level split is far slower and a JWT is ASCII anyway.
+        var dots: [String.Index] = []
+        var index = utf8.startIndex
+        while index < utf8.endIndex {
+            if utf8[index] == UInt8(ascii: ".") {
+                dots.append(index)
+                guard dots.count <= 2 else { throw .malformed("expected 3 segments, found more") }
+            }
+            index = utf8.index(after: index)
         }
-        let signingInput = token[segments[0].startIndex..<segments[1].endIndex]
-        return Parts(signingInput: signingInput, header: segments[0], payload: segments[1], signature: segments[2])
+        guard dots.count == 2 else { throw .malformed("expected 3 segments, found \(dots.count + 1)") }
+        let header = token[token.startIndex..<dots[0]]
+        let payload = token[token.index(after: dots[0])..<dots[1]]
+        let signature = token[token.index(after: dots[1])...]
+        guard !header.isEmpty, !payload.isEmpty, !signature.isEmpty else { throw .malformed("empty segment") }
+        return Parts(signingInput: token[token.startIndex..<dots[1]], header: header, payload: payload, signature: signature)
     }
 
     static func decodeJSON<T: Decodable>(_ type: T.Type, _ segment: Substring, segment name: String) throws(JWTError) -> T {
         guard let bytes = Base64URL.decode(segment) else { throw .invalidBase64(segment: name) }
+        // Flat objects (the usual claims) take the fast path; a value of the wrong type there is
+        // still retried with JSONDecoder, which then gives the authoritative answer.
+        if let fields = FlatJSON.parse(bytes), let value = try? T(from: FlatJSONDecoder(fields: fields)) {
+            return value
+        }
         do {
             return try JSONDecoder().decode(T.self, from: Data(bytes))
         } catch {
