@@ -57,6 +57,11 @@ let package = Package(
             swiftSettings: strictSettings
         ),
         .testTarget(
+            name: "PortcullisCoreTests",
+            dependencies: ["PortcullisCore", "PortcullisCrypto"],
+            swiftSettings: strictSettings
+        ),
+        .testTarget(
             name: "PortcullisHTTPTests",
             dependencies: ["PortcullisHTTP"],
             exclude: ["Clients"],

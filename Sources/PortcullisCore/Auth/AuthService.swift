@@ -1,5 +1,11 @@
 import Foundation
 import PortcullisCrypto
+import Synchronization
+
+/// Carries the token signed inside a session shard back to the caller.
+final class IssuedToken: Sendable {
+    let value = Mutex<String?>(nil)
+}
 
 /// The authentication flows, independent of HTTP: registration, login, refresh with rotation and
 /// reuse detection, logout, token checks, and the operator's user management.
@@ -175,14 +181,21 @@ public final class AuthService: Sendable {
         guard let claims = try? refreshSigner.verify(token, as: RefreshClaims.self) else { return .invalidToken }
         guard let user = await users.user(id: claims.id) else { return .userGone }
         let now = Self.nowMilliseconds()
+        let issued = IssuedToken()
         let outcome = await sessions.refresh(
             id: claims.sessionId, userId: claims.id, presentedHash: SHA256.hash(data: token.utf8).bytes, now: now,
             grace: configuration.refreshReuseGrace
-        ) { [self] next in SHA256.hash(data: refreshToken(for: next).utf8).bytes }
+        ) { [self] next in
+            let fresh = refreshToken(for: next)
+            issued.value.withLock { $0 = fresh }
+            return SHA256.hash(data: fresh.utf8).bytes
+        }
         switch outcome {
         case .rotated(let session), .replayedWithinGrace(let session):
             metrics.refreshes.increment()
-            return .success(IssuedTokens(accessToken: accessToken(for: user, now: now), refreshToken: refreshToken(for: session),
+            // The rotated token was signed inside the shard; a grace replay re-derives the current one.
+            let refresh = issued.value.withLock { $0 } ?? refreshToken(for: session)
+            return .success(IssuedTokens(accessToken: accessToken(for: user, now: now), refreshToken: refresh,
                                          refreshExpiresAt: session.expiresAt, user: user))
         case .reuseDetected:
             metrics.refreshReuse.increment()

@@ -6,6 +6,15 @@ public struct AccessClaims: Codable, Sendable, Equatable {
     public var email: String
     public var iat: Int64
     public var exp: Int64
+
+    public init(id: String, username: String, provider: String, email: String, iat: Int64, exp: Int64) {
+        self.id = id
+        self.username = username
+        self.provider = provider
+        self.email = email
+        self.iat = iat
+        self.exp = exp
+    }
 }
 
 /// The refresh token's claims: LibreChat's `{id, sessionId}` plus `gen`, the session's rotation
@@ -17,4 +26,63 @@ public struct RefreshClaims: Codable, Sendable, Equatable {
     public var gen: Int?
     public var iat: Int64?
     public var exp: Int64
+
+    public init(id: String, sessionId: String, gen: Int?, iat: Int64?, exp: Int64) {
+        self.id = id
+        self.sessionId = sessionId
+        self.gen = gen
+        self.iat = iat
+        self.exp = exp
+    }
+}
+
+import PortcullisCrypto
+
+/// Appends a JSON string literal (RFC 8259 escaping).
+func appendJSONString(_ value: String, to out: inout [UInt8]) {
+    out.append(UInt8(ascii: "\""))
+    for byte in value.utf8 {
+        switch byte {
+        case UInt8(ascii: "\""), UInt8(ascii: "\\"): out.append(contentsOf: [0x5C, byte])
+        case 0x0A: out.append(contentsOf: [0x5C, UInt8(ascii: "n")])
+        case 0x0D: out.append(contentsOf: [0x5C, UInt8(ascii: "r")])
+        case 0x09: out.append(contentsOf: [0x5C, UInt8(ascii: "t")])
+        case 0..<0x20:
+            let hex = Array("0123456789abcdef".utf8)
+            out.append(contentsOf: [0x5C, UInt8(ascii: "u"), 0x30, 0x30, hex[Int(byte >> 4)], hex[Int(byte & 0xF)]])
+        default: out.append(byte)
+        }
+    }
+    out.append(UInt8(ascii: "\""))
+}
+
+extension AccessClaims: CompactJSONEncodable {
+    public var compactJSON: [UInt8] {
+        var out: [UInt8] = []
+        out.reserveCapacity(160)
+        out += Array(#"{"email":"#.utf8)
+        appendJSONString(email, to: &out)
+        out += Array(#","exp":\#(exp),"iat":\#(iat),"id":"#.utf8)
+        appendJSONString(id, to: &out)
+        out += Array(#","provider":"#.utf8)
+        appendJSONString(provider, to: &out)
+        out += Array(#","username":"#.utf8)
+        appendJSONString(username, to: &out)
+        out.append(UInt8(ascii: "}"))
+        return out
+    }
+}
+
+extension RefreshClaims: CompactJSONEncodable {
+    public var compactJSON: [UInt8] {
+        var out: [UInt8] = Array(#"{"exp":\#(exp)"#.utf8)
+        if let gen { out += Array(#","gen":\#(gen)"#.utf8) }
+        if let iat { out += Array(#","iat":\#(iat)"#.utf8) }
+        out += Array(#","id":"#.utf8)
+        appendJSONString(id, to: &out)
+        out += Array(#","sessionId":"#.utf8)
+        appendJSONString(sessionId, to: &out)
+        out.append(UInt8(ascii: "}"))
+        return out
+    }
 }

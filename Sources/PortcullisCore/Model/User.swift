@@ -62,6 +62,18 @@ public struct Session: Sendable, Codable, Equatable {
     public var rotatedAt: Int64
     public var createdAt: Int64
     public var expiresAt: Int64
+
+    public init(id: String, userId: String, currentHash: [UInt8], previousHash: [UInt8]?, generation: Int,
+                rotatedAt: Int64, createdAt: Int64, expiresAt: Int64) {
+        self.id = id
+        self.userId = userId
+        self.currentHash = currentHash
+        self.previousHash = previousHash
+        self.generation = generation
+        self.rotatedAt = rotatedAt
+        self.createdAt = createdAt
+        self.expiresAt = expiresAt
+    }
 }
 
 import Foundation

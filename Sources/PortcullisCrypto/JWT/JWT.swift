@@ -13,6 +13,12 @@ public struct JWTValidation: Sendable {
     }
 }
 
+/// Claims that write their own JSON (compact, keys sorted, as `JSONEncoder` with `.sortedKeys` would),
+/// sparing the signer a `JSONEncoder` on hot paths. The output must be valid JSON of the same value.
+public protocol CompactJSONEncodable {
+    var compactJSON: [UInt8] { get }
+}
+
 /// Compact JWS with HS256 (RFC 7515, RFC 7519): signs claims and verifies tokens strictly.
 ///
 /// The algorithm is fixed by the signer, never taken from the token: a token whose header says
@@ -40,9 +46,14 @@ public struct HS256Signer: Sendable {
     /// Signs `claims` (encoded with `JSONEncoder`, keys sorted) and returns the compact token.
     /// The same claims always give the same token, so a token can be re-derived instead of stored.
     public func sign<Claims: Encodable>(_ claims: Claims) throws -> String {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-        let payload = try encoder.encode(claims)
+        let payload: [UInt8]
+        if let compact = claims as? any CompactJSONEncodable {
+            payload = compact.compactJSON
+        } else {
+            let encoder = JSONEncoder()
+            encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+            payload = Array(try encoder.encode(claims))
+        }
         let signingInput = Self.encodedHeader + "." + Base64URL.encode(payload)
         let signature = mac.authenticationCode(for: signingInput.utf8)
         return signingInput + "." + Base64URL.encode(signature.bytes)
