@@ -15,6 +15,7 @@ let package = Package(
         .library(name: "PortcullisHTTP", targets: ["PortcullisHTTP"]),
         .library(name: "PortcullisCore", targets: ["PortcullisCore"]),
         .library(name: "PortcullisServer", targets: ["PortcullisServer"]),
+        .library(name: "PortcullisStore", targets: ["PortcullisStore"]),
         .executable(name: "portcullis", targets: ["portcullis"]),
     ],
     dependencies: [
@@ -37,10 +38,16 @@ let package = Package(
             dependencies: ["PortcullisCrypto"],
             swiftSettings: strictSettings
         ),
+        .systemLibrary(name: "CZstd", pkgConfig: "libzstd", providers: [.apt(["libzstd-dev"])]),
+        .target(
+            name: "PortcullisStore",
+            dependencies: ["PortcullisCore", "CZstd"],
+            swiftSettings: strictSettings
+        ),
         .target(
             name: "PortcullisServer",
             dependencies: [
-                "PortcullisCore", "PortcullisHTTP", "PortcullisCrypto",
+                "PortcullisCore", "PortcullisHTTP", "PortcullisCrypto", "PortcullisStore",
                 .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: strictSettings
@@ -52,6 +59,7 @@ let package = Package(
                 "PortcullisHTTP",
                 "PortcullisCore",
                 "PortcullisServer",
+                "PortcullisStore",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: strictSettings

@@ -2,17 +2,40 @@ import Foundation
 import Logging
 import PortcullisCore
 import PortcullisHTTP
+import PortcullisStore
+import Synchronization
 
 /// The LibreChat-compatible HTTP API over an ``AuthService``.
 public final class API: Sendable {
     public let service: AuthService
+    let persistence: Persistence?
     let requestMetrics = RequestMetrics()
     let logger: Logger
     let startedAt = Date()
+    let lastSnapshot = Mutex<Persistence.SnapshotInfo?>(nil)
 
-    public init(service: AuthService, logger: Logger = Logger(label: "portcullis")) {
+    public init(service: AuthService, logger: Logger = Logger(label: "portcullis"), persistence: Persistence? = nil) {
         self.service = service
         self.logger = logger
+        self.persistence = persistence
+    }
+
+    /// Writes a snapshot now (periodically, at shutdown, and on `portcullis snapshot`).
+    @discardableResult
+    public func takeSnapshot() async -> Persistence.SnapshotInfo? {
+        guard let persistence else { return nil }
+        do {
+            let info = try await persistence.snapshot(users: service.users, sessions: service.sessions)
+            lastSnapshot.withLock { $0 = info }
+            logger.info("snapshot written", metadata: [
+                "path": "\(info.path)", "users": "\(info.users)", "sessions": "\(info.sessions)",
+                "bytes": "\(info.bytes)", "raw": "\(info.rawBytes)", "seconds": "\(Double(Int(info.seconds * 1000)) / 1000)",
+            ])
+            return info
+        } catch {
+            logger.error("snapshot failed: \(error)")
+            return nil
+        }
     }
 
     var configuration: AuthConfiguration { service.configuration }
@@ -218,6 +241,15 @@ public final class API: Sendable {
             out += "\(name)\(labels) \(value)\n"
         }
         out += "# TYPE portcullis_uptime_seconds gauge\nportcullis_uptime_seconds \(Int(Date().timeIntervalSince(startedAt)))\n"
+        if let persistence {
+            let statistics = persistence.journal.statistics
+            out += "# TYPE portcullis_journal_records_total counter\nportcullis_journal_records_total \(statistics.records)\n"
+            out += "# TYPE portcullis_journal_commits_total counter\nportcullis_journal_commits_total \(statistics.commits)\n"
+            if let snapshot = lastSnapshot.withLock({ $0 }) {
+                out += "# TYPE portcullis_snapshot_bytes gauge\nportcullis_snapshot_bytes \(snapshot.bytes)\n"
+                out += "# TYPE portcullis_snapshot_position gauge\nportcullis_snapshot_position \(snapshot.position)\n"
+            }
+        }
         return out
     }
 }

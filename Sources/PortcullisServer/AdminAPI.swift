@@ -2,6 +2,7 @@ import Foundation
 import PortcullisCore
 import PortcullisCrypto
 import PortcullisHTTP
+import PortcullisStore
 
 /// The operator API, served only on the admin Unix socket (`<data dir>/admin.sock`, mode 0600): the
 /// file's permissions are the authentication.
@@ -92,6 +93,11 @@ extension API {
             }
             return .json(bytes: UserJSON.data(["imported": imported, "skipped": skipped, "invalid": invalid,
                                                "problems": Array(problems.prefix(100))]))
+        }
+        route(&router, .post, "/admin/snapshot") { [self] _ in
+            guard let info = await takeSnapshot() else { return .message("Snapshot failed; see the server log.", status: .internalServerError) }
+            return .json(bytes: UserJSON.data(["path": info.path, "position": info.position, "users": info.users,
+                                               "sessions": info.sessions, "bytes": info.bytes, "seconds": info.seconds]))
         }
         route(&router, .get, "/admin/export") { [self] _ in
             var out: [UInt8] = []

@@ -4,6 +4,7 @@ import Logging
 import PortcullisCore
 import PortcullisCrypto
 import PortcullisHTTP
+import PortcullisStore
 
 /// Runs Portcullis: the public API on `HOST:PORT` and the operator API on `<data dir>/admin.sock`,
 /// until SIGTERM or SIGINT.
@@ -29,8 +30,22 @@ public enum Application {
         let lock = try lockDataDirectory(configuration.dataDirectory)
         defer { close(lock) }
 
-        let service = try AuthService(configuration: configuration)
-        let api = API(service: service, logger: logger)
+        let persistence = Persistence(directory: configuration.dataDirectory,
+                                      durability: configuration.durabilityFsync ? .fsync : .none, keep: configuration.snapshotKeep)
+        let service = try AuthService(configuration: configuration, journal: persistence.journal)
+        let recovery = try blocking {
+            try await persistence.recover(users: service.users, sessions: service.sessions) { line in logger.info("\(line)") }
+        }
+        for skipped in recovery.skippedSnapshots { logger.warning("snapshot skipped: \(skipped)") }
+        if let torn = recovery.tornTail { logger.warning("journal: \(torn)") }
+        logger.info("state restored", metadata: [
+            "snapshot": "\(recovery.snapshot ?? "none")", "users": "\(service.users.count)", "sessions": "\(service.sessions.count)",
+            "replayed": "\(recovery.replayed)", "seconds": "\(Double(Int(recovery.seconds * 1000)) / 1000)",
+        ])
+        if !configuration.durabilityFsync {
+            logger.warning("DURABILITY=none: acknowledged changes survive a crash of the process but not of the machine")
+        }
+        let api = API(service: service, logger: logger, persistence: persistence)
         let server = try HTTPServer(
             configuration: HTTPServerConfiguration(addresses: [.tcp(host: configuration.host, port: configuration.port)]),
             router: api.makeRouter())
@@ -48,6 +63,13 @@ public enum Application {
                 await service.sessions.sweep(now: Int64(Date().timeIntervalSince1970 * 1000))
             }
         }
+        let snapshotter = Task.detached {
+            while !Task.isCancelled {
+                try? await Task.sleep(for: .seconds(configuration.snapshotInterval))
+                if Task.isCancelled { break }
+                await api.takeSnapshot()
+            }
+        }
         logger.info("portcullis listening", metadata: [
             "address": "\(server.addresses.map(\.description).joined(separator: ", "))", "admin": "\(socketPath)",
             "hash": "\(configuration.passwordHasher.algorithm)",
@@ -55,9 +77,23 @@ public enum Application {
         server.waitForTerminationSignal()
         logger.info("portcullis shutting down")
         sweeper.cancel()
+        snapshotter.cancel()
         server.shutdown(gracePeriod: 10_000)
         admin.shutdown(gracePeriod: 1_000)
+        _ = try? blocking { await api.takeSnapshot() }
         unlink(socketPath)
+    }
+
+    /// Runs async work from this synchronous entry point and waits for it.
+    static func blocking<T: Sendable>(_ work: @escaping @Sendable () async throws -> T) throws -> T {
+        let box = ResultBox<T>()
+        let done = DispatchSemaphore(value: 0)
+        Task.detached {
+            do { box.set(.success(try await work())) } catch { box.set(.failure(error)) }
+            done.signal()
+        }
+        done.wait()
+        return try box.get()
     }
 
     /// Takes an exclusive lock on the data directory so two servers never share it.
@@ -70,5 +106,18 @@ public enum Application {
             throw StartupError(description: "another portcullis is already using \(directory)")
         }
         return fd
+    }
+}
+
+/// Carries a result from a task to a waiting thread.
+final class ResultBox<T: Sendable>: @unchecked Sendable {
+    // @unchecked: written once by the task before the semaphore is signalled, read after the wait.
+    private var result: Result<T, any Error>?
+
+    func set(_ value: Result<T, any Error>) { result = value }
+
+    func get() throws -> T {
+        guard let result else { throw Application.StartupError(description: "no result") }
+        return try result.get()
     }
 }

@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import PortcullisCore
 import PortcullisHTTP
+import PortcullisStore
 
 /// Talks to the running server's admin socket.
 struct AdminConnection {
@@ -178,4 +179,40 @@ struct ExportUsers: ParsableCommand {
         try AdminConnection.check(response)
         print(response.text, terminator: "")
     }
+}
+
+struct TakeSnapshot: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "snapshot", abstract: "Ask the running server to write a snapshot now.")
+
+    func run() throws {
+        let response = try AdminConnection().call("POST", "/admin/snapshot")
+        try AdminConnection.check(response)
+        print(response.text)
+    }
+}
+
+struct Inspect: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Show a snapshot file's header and verify its checksums, without loading it into a server.")
+    @Argument var file: String
+
+    func run() throws {
+        let path = file
+        let box = ReportBox()
+        let done = DispatchSemaphore(value: 0)
+        Task.detached {
+            box.report = await SnapshotFile.inspect(path: path)
+            done.signal()
+        }
+        done.wait()
+        let report = box.report
+        print(report)
+        if report.contains("DAMAGED") { throw ExitCode(1) }
+    }
+}
+
+/// Hands the inspection report from its task to the waiting command.
+final class ReportBox: @unchecked Sendable {
+    // @unchecked: written by the task before the semaphore is signalled, read after the wait.
+    var report = ""
 }

@@ -20,11 +20,13 @@ public final class AuthService: Sendable {
     /// Verified for unknown emails so that they cost what a wrong password costs.
     private let dummyHash: String
 
-    public init(configuration: AuthConfiguration, metrics: AuthMetrics = AuthMetrics()) throws(PasswordHashError) {
+    /// - Parameter journal: where changes are made durable before they are acknowledged; `nil` keeps
+    ///   everything in memory only (tests, benchmarks of the engine alone).
+    public init(configuration: AuthConfiguration, journal: (any MutationJournal)? = nil, metrics: AuthMetrics = AuthMetrics()) throws(PasswordHashError) {
         self.configuration = configuration
         self.metrics = metrics
-        users = UserStore(shardCount: configuration.shardCount)
-        sessions = SessionStore(shardCount: configuration.shardCount)
+        users = UserStore(shardCount: configuration.shardCount, journal: journal)
+        sessions = SessionStore(shardCount: configuration.shardCount, journal: journal)
         hashing = HashingPool(workers: configuration.hashWorkers, queueLimit: configuration.hashQueueLimit)
         accessSigner = HS256Signer(secret: configuration.jwtSecret)
         refreshSigner = HS256Signer(secret: configuration.jwtRefreshSecret)

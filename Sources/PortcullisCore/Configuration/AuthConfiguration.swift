@@ -43,6 +43,11 @@ public struct AuthConfiguration: Sendable {
     public var refreshReuseGrace: Int64
     /// Ours: `PORTCULLIS_DATA_DIR` (default `Snapshots`).
     public var dataDirectory: String
+    /// Ours: `DURABILITY` — `fsync` (default) or `none` (loses the last moments on a machine crash).
+    public var durabilityFsync: Bool
+    /// Ours: `SNAPSHOT_INTERVAL` in seconds (default 60) and `SNAPSHOT_KEEP` (default 3).
+    public var snapshotInterval: Int64
+    public var snapshotKeep: Int
     /// Whether email delivery is configured (LibreChat's `/api/config` rule).
     public var emailEnabled: Bool
     /// Whether any secret was generated at start-up (a warning is due).
@@ -132,6 +137,13 @@ public struct AuthConfiguration: Sendable {
         hashQueueLimit = Int(try environment.integer("HASH_QUEUE_LIMIT", default: 256, range: 1...100_000))
         shardCount = Int(try environment.integer("SHARD_COUNT", default: max(8, cores * 8), range: 1...4096))
         refreshReuseGrace = try environment.integer("REFRESH_REUSE_GRACE", default: 10_000, range: 0...300_000)
+        switch (environment["DURABILITY"] ?? "fsync").lowercased() {
+        case "fsync": durabilityFsync = true
+        case "none": durabilityFsync = false
+        default: throw ConfigurationError("DURABILITY", "expected fsync or none")
+        }
+        snapshotInterval = try environment.integer("SNAPSHOT_INTERVAL", default: 60, range: 1...86_400)
+        snapshotKeep = Int(try environment.integer("SNAPSHOT_KEEP", default: 3, range: 1...100))
         let emailService = environment["EMAIL_SERVICE"] ?? environment["EMAIL_HOST"]
         emailEnabled = emailService != nil && environment["EMAIL_USERNAME"] != nil
             && environment["EMAIL_PASSWORD"] != nil && environment["EMAIL_FROM"] != nil

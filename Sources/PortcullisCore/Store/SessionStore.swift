@@ -18,8 +18,27 @@ public enum RefreshOutcome: Sendable, Equatable {
 /// One shard of sessions, keyed by session id.
 actor SessionShard {
     private var sessions: [String: Session] = [:]
+    private let journal: (any MutationJournal)?
 
-    func insert(_ session: Session) { sessions[session.id] = session }
+    init(journal: (any MutationJournal)?) {
+        self.journal = journal
+    }
+
+    func insert(_ session: Session) -> UInt64? {
+        sessions[session.id] = session
+        return journal?.enqueue(.putSession(session))
+    }
+
+    /// Restore and replay: no journaling.
+    func restore(_ session: Session) { sessions[session.id] = session }
+
+    func restoreRemove(_ id: String) -> Bool { sessions.removeValue(forKey: id) != nil }
+
+    func restoreRemoveAll(userId: String) -> Int {
+        let before = sessions.count
+        sessions = sessions.filter { $0.value.userId != userId }
+        return before - sessions.count
+    }
 
     func session(_ id: String) -> Session? { sessions[id] }
 
@@ -28,11 +47,11 @@ actor SessionShard {
     func refresh(
         id: String, userId: String, presentedHash: [UInt8], now: Int64, grace: Int64,
         reissue: @Sendable (Session) -> [UInt8]
-    ) -> RefreshOutcome {
-        guard let session = sessions[id], session.userId == userId else { return .notFound }
+    ) -> (RefreshOutcome, UInt64?) {
+        guard let session = sessions[id], session.userId == userId else { return (.notFound, nil) }
         guard session.expiresAt > now else {
             sessions.removeValue(forKey: id)
-            return .expired
+            return (.expired, journal?.enqueue(.deleteSession(id: id)))
         }
         if ConstantTime.equals(session.currentHash, presentedHash) {
             var next = session
@@ -41,25 +60,26 @@ actor SessionShard {
             next.rotatedAt = now
             next.currentHash = reissue(next)
             sessions[id] = next
-            return .rotated(next)
+            return (.rotated(next), journal?.enqueue(.putSession(next)))
         }
         if let previous = session.previousHash, ConstantTime.equals(previous, presentedHash) {
-            if now - session.rotatedAt <= grace { return .replayedWithinGrace(session) }
+            if now - session.rotatedAt <= grace { return (.replayedWithinGrace(session), nil) }
         }
         sessions.removeValue(forKey: id)
-        return .reuseDetected
+        return (.reuseDetected, journal?.enqueue(.deleteSession(id: id)))
     }
 
-    func remove(_ id: String, userId: String) -> Bool {
-        guard sessions[id]?.userId == userId else { return false }
+    func remove(_ id: String, userId: String) -> UInt64?? {
+        guard sessions[id]?.userId == userId else { return nil }
         sessions.removeValue(forKey: id)
-        return true
+        return .some(journal?.enqueue(.deleteSession(id: id)))
     }
 
-    func removeAll(userId: String) -> Int {
+    func removeAll(userId: String) -> (Int, UInt64?) {
         let before = sessions.count
         sessions = sessions.filter { $0.value.userId != userId }
-        return before - sessions.count
+        let removed = before - sessions.count
+        return (removed, removed > 0 ? journal?.enqueue(.deleteSessionsOfUser(userId: userId)) : nil)
     }
 
     func removeExpired(now: Int64) -> Int {
@@ -77,9 +97,15 @@ actor SessionShard {
 public final class SessionStore: Sendable {
     private let shards: [SessionShard]
     private let population = Atomic<Int>(0)
+    private let journal: (any MutationJournal)?
 
-    public init(shardCount: Int) {
-        shards = (0..<shardCount).map { _ in SessionShard() }
+    public init(shardCount: Int, journal: (any MutationJournal)? = nil) {
+        self.journal = journal
+        shards = (0..<shardCount).map { _ in SessionShard(journal: journal) }
+    }
+
+    private func durable(_ ticket: UInt64?) async {
+        if let ticket, let journal { await journal.waitUntilDurable(ticket) }
     }
 
     private func shard(_ id: String) -> SessionShard { shards[StableHash.shard(of: id, count: shards.count)] }
@@ -88,8 +114,9 @@ public final class SessionStore: Sendable {
     public var count: Int { population.load(ordering: .relaxed) }
 
     public func insert(_ session: Session) async {
-        await shard(session.id).insert(session)
+        let ticket = await shard(session.id).insert(session)
         population.add(1, ordering: .relaxed)
+        await durable(ticket)
     }
 
     public func session(id: String) async -> Session? {
@@ -100,27 +127,58 @@ public final class SessionStore: Sendable {
         id: String, userId: String, presentedHash: [UInt8], now: Int64, grace: Int64,
         reissue: @escaping @Sendable (Session) -> [UInt8]
     ) async -> RefreshOutcome {
-        let outcome = await shard(id).refresh(id: id, userId: userId, presentedHash: presentedHash, now: now,
-                                              grace: grace, reissue: reissue)
+        let (outcome, ticket) = await shard(id).refresh(id: id, userId: userId, presentedHash: presentedHash, now: now,
+                                                        grace: grace, reissue: reissue)
         if outcome == .reuseDetected || outcome == .expired { population.subtract(1, ordering: .relaxed) }
+        await durable(ticket)
         return outcome
     }
 
     /// Ends one session of `userId`; false when it is not theirs or already gone.
     @discardableResult
     public func remove(id: String, userId: String) async -> Bool {
-        let removed = await shard(id).remove(id, userId: userId)
-        if removed { population.subtract(1, ordering: .relaxed) }
-        return removed
+        guard let ticket = await shard(id).remove(id, userId: userId) else { return false }
+        population.subtract(1, ordering: .relaxed)
+        await durable(ticket)
+        return true
     }
 
     /// Ends every session of `userId` (password reset, ban, deletion); returns how many.
     @discardableResult
     public func removeAll(userId: String) async -> Int {
         var total = 0
-        for shard in shards { total += await shard.removeAll(userId: userId) }
+        var last: UInt64?
+        for shard in shards {
+            let (removed, ticket) = await shard.removeAll(userId: userId)
+            total += removed
+            if let ticket { last = max(last ?? 0, ticket) }
+        }
         population.subtract(total, ordering: .relaxed)
+        await durable(last)
         return total
+    }
+
+    /// Restore and replay: writes a session without journaling.
+    public func restore(_ session: Session) async {
+        if !(await shard(session.id).restoreRemove(session.id)) { population.add(1, ordering: .relaxed) }
+        await shard(session.id).restore(session)
+    }
+
+    public func restoreDelete(id: String) async {
+        if await shard(id).restoreRemove(id) { population.subtract(1, ordering: .relaxed) }
+    }
+
+    public func restoreDeleteAll(userId: String) async {
+        var total = 0
+        for shard in shards { total += await shard.restoreRemoveAll(userId: userId) }
+        population.subtract(total, ordering: .relaxed)
+    }
+
+    /// Every session (for snapshots), shard by shard.
+    public func all() async -> [Session] {
+        var result: [Session] = []
+        for shard in shards { result += await shard.all() }
+        return result
     }
 
     /// Drops expired sessions (called periodically).

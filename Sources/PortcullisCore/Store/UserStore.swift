@@ -1,21 +1,38 @@
 import Synchronization
 
-/// One shard of users, keyed by id. An actor: every operation is atomic within the shard.
+/// One shard of users, keyed by id. An actor: every operation is atomic within the shard, and each
+/// change is handed to the journal inside that operation.
 actor UserShard {
     private var users: [String: User] = [:]
+    private let journal: (any MutationJournal)?
+
+    init(journal: (any MutationJournal)?) {
+        self.journal = journal
+    }
 
     func user(_ id: String) -> User? { users[id] }
 
-    func insert(_ user: User) { users[user.id] = user }
+    func insert(_ user: User) -> UInt64? {
+        users[user.id] = user
+        return journal?.enqueue(.putUser(user))
+    }
 
-    func update(_ id: String, _ change: @Sendable (inout User) -> Void) -> User? {
+    func update(_ id: String, _ change: @Sendable (inout User) -> Void) -> (User, UInt64?)? {
         guard var user = users[id] else { return nil }
         change(&user)
         users[id] = user
-        return user
+        return (user, journal?.enqueue(.putUser(user)))
     }
 
-    func remove(_ id: String) -> User? { users.removeValue(forKey: id) }
+    func remove(_ id: String) -> (User, UInt64?)? {
+        guard let removed = users.removeValue(forKey: id) else { return nil }
+        return (removed, journal?.enqueue(.deleteUser(id: id)))
+    }
+
+    /// Restore and replay: no journaling.
+    func restore(_ user: User) { users[user.id] = user }
+
+    func restoreRemove(_ id: String) -> User? { users.removeValue(forKey: id) }
 
     func all() -> [User] { Array(users.values) }
 
@@ -45,10 +62,16 @@ public final class UserStore: Sendable {
     private let shards: [UserShard]
     private let emailShards: [EmailShard]
     private let population = Atomic<Int>(0)
+    private let journal: (any MutationJournal)?
 
-    public init(shardCount: Int) {
-        shards = (0..<shardCount).map { _ in UserShard() }
+    public init(shardCount: Int, journal: (any MutationJournal)? = nil) {
+        self.journal = journal
+        shards = (0..<shardCount).map { _ in UserShard(journal: journal) }
         emailShards = (0..<shardCount).map { _ in EmailShard() }
+    }
+
+    private func durable(_ ticket: UInt64?) async {
+        if let ticket, let journal { await journal.waitUntilDurable(ticket) }
     }
 
     private func shard(_ id: String) -> UserShard { shards[StableHash.shard(of: id, count: shards.count)] }
@@ -70,7 +93,7 @@ public final class UserStore: Sendable {
         guard await emailShard(user.email).claim(user.email, for: user.id) else { return .emailTaken }
         let previous = population.add(1, ordering: .sequentiallyConsistent).oldValue
         if promoteFirstToAdmin && previous == 0 { user.role = "ADMIN" }
-        await shard(user.id).insert(user)
+        await durable(await shard(user.id).insert(user))
         return .created(user)
     }
 
@@ -86,20 +109,43 @@ public final class UserStore: Sendable {
 
     /// Applies `change` atomically; the id and email cannot be changed this way.
     public func update(id: String, _ change: @escaping @Sendable (inout User) -> Void) async -> User? {
-        await shard(id).update(id) { user in
+        let result = await shard(id).update(id) { user in
             let (id, email) = (user.id, user.email)
             change(&user)
             user.id = id
             user.email = email
         }
+        guard let (user, ticket) = result else { return nil }
+        await durable(ticket)
+        return user
     }
 
     /// Removes the user and frees its email.
     public func delete(id: String) async -> User? {
-        guard let removed = await shard(id).remove(id) else { return nil }
+        guard let (removed, ticket) = await shard(id).remove(id) else { return nil }
         await emailShard(removed.email).release(removed.email, from: id)
         population.subtract(1, ordering: .sequentiallyConsistent)
+        await durable(ticket)
         return removed
+    }
+
+    /// Restore and replay: writes `user` (insert or replace) without journaling.
+    public func restore(_ user: User) async {
+        let previous = await shard(user.id).restoreRemove(user.id)
+        if let previous {
+            await emailShard(previous.email).release(previous.email, from: previous.id)
+        } else {
+            population.add(1, ordering: .relaxed)
+        }
+        _ = await emailShard(user.email).claim(user.email, for: user.id)
+        await shard(user.id).restore(user)
+    }
+
+    /// Restore and replay: removes a user without journaling.
+    public func restoreDelete(id: String) async {
+        guard let removed = await shard(id).restoreRemove(id) else { return }
+        await emailShard(removed.email).release(removed.email, from: id)
+        population.subtract(1, ordering: .relaxed)
     }
 
     /// Every user (for listing and export), in no particular order.

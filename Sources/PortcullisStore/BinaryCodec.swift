@@ -1,0 +1,154 @@
+import PortcullisCore
+
+/// Little-endian, length-prefixed encoding of users, sessions and mutations, shared by snapshots
+/// and the journal. Decoding is bounds-checked everywhere: these bytes come from files.
+struct BinaryWriter {
+    var bytes: [UInt8] = []
+
+    mutating func u8(_ value: UInt8) { bytes.append(value) }
+    mutating func u32(_ value: UInt32) { withUnsafeBytes(of: value.littleEndian) { bytes.append(contentsOf: $0) } }
+    mutating func u64(_ value: UInt64) { withUnsafeBytes(of: value.littleEndian) { bytes.append(contentsOf: $0) } }
+    mutating func i64(_ value: Int64) { u64(UInt64(bitPattern: value)) }
+    mutating func bool(_ value: Bool) { u8(value ? 1 : 0) }
+    mutating func data(_ value: [UInt8]) {
+        u32(UInt32(value.count))
+        bytes.append(contentsOf: value)
+    }
+    mutating func string(_ value: String) { data(Array(value.utf8)) }
+    mutating func optionalString(_ value: String?) {
+        bool(value != nil)
+        if let value { string(value) }
+    }
+
+    mutating func user(_ user: User) {
+        string(user.id)
+        string(user.name)
+        string(user.username)
+        string(user.email)
+        bool(user.emailVerified)
+        optionalString(user.passwordHash)
+        optionalString(user.avatar)
+        string(user.provider)
+        string(user.role)
+        u32(UInt32(user.providerIds.count))
+        for (key, value) in user.providerIds.sorted(by: { $0.key < $1.key }) {
+            string(key)
+            string(value)
+        }
+        optionalString(user.openidIssuer)
+        bool(user.twoFactorEnabled)
+        bool(user.termsAccepted)
+        i64(user.createdAt)
+        i64(user.updatedAt)
+    }
+
+    mutating func session(_ session: Session) {
+        string(session.id)
+        string(session.userId)
+        data(session.currentHash)
+        bool(session.previousHash != nil)
+        if let previous = session.previousHash { data(previous) }
+        i64(Int64(session.generation))
+        i64(session.rotatedAt)
+        i64(session.createdAt)
+        i64(session.expiresAt)
+    }
+
+    mutating func mutation(_ mutation: Mutation) {
+        switch mutation {
+        case .putUser(let user): u8(1); self.user(user)
+        case .deleteUser(let id): u8(2); string(id)
+        case .putSession(let session): u8(3); self.session(session)
+        case .deleteSession(let id): u8(4); string(id)
+        case .deleteSessionsOfUser(let userId): u8(5); string(userId)
+        }
+    }
+}
+
+struct DecodeError: Error, CustomStringConvertible {
+    var description: String
+}
+
+struct BinaryReader {
+    let bytes: [UInt8]
+    var offset: Int
+    let end: Int
+
+    init(_ bytes: [UInt8], from offset: Int = 0, to end: Int? = nil) {
+        self.bytes = bytes
+        self.offset = offset
+        self.end = end ?? bytes.count
+    }
+
+    var atEnd: Bool { offset >= end }
+
+    mutating func take(_ count: Int) throws(DecodeError) -> ArraySlice<UInt8> {
+        guard count >= 0, end - offset >= count else { throw DecodeError(description: "truncated at byte \(offset)") }
+        defer { offset += count }
+        return bytes[offset..<offset + count]
+    }
+
+    mutating func u8() throws(DecodeError) -> UInt8 { try take(1).first! }
+    mutating func u32() throws(DecodeError) -> UInt32 {
+        try take(4).reversed().reduce(0) { $0 << 8 | UInt32($1) }
+    }
+    mutating func u64() throws(DecodeError) -> UInt64 {
+        try take(8).reversed().reduce(0) { $0 << 8 | UInt64($1) }
+    }
+    mutating func i64() throws(DecodeError) -> Int64 { Int64(bitPattern: try u64()) }
+    mutating func bool() throws(DecodeError) -> Bool {
+        switch try u8() {
+        case 0: return false
+        case 1: return true
+        default: throw DecodeError(description: "bad boolean at byte \(offset - 1)")
+        }
+    }
+    mutating func data(limit: Int = 1 << 20) throws(DecodeError) -> [UInt8] {
+        let count = Int(try u32())
+        guard count <= limit else { throw DecodeError(description: "field of \(count) bytes at byte \(offset) exceeds \(limit)") }
+        return Array(try take(count))
+    }
+    mutating func string() throws(DecodeError) -> String {
+        let raw = try data(limit: 64 * 1024)
+        guard let text = String(validating: raw, as: UTF8.self) else { throw DecodeError(description: "invalid UTF-8 before byte \(offset)") }
+        return text
+    }
+    mutating func optionalString() throws(DecodeError) -> String? { try bool() ? try string() : nil }
+
+    mutating func user() throws(DecodeError) -> User {
+        let id = try string(), name = try string(), username = try string(), email = try string()
+        let emailVerified = try bool()
+        let passwordHash = try optionalString(), avatar = try optionalString()
+        let provider = try string(), role = try string()
+        let count = Int(try u32())
+        guard count <= 64 else { throw DecodeError(description: "too many provider ids at byte \(offset)") }
+        var providerIds: [String: String] = [:]
+        for _ in 0..<count { providerIds[try string()] = try string() }
+        let issuer = try optionalString()
+        let twoFactor = try bool(), terms = try bool()
+        let created = try i64(), updated = try i64()
+        return User(id: id, name: name, username: username, email: email, emailVerified: emailVerified, passwordHash: passwordHash,
+                    avatar: avatar, provider: provider, role: role, providerIds: providerIds, openidIssuer: issuer,
+                    twoFactorEnabled: twoFactor, termsAccepted: terms, createdAt: created, updatedAt: updated)
+    }
+
+    mutating func session() throws(DecodeError) -> Session {
+        let id = try string(), userId = try string()
+        let current = try data(limit: 64)
+        let previous = try bool() ? try data(limit: 64) : nil
+        let generation = Int(try i64())
+        return Session(id: id, userId: userId, currentHash: current, previousHash: previous, generation: generation,
+                       rotatedAt: try i64(), createdAt: try i64(), expiresAt: try i64())
+    }
+
+    mutating func mutation() throws(DecodeError) -> Mutation {
+        switch try u8() {
+        case 1: return .putUser(try user())
+        case 2: return .deleteUser(id: try string())
+        case 3: return .putSession(try session())
+        case 4: return .deleteSession(id: try string())
+        case 5: return .deleteSessionsOfUser(userId: try string())
+        case let tag: throw DecodeError(description: "unknown mutation tag \(tag) at byte \(offset - 1)")
+        }
+    }
+}

@@ -1,0 +1,106 @@
+import Foundation
+import Glibc
+import PortcullisCore
+
+/// Durability for a running server: recovery at start (newest valid snapshot, then the journal),
+/// the journal for every change, and periodic snapshots that let old journal segments go.
+public final class Persistence: Sendable {
+    public let journal: Journal
+    public let directory: String
+    public let keep: Int
+
+    /// What recovery found, for the start-up log.
+    public struct Recovery: Sendable {
+        public var snapshot: String?
+        public var skippedSnapshots: [String] = []
+        public var users = 0
+        public var sessions = 0
+        public var replayed = 0
+        public var tornTail: String?
+        public var seconds = 0.0
+    }
+
+    public init(directory: String, durability: Durability, keep: Int = 3) {
+        self.directory = directory
+        self.keep = max(1, keep)
+        journal = Journal(directory: directory, durability: durability)
+    }
+
+    /// Loads the newest snapshot that verifies (older ones are tried when it does not), replays the
+    /// journal after it, then starts the journal writer. `progress` is called on long loads.
+    public func recover(users: UserStore, sessions: SessionStore, progress: (String) -> Void = { _ in }) async throws -> Recovery {
+        let started = Date()
+        var recovery = Recovery()
+        var position: UInt64 = 0
+        for candidate in SnapshotFile.snapshots(in: directory) {
+            do {
+                var loaded = 0
+                let header = try await SnapshotFile.read(path: candidate.path, user: { user in
+                    await users.restore(user)
+                    loaded += 1
+                    if loaded % 250_000 == 0 { progress("restoring \(candidate.path): \(loaded) records") }
+                }, session: { session in
+                    await sessions.restore(session)
+                    loaded += 1
+                    if loaded % 250_000 == 0 { progress("restoring \(candidate.path): \(loaded) records") }
+                })
+                position = header.position
+                recovery.snapshot = candidate.path
+                recovery.users = Int(header.users)
+                recovery.sessions = Int(header.sessions)
+                break
+            } catch {
+                recovery.skippedSnapshots.append("\(error)")
+                // Start clean for the next candidate: a half-loaded snapshot must not leak through.
+                for user in await users.all() { await users.restoreDelete(id: user.id) }
+                for session in await sessions.all() { await sessions.restoreDelete(id: session.id) }
+            }
+        }
+        if recovery.snapshot == nil && !recovery.skippedSnapshots.isEmpty && Journal.segments(in: directory).first?.first ?? 1 > 1 {
+            throw RecoveryError(description: "no snapshot verifies and the journal does not reach back to the beginning: "
+                                + recovery.skippedSnapshots.joined(separator: "; "))
+        }
+        let replay = try await JournalReader.replay(directory: directory, after: position) { mutation in
+            switch mutation {
+            case .putUser(let user): await users.restore(user)
+            case .deleteUser(let id): await users.restoreDelete(id: id)
+            case .putSession(let session): await sessions.restore(session)
+            case .deleteSession(let id): await sessions.restoreDelete(id: id)
+            case .deleteSessionsOfUser(let userId): await sessions.restoreDeleteAll(userId: userId)
+            }
+        }
+        recovery.replayed = replay.applied
+        recovery.tornTail = replay.tornTail
+        try journal.start(nextSequence: max(replay.lastSequence, position) + 1)
+        recovery.seconds = Date().timeIntervalSince(started)
+        return recovery
+    }
+
+    public struct SnapshotInfo: Sendable {
+        public var path: String
+        public var position: UInt64
+        public var bytes: Int
+        public var rawBytes: Int
+        public var users: Int
+        public var sessions: Int
+        public var seconds: Double
+    }
+
+    /// Writes a snapshot without stopping traffic: the journal rotates at position P, then the
+    /// shards are copied one by one. A shard may already hold changes after P; replaying them
+    /// later writes the same full state again, so the result is consistent.
+    public func snapshot(users: UserStore, sessions: SessionStore) async throws -> SnapshotInfo {
+        let started = Date()
+        let position = journal.rotate()
+        await journal.waitUntilDurable(position)
+        let allUsers = await users.all()
+        let allSessions = await sessions.all()
+        let written = try SnapshotFile.write(directory: directory, position: position, users: allUsers, sessions: allSessions)
+        let existing = SnapshotFile.snapshots(in: directory)
+        for old in existing.dropFirst(keep) { unlink(old.path) }
+        // Keep the journal back to the oldest snapshot still kept, so falling back to it works.
+        if let oldestKept = existing.prefix(keep).last { journal.trim(upTo: oldestKept.position) }
+        return SnapshotInfo(path: written.path, position: position, bytes: written.bytes, rawBytes: written.raw,
+                            users: allUsers.count, sessions: allSessions.count, seconds: Date().timeIntervalSince(started))
+    }
+}
