@@ -19,6 +19,10 @@ let package = Package(
             swiftSettings: [.enableUpcomingFeature("ExistentialAny")]
         ),
         .executableTarget(
+            name: "StoreBench",
+            dependencies: [.product(name: "PortcullisCore", package: root), .product(name: "PortcullisStore", package: root)]
+        ),
+        .executableTarget(
             name: "HTTPBench",
             dependencies: [.product(name: "PortcullisHTTP", package: root)]
         ),

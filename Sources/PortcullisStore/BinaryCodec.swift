@@ -90,10 +90,14 @@ struct BinaryReader {
 
     mutating func u8() throws(DecodeError) -> UInt8 { try take(1).first! }
     mutating func u32() throws(DecodeError) -> UInt32 {
-        try take(4).reversed().reduce(0) { $0 << 8 | UInt32($1) }
+        guard end - offset >= 4 else { throw DecodeError(description: "truncated at byte \(offset)") }
+        defer { offset += 4 }
+        return bytes.withUnsafeBytes { UInt32(littleEndian: $0.loadUnaligned(fromByteOffset: offset, as: UInt32.self)) }
     }
     mutating func u64() throws(DecodeError) -> UInt64 {
-        try take(8).reversed().reduce(0) { $0 << 8 | UInt64($1) }
+        guard end - offset >= 8 else { throw DecodeError(description: "truncated at byte \(offset)") }
+        defer { offset += 8 }
+        return bytes.withUnsafeBytes { UInt64(littleEndian: $0.loadUnaligned(fromByteOffset: offset, as: UInt64.self)) }
     }
     mutating func i64() throws(DecodeError) -> Int64 { Int64(bitPattern: try u64()) }
     mutating func bool() throws(DecodeError) -> Bool {
@@ -109,7 +113,9 @@ struct BinaryReader {
         return Array(try take(count))
     }
     mutating func string() throws(DecodeError) -> String {
-        let raw = try data(limit: 64 * 1024)
+        let count = Int(try u32())
+        guard count <= 64 * 1024 else { throw DecodeError(description: "string of \(count) bytes at byte \(offset) is too long") }
+        let raw = try take(count)
         guard let text = String(validating: raw, as: UTF8.self) else { throw DecodeError(description: "invalid UTF-8 before byte \(offset)") }
         return text
     }

@@ -34,26 +34,18 @@ public final class Persistence: Sendable {
         var position: UInt64 = 0
         for candidate in SnapshotFile.snapshots(in: directory) {
             do {
-                var loaded = 0
-                let header = try await SnapshotFile.read(path: candidate.path, user: { user in
-                    await users.restore(user)
-                    loaded += 1
-                    if loaded % 250_000 == 0 { progress("restoring \(candidate.path): \(loaded) records") }
-                }, session: { session in
-                    await sessions.restore(session)
-                    loaded += 1
-                    if loaded % 250_000 == 0 { progress("restoring \(candidate.path): \(loaded) records") }
-                })
+                progress("loading \(candidate.path)")
+                let (header, loadedUsers, loadedSessions) = try SnapshotFile.read(path: candidate.path)
+                await users.restore(batch: loadedUsers)
+                await sessions.restore(batch: loadedSessions)
                 position = header.position
                 recovery.snapshot = candidate.path
-                recovery.users = Int(header.users)
-                recovery.sessions = Int(header.sessions)
+                recovery.users = loadedUsers.count
+                recovery.sessions = loadedSessions.count
                 break
             } catch {
+                // Nothing of a snapshot that fails verification was loaded: try the next one.
                 recovery.skippedSnapshots.append("\(error)")
-                // Start clean for the next candidate: a half-loaded snapshot must not leak through.
-                for user in await users.all() { await users.restoreDelete(id: user.id) }
-                for session in await sessions.all() { await sessions.restoreDelete(id: session.id) }
             }
         }
         if recovery.snapshot == nil && !recovery.skippedSnapshots.isEmpty && Journal.segments(in: directory).first?.first ?? 1 > 1 {

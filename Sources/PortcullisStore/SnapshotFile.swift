@@ -110,8 +110,8 @@ public enum SnapshotFile {
         return (path, compressed + headerLength, raw)
     }
 
-    /// Reads and verifies a snapshot, handing each user and session to the callbacks.
-    static func read(path: String, user: (User) async -> Void, session: (Session) async -> Void) async throws -> Header {
+    /// Reads and verifies a snapshot: its header, users and sessions.
+    static func read(path: String) throws -> (header: Header, users: [User], sessions: [Session]) {
         guard let data = FileManager.default.contents(atPath: path) else { throw RecoveryError(description: "cannot read \(path)") }
         let bytes = [UInt8](data)
         let header = try decodeHeader(bytes, path: path)
@@ -155,9 +155,7 @@ public enum SnapshotFile {
               UInt64(sessions.count) == header.sessions else {
             throw RecoveryError(description: "\(path): the payload does not match the header's counts")
         }
-        for item in users { await user(item) }
-        for item in sessions { await session(item) }
-        return header
+        return (header, users, sessions)
     }
 
     /// Snapshot files, newest first.
@@ -170,12 +168,11 @@ public enum SnapshotFile {
     }
 
     /// `portcullis inspect`: the header and whether the payload verifies, without loading it anywhere.
-    public static func inspect(path: String) async -> String {
+    public static func inspect(path: String) -> String {
         do {
-            var users = 0, sessions = 0
-            let header = try await read(path: path, user: { _ in users += 1 }, session: { _ in sessions += 1 })
+            let (header, users, sessions) = try read(path: path)
             let size = (try? FileManager.default.attributesOfItem(atPath: path)[.size] as? Int) ?? 0
-            return "\(path): \(header)\nfile \(size) bytes; checksums verified; \(users) users and \(sessions) sessions decoded"
+            return "\(path): \(header)\nfile \(size) bytes; checksums verified; \(users.count) users and \(sessions.count) sessions decoded"
         } catch {
             return "\(path): DAMAGED: \(error)"
         }

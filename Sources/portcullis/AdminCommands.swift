@@ -197,22 +197,8 @@ struct Inspect: ParsableCommand {
     @Argument var file: String
 
     func run() throws {
-        let path = file
-        let box = ReportBox()
-        let done = DispatchSemaphore(value: 0)
-        Task.detached {
-            box.report = await SnapshotFile.inspect(path: path)
-            done.signal()
-        }
-        done.wait()
-        let report = box.report
+        let report = SnapshotFile.inspect(path: file)
         print(report)
         if report.contains("DAMAGED") { throw ExitCode(1) }
     }
-}
-
-/// Hands the inspection report from its task to the waiting command.
-final class ReportBox: @unchecked Sendable {
-    // @unchecked: written by the task before the semaphore is signalled, read after the wait.
-    var report = ""
 }

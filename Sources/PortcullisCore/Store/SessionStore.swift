@@ -34,6 +34,11 @@ actor SessionShard {
 
     func restoreRemove(_ id: String) -> Bool { sessions.removeValue(forKey: id) != nil }
 
+    func restore(batch: [Session]) {
+        sessions.reserveCapacity(sessions.count + batch.count)
+        for session in batch { sessions[session.id] = session }
+    }
+
     func restoreRemoveAll(userId: String) -> Int {
         let before = sessions.count
         sessions = sessions.filter { $0.value.userId != userId }
@@ -162,6 +167,14 @@ public final class SessionStore: Sendable {
     public func restore(_ session: Session) async {
         if !(await shard(session.id).restoreRemove(session.id)) { population.add(1, ordering: .relaxed) }
         await shard(session.id).restore(session)
+    }
+
+    /// Loads a snapshot's sessions into an empty store in one call per shard.
+    public func restore(batch: [Session]) async {
+        var byShard = [[Session]](repeating: [], count: shards.count)
+        for session in batch { byShard[StableHash.shard(of: session.id, count: shards.count)].append(session) }
+        for (index, sessions) in byShard.enumerated() where !sessions.isEmpty { await shards[index].restore(batch: sessions) }
+        population.add(batch.count, ordering: .relaxed)
     }
 
     public func restoreDelete(id: String) async {

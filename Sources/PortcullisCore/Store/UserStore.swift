@@ -34,6 +34,11 @@ actor UserShard {
 
     func restoreRemove(_ id: String) -> User? { users.removeValue(forKey: id) }
 
+    func restore(batch: [User]) {
+        users.reserveCapacity(users.count + batch.count)
+        for user in batch { users[user.id] = user }
+    }
+
     func all() -> [User] { Array(users.values) }
 
     var count: Int { users.count }
@@ -51,6 +56,11 @@ actor EmailShard {
     }
 
     func id(for email: String) -> String? { ids[email] }
+
+    func claim(batch: [(String, String)]) {
+        ids.reserveCapacity(ids.count + batch.count)
+        for (email, id) in batch { ids[email] = id }
+    }
 
     func release(_ email: String, from id: String) {
         if ids[email] == id { ids.removeValue(forKey: email) }
@@ -139,6 +149,19 @@ public final class UserStore: Sendable {
         }
         _ = await emailShard(user.email).claim(user.email, for: user.id)
         await shard(user.id).restore(user)
+    }
+
+    /// Loads a snapshot's users into an empty store in one call per shard.
+    public func restore(batch: [User]) async {
+        var byShard = [[User]](repeating: [], count: shards.count)
+        var emails = [[(String, String)]](repeating: [], count: emailShards.count)
+        for user in batch {
+            byShard[StableHash.shard(of: user.id, count: shards.count)].append(user)
+            emails[StableHash.shard(of: user.email, count: emailShards.count)].append((user.email, user.id))
+        }
+        for (index, users) in byShard.enumerated() where !users.isEmpty { await shards[index].restore(batch: users) }
+        for (index, pairs) in emails.enumerated() where !pairs.isEmpty { await emailShards[index].claim(batch: pairs) }
+        population.add(batch.count, ordering: .relaxed)
     }
 
     /// Restore and replay: removes a user without journaling.

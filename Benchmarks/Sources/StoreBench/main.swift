@@ -1,0 +1,106 @@
+// Durability figures in one run: snapshot and restore of N users + N sessions, and journal
+// throughput with group commit vs one fsync per record. Usage: StoreBench DIR [N]
+import Foundation
+import Glibc
+import PortcullisCore
+import PortcullisStore
+
+let arguments = CommandLine.arguments
+let directory = arguments.count > 1 ? arguments[1] : NSTemporaryDirectory() + "/portcullis-store-bench"
+let count = arguments.count > 2 ? Int(arguments[2]) ?? 1_000_000 : 1_000_000
+
+func now() -> Double { Date().timeIntervalSince1970 }
+func rssMiB() -> Double {
+    let status = (try? String(contentsOfFile: "/proc/self/status", encoding: .utf8)) ?? ""
+    let line = status.split(separator: "\n").first { $0.hasPrefix("VmRSS:") } ?? ""
+    return (Double(line.split(separator: " ").dropFirst().first ?? "0") ?? 0) / 1024
+}
+
+func run() async throws {
+    try? FileManager.default.removeItem(atPath: directory)
+    try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+    let hash = "$2b$10$abcdefghijklmnopqrstuu5s2v8.iXieOjg/.AySBTTZIIVFJeBui"
+
+    // 1. Fill the stores (no journal) and snapshot them.
+    let users = UserStore(shardCount: 16)
+    let sessions = SessionStore(shardCount: 16)
+    var started = now()
+    for i in 0..<count {
+        let id = String(i, radix: 16).leftPad(24)
+        await users.restore(User(id: id, name: "User \(i)", username: "user\(i)", email: "user\(i)@bench.test", emailVerified: true,
+                                 passwordHash: hash, createdAt: 1_700_000_000_000, updatedAt: 1_700_000_000_000))
+        await sessions.restore(Session(id: "s" + String(i, radix: 16).leftPad(23), userId: id, currentHash: [UInt8](repeating: UInt8(i & 0xFF), count: 32),
+                                       previousHash: nil, generation: 0, rotatedAt: 1_700_000_000_000, createdAt: 1_700_000_000_000,
+                                       expiresAt: 1_900_000_000_000))
+    }
+    print("filled \(count) users + \(count) sessions in \(String(format: "%.1f", now() - started)) s")
+    let persistence = Persistence(directory: directory, durability: .fsync)
+    try persistence.journal.start(nextSequence: 1)
+    let info = try await persistence.snapshot(users: users, sessions: sessions)
+    print("snapshot: \(String(format: "%.2f", info.seconds)) s, \(info.bytes) bytes on disk, \(info.rawBytes) raw, ratio \(String(format: "%.2f", Double(info.rawBytes) / Double(info.bytes)))")
+
+    // 2. Restore into fresh stores.
+    let restoredUsers = UserStore(shardCount: 16)
+    let restoredSessions = SessionStore(shardCount: 16)
+    let recovering = Persistence(directory: directory, durability: .fsync)
+    started = now()
+    let recovery = try await recovering.recover(users: restoredUsers, sessions: restoredSessions)
+    print("restore: \(String(format: "%.2f", now() - started)) s (\(recovery.users) users, \(recovery.sessions) sessions); RSS \(Int(rssMiB())) MiB")
+
+    // 3. Journal throughput: 256 concurrent writers, each waiting for durability (group commit).
+    for durability in [Durability.fsync, .none] {
+        let journalDirectory = directory + "/journal-\(durability.rawValue)"
+        try FileManager.default.createDirectory(atPath: journalDirectory, withIntermediateDirectories: true)
+        let journal = Journal(directory: journalDirectory, durability: durability)
+        try journal.start(nextSequence: 1)
+        let writers = 256, perWriter = 400
+        started = now()
+        let latencies = await withTaskGroup(of: [Double].self) { group in
+            for w in 0..<writers {
+                group.addTask {
+                    var samples: [Double] = []
+                    for i in 0..<perWriter {
+                        let begin = now()
+                        let ticket = journal.enqueue(.deleteSession(id: "session-\(w)-\(i)"))
+                        await journal.waitUntilDurable(ticket)
+                        samples.append(now() - begin)
+                    }
+                    return samples
+                }
+            }
+            return await group.reduce(into: [Double]()) { $0 += $1 }
+        }
+        let elapsed = now() - started
+        let sorted = latencies.sorted()
+        let p50 = sorted[sorted.count / 2] * 1000, p99 = sorted[sorted.count * 99 / 100] * 1000
+        let stats = journal.statistics
+        print("journal \(durability.rawValue): \(Int(Double(latencies.count) / elapsed)) durable mutations/s, "
+              + "\(stats.commits) commits for \(stats.records) records, wait p50 \(String(format: "%.2f", p50)) ms p99 \(String(format: "%.2f", p99)) ms")
+    }
+
+    // 4. The baseline group commit beats: one fsync per record, one writer.
+    let path = directory + "/fsync-baseline.log"
+    let fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0o600)
+    let record = [UInt8](repeating: 7, count: 60)
+    started = now()
+    var records = 0
+    while now() - started < 2 {
+        _ = record.withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }
+        fdatasync(fd)
+        records += 1
+    }
+    close(fd)
+    print("baseline: \(Int(Double(records) / (now() - started))) fsync'd records/s with one fsync per record")
+    try? FileManager.default.removeItem(atPath: directory)
+}
+
+extension String {
+    func leftPad(_ width: Int) -> String { count >= width ? self : String(repeating: "0", count: width - count) + self }
+}
+
+let done = DispatchSemaphore(value: 0)
+Task.detached {
+    do { try await run() } catch { print("failed: \(error)") }
+    done.signal()
+}
+done.wait()
