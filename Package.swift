@@ -70,6 +70,12 @@ let package = Package(
             swiftSettings: strictSettings
         ),
         .testTarget(
+            name: "PortcullisStoreTests",
+            dependencies: ["PortcullisStore", "PortcullisCore"],
+            exclude: ["Golden"],
+            swiftSettings: strictSettings
+        ),
+        .testTarget(
             name: "PortcullisHTTPTests",
             dependencies: ["PortcullisHTTP"],
             exclude: ["Clients"],
