@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import PortcullisCore
 import PortcullisHTTP
+import PortcullisServer
 import PortcullisStore
 
 /// Talks to the running server's admin socket.
@@ -18,8 +19,15 @@ struct AdminConnection {
         do {
             return try client.request(method, target, headers: json && !body.isEmpty ? [("Content-Type", "application/json")] : [], body: body)
         } catch .connectFailed {
-            StandardError.write("portcullis: the server is not running (no admin socket at \(path)); start it with `portcullis serve`.\n")
-            throw ExitCode(1)
+            // No server: work on the data directory directly, under its lock.
+            do {
+                let environment = try Environment.load(processEnvironment: Environment.process)
+                let answer = try OfflineAdmin.run(method: method, target: target, body: body, environment: environment)
+                return HTTPClient.Response(status: answer.status, headers: HTTPHeaders(), body: answer.body)
+            } catch {
+                StandardError.write("portcullis: no server is running and the data directory could not be opened: \(error)\n")
+                throw ExitCode(1)
+            }
         } catch {
             StandardError.write("portcullis: admin request failed: \(error)\n")
             throw ExitCode(1)

@@ -36,13 +36,33 @@ def test_create_list_reset_delete(server):
     assert '"users":1' in server.cli("user-stats").stdout.replace(" ", "")
 
 
-def test_admin_socket_is_private_and_commands_fail_clearly_without_a_server(server, tmp_path):
+def test_admin_socket_is_private(server):
     assert os.stat(os.path.join(server.data, "admin.sock")).st_mode & 0o777 == 0o600
-    env = dict(server.env, PORTCULLIS_DATA_DIR=str(tmp_path))
+
+
+def test_offline_admin_commands_work_on_the_data_directory(tmp_path):
     import subprocess
-    from conftest import BINARY
-    r = subprocess.run([BINARY, "list-users"], env=env, capture_output=True, text=True, timeout=20)
-    assert r.returncode == 1 and "server is not running" in r.stderr
+    from conftest import BASE_ENV, BINARY, Server
+    env = dict(os.environ, **BASE_ENV, PORTCULLIS_DATA_DIR=str(tmp_path / "data"))
+
+    def cli(*args, stdin=None):
+        return subprocess.run([BINARY, *args], env=env, cwd=tmp_path, input=stdin, capture_output=True, text=True, timeout=60)
+
+    assert "0 user(s)" in cli("list-users").stdout
+    r = cli("create-user", "offline@example.com", "Off Line", "offline", "--password-stdin", stdin="offline password\n")
+    assert r.returncode == 0 and "role ADMIN" in r.stdout, r.stderr
+    assert "offline@example.com" in cli("list-users").stdout
+    # A server started on that directory has the user.
+    server = Server.__new__(Server)
+    import shutil
+    Server.__init__(server, {"PORTCULLIS_DATA_DIR": str(tmp_path / "data")})
+    try:
+        assert login(server, "offline@example.com", "offline password").status_code == 200
+    finally:
+        server.process.terminate()
+        server.process.wait(timeout=15)
+        server.log.close()
+    assert "offline@example.com" in cli("list-users").stdout
 
 
 def test_import_librechat_users_with_bcrypt_hashes_then_login_rehashes(server, tmp_path):

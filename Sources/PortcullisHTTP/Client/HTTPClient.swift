@@ -9,6 +9,12 @@ public final class HTTPClient {
         public var headers: HTTPHeaders
         public var body: [UInt8]
         public var text: String { String(decoding: body, as: UTF8.self) }
+
+        public init(status: Int, headers: HTTPHeaders, body: [UInt8]) {
+            self.status = status
+            self.headers = headers
+            self.body = body
+        }
     }
 
     public enum ClientError: Error, Equatable, Sendable {
