@@ -68,6 +68,7 @@ extension API {
         route(&router, .post, "/admin/import") { [self] request in
             var imported = 0, skipped = 0, invalid = 0
             var problems: [String] = []
+            var lastTicket: UInt64?
             let now = Int64(Date().timeIntervalSince1970 * 1000)
             for (index, document) in UserJSON.documents(request.body).enumerated() {
                 switch document {
@@ -81,7 +82,10 @@ extension API {
                             skipped += 1
                             continue
                         }
-                        switch await service.users.create(user, promoteFirstToAdmin: false) {
+                        // One durability wait for the whole batch, not one fsync round per user.
+                        let (outcome, ticket) = await service.users.createDeferringDurability(user, promoteFirstToAdmin: false)
+                        if let ticket { lastTicket = max(lastTicket ?? 0, ticket) }
+                        switch outcome {
                         case .created: imported += 1
                         case .emailTaken: skipped += 1
                         }
@@ -91,6 +95,7 @@ extension API {
                     }
                 }
             }
+            await service.users.waitUntilDurable(lastTicket)
             return .json(bytes: UserJSON.data(["imported": imported, "skipped": skipped, "invalid": invalid,
                                                "problems": Array(problems.prefix(100))]))
         }

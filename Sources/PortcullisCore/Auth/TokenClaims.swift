@@ -38,8 +38,9 @@ public struct RefreshClaims: Codable, Sendable, Equatable {
 
 import PortcullisCrypto
 
-/// Appends a JSON string literal (RFC 8259 escaping).
-func appendJSONString(_ value: String, to out: inout [UInt8]) {
+/// Appends a JSON string literal (RFC 8259 escaping); shared by the claim encoders here and the
+/// server's answer writer.
+public func appendJSONString(_ value: String, to out: inout [UInt8]) {
     out.append(UInt8(ascii: "\""))
     for byte in value.utf8 {
         switch byte {

@@ -99,12 +99,24 @@ public final class UserStore: Sendable {
     /// role ADMIN, exactly once even under concurrent registrations: the population counter's
     /// 0 → 1 step decides it.
     public func create(_ user: User, promoteFirstToAdmin: Bool = true) async -> CreateOutcome {
+        let (outcome, ticket) = await createDeferringDurability(user, promoteFirstToAdmin: promoteFirstToAdmin)
+        await durable(ticket)
+        return outcome
+    }
+
+    /// `create` without waiting for the journal; the caller must `waitUntilDurable` on the returned
+    /// ticket before acknowledging (bulk imports wait once, for the last one).
+    public func createDeferringDurability(_ user: User, promoteFirstToAdmin: Bool = true) async -> (CreateOutcome, UInt64?) {
         var user = user
-        guard await emailShard(user.email).claim(user.email, for: user.id) else { return .emailTaken }
+        guard await emailShard(user.email).claim(user.email, for: user.id) else { return (.emailTaken, nil) }
         let previous = population.add(1, ordering: .sequentiallyConsistent).oldValue
         if promoteFirstToAdmin && previous == 0 { user.role = "ADMIN" }
-        await durable(await shard(user.id).insert(user))
-        return .created(user)
+        return (.created(user), await shard(user.id).insert(user))
+    }
+
+    /// Waits until the journal holds everything up to `ticket`.
+    public func waitUntilDurable(_ ticket: UInt64?) async {
+        await durable(ticket)
     }
 
     public func user(id: String) async -> User? {

@@ -94,6 +94,7 @@ public final class HTTPServer: Sendable {
             return threads
         }
         for thread in running { pthread_join(thread, nil) }
+        for case .unix(let path, _) in addresses { unlink(path) }
     }
 
     /// Blocks the calling thread until SIGTERM or SIGINT arrives. Call before spawning other
