@@ -8,14 +8,16 @@ import Synchronization
 /// The LibreChat-compatible HTTP API over an ``AuthService``.
 public final class API: Sendable {
     public let service: AuthService
+    public let moderation: Moderation
     let persistence: Persistence?
     let requestMetrics = RequestMetrics()
     let logger: Logger
     let startedAt = Date()
     let lastSnapshot = Mutex<Persistence.SnapshotInfo?>(nil)
 
-    public init(service: AuthService, logger: Logger = Logger(label: "portcullis"), persistence: Persistence? = nil) {
+    public init(service: AuthService, moderation: Moderation, logger: Logger = Logger(label: "portcullis"), persistence: Persistence? = nil) {
         self.service = service
+        self.moderation = moderation
         self.logger = logger
         self.persistence = persistence
     }
@@ -25,7 +27,7 @@ public final class API: Sendable {
     public func takeSnapshot() async -> Persistence.SnapshotInfo? {
         guard let persistence else { return nil }
         do {
-            let info = try await persistence.snapshot(users: service.users, sessions: service.sessions)
+            let info = try await persistence.snapshot(users: service.users, sessions: service.sessions, moderation: moderation)
             lastSnapshot.withLock { $0 = info }
             logger.info("snapshot written", metadata: [
                 "path": "\(info.path)", "users": "\(info.users)", "sessions": "\(info.sessions)",
@@ -55,6 +57,7 @@ public final class API: Sendable {
             return .json(bytes: UserPayload(user: user, withProviderIds: false).bytes)
         }
         route(&router, .delete, "/api/user/delete") { [self] in await deleteAccount($0) }
+        addModerationRoutes(&router)
         return router
     }
 
@@ -109,6 +112,12 @@ public final class API: Sendable {
 
     func register(_ request: HTTPRequest) async -> HTTPResponse {
         guard let body = Self.fields(request) else { return Self.badJSON }
+        let window = moderationConfiguration.register.windowMinutes
+        if let refusal = await moderate(request, email: body["email"], limiter: "register", limit: moderationConfiguration.register,
+                                        violation: "registrations",
+                                        message: "Too many accounts created, please try again after \(window) minutes") {
+            return refusal
+        }
         let outcome = await service.register(.init(
             name: body["name"], username: body["username"], email: body["email"],
             password: body["password"], confirmPassword: body["confirm_password"]))
@@ -128,6 +137,12 @@ public final class API: Sendable {
 
     func login(_ request: HTTPRequest) async -> HTTPResponse {
         guard let body = Self.fields(request) else { return Self.badJSON }
+        let window = moderationConfiguration.login.windowMinutes
+        if let refusal = await moderate(request, email: body["email"], limiter: "login", limit: moderationConfiguration.login,
+                                        violation: "logins",
+                                        message: "Too many login attempts, please try again after \(window) minutes.") {
+            return refusal
+        }
         switch await service.login(email: body["email"], password: body["password"]) {
         case .success(let tokens):
             return sessionResponse(tokens)
@@ -234,6 +249,8 @@ public final class API: Sendable {
             ("portcullis_hash_rejections_total", "counter", "", service.hashing.rejected),
             ("portcullis_users", "gauge", "", service.users.count),
             ("portcullis_sessions", "gauge", "", service.sessions.count),
+            ("portcullis_bans_issued_total", "counter", "", moderation.bansIssued.current),
+            ("portcullis_rate_limited_total", "counter", "", moderation.limited.current),
         ]
         var described = Set<String>()
         for (name, type, labels, value) in gauges {

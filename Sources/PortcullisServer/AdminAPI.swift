@@ -99,6 +99,24 @@ extension API {
             return .json(bytes: UserJSON.data(["imported": imported, "skipped": skipped, "invalid": invalid,
                                                "problems": Array(problems.prefix(100))]))
         }
+        route(&router, .get, "/admin/bans") { [self] _ in .json(bytes: UserJSON.data(await banList())) }
+        route(&router, .post, "/admin/bans") { [self] request in
+            guard let body = Self.fields(request), let email = body["email"], let minutes = body["minutes"].flatMap({ Int64($0) }),
+                  minutes > 0, minutes <= 525_600 * 10 else {
+                return .message("Body must be {email, minutes}", status: .badRequest)
+            }
+            guard let user = await service.users.user(email: email) else { return .message("No such user.", status: .notFound) }
+            await moderation.ban(userId: user.id, ip: nil, duration: minutes * 60_000, type: "admin")
+            return .message("Banned \(user.email) for \(minutes) minute(s); their sessions ended", status: .ok)
+        }
+        route(&router, .delete, "/admin/bans") { [self] request in
+            var subject = request.queryItem("subject")
+            if let email = request.queryItem("email"), let user = await service.users.user(email: email) {
+                subject = Moderation.userSubject(user.id)
+            }
+            guard let subject, await moderation.unban(subject: subject) else { return .message("No such ban.", status: .notFound) }
+            return .message("Ban lifted", status: .ok)
+        }
         route(&router, .post, "/admin/snapshot") { [self] _ in
             guard let info = await takeSnapshot() else { return .message("Snapshot failed; see the server log.", status: .internalServerError) }
             return .json(bytes: UserJSON.data(["path": info.path, "position": info.position, "users": info.users,

@@ -33,8 +33,18 @@ public enum Application {
         let persistence = Persistence(directory: configuration.dataDirectory,
                                       durability: configuration.durabilityFsync ? .fsync : .none, keep: configuration.snapshotKeep)
         let service = try AuthService(configuration: configuration, journal: persistence.journal)
+        let moderationConfiguration: ModerationConfiguration
+        do {
+            moderationConfiguration = try ModerationConfiguration(environment: environment)
+        } catch {
+            throw StartupError(description: "configuration error: \(error)")
+        }
+        let moderation = Moderation(configuration: moderationConfiguration, sessions: service.sessions,
+                                    journal: persistence.journal, shardCount: configuration.shardCount)
         let recovery = try blocking {
-            try await persistence.recover(users: service.users, sessions: service.sessions) { line in logger.info("\(line)") }
+            try await persistence.recover(users: service.users, sessions: service.sessions, moderation: moderation) { line in
+                logger.info("\(line)")
+            }
         }
         for skipped in recovery.skippedSnapshots { logger.warning("snapshot skipped: \(skipped)") }
         if let torn = recovery.tornTail { logger.warning("journal: \(torn)") }
@@ -45,7 +55,10 @@ public enum Application {
         if !configuration.durabilityFsync {
             logger.warning("DURABILITY=none: acknowledged changes survive a crash of the process but not of the machine")
         }
-        let api = API(service: service, logger: logger, persistence: persistence)
+        let api = API(service: service, moderation: moderation, logger: logger, persistence: persistence)
+        if moderationConfiguration.trustProxy == 0 {
+            logger.info("TRUST_PROXY=0: limits and bans use the socket address; X-Forwarded-For is ignored")
+        }
         let server = try HTTPServer(
             configuration: HTTPServerConfiguration(addresses: [.tcp(host: configuration.host, port: configuration.port)]),
             router: api.makeRouter())
@@ -61,6 +74,7 @@ public enum Application {
             while !Task.isCancelled {
                 try? await Task.sleep(for: .seconds(60))
                 await service.sessions.sweep(now: Int64(Date().timeIntervalSince1970 * 1000))
+                await moderation.sweep()
             }
         }
         let snapshotter = Task.detached {

@@ -20,10 +20,12 @@ public enum OfflineAdmin {
         let persistence = Persistence(directory: configuration.dataDirectory,
                                       durability: configuration.durabilityFsync ? .fsync : .none, keep: configuration.snapshotKeep)
         let service = try AuthService(configuration: configuration, journal: persistence.journal)
-        let api = API(service: service, persistence: persistence)
+        let moderation = Moderation(configuration: try ModerationConfiguration(environment: environment), sessions: service.sessions,
+                                    journal: persistence.journal, shardCount: configuration.shardCount)
+        let api = API(service: service, moderation: moderation, persistence: persistence)
         let router = api.makeAdminRouter()
         return try Application.blocking {
-            _ = try await persistence.recover(users: service.users, sessions: service.sessions)
+            _ = try await persistence.recover(users: service.users, sessions: service.sessions, moderation: moderation)
             var request = HTTPRequest(method: HTTPMethod(method), target: target, body: body, remoteAddress: "offline")
             switch router.resolve(&request) {
             case .handler(.deferred(let handler)):

@@ -61,7 +61,22 @@ struct BinaryWriter {
         case .putSession(let session): u8(3); self.session(session)
         case .deleteSession(let id): u8(4); string(id)
         case .deleteSessionsOfUser(let userId): u8(5); string(userId)
+        case .putViolation(let subject, let type, let count): u8(6); violation(subject: subject, type: type, count: count)
+        case .putBan(let ban): u8(7); self.ban(ban)
+        case .deleteBan(let subject): u8(8); string(subject)
         }
+    }
+
+    mutating func violation(subject: String, type: String, count: Int) {
+        string(subject)
+        string(type)
+        i64(Int64(count))
+    }
+
+    mutating func ban(_ ban: Ban) {
+        string(ban.subject)
+        i64(ban.expiresAt)
+        string(ban.type)
     }
 }
 
@@ -147,6 +162,10 @@ struct BinaryReader {
                        rotatedAt: try i64(), createdAt: try i64(), expiresAt: try i64())
     }
 
+    mutating func ban() throws(DecodeError) -> Ban {
+        Ban(subject: try string(), expiresAt: try i64(), type: try string())
+    }
+
     mutating func mutation() throws(DecodeError) -> Mutation {
         switch try u8() {
         case 1: return .putUser(try user())
@@ -154,6 +173,9 @@ struct BinaryReader {
         case 3: return .putSession(try session())
         case 4: return .deleteSession(id: try string())
         case 5: return .deleteSessionsOfUser(userId: try string())
+        case 6: return .putViolation(subject: try string(), type: try string(), count: Int(try i64()))
+        case 7: return .putBan(try ban())
+        case 8: return .deleteBan(subject: try string())
         case let tag: throw DecodeError(description: "unknown mutation tag \(tag) at byte \(offset - 1)")
         }
     }

@@ -28,16 +28,23 @@ public final class Persistence: Sendable {
 
     /// Loads the newest snapshot that verifies (older ones are tried when it does not), replays the
     /// journal after it, then starts the journal writer. `progress` is called on long loads.
-    public func recover(users: UserStore, sessions: SessionStore, progress: (String) -> Void = { _ in }) async throws -> Recovery {
+    public func recover(users: UserStore, sessions: SessionStore, moderation: Moderation? = nil,
+                        progress: (String) -> Void = { _ in }) async throws -> Recovery {
         let started = Date()
         var recovery = Recovery()
         var position: UInt64 = 0
         for candidate in SnapshotFile.snapshots(in: directory) {
             do {
                 progress("loading \(candidate.path)")
-                let (header, loadedUsers, loadedSessions) = try SnapshotFile.read(path: candidate.path)
+                let (header, loadedUsers, loadedSessions, extra) = try SnapshotFile.readAll(path: candidate.path)
                 await users.restore(batch: loadedUsers)
                 await sessions.restore(batch: loadedSessions)
+                for item in extra {
+                    switch item {
+                    case .violation(let subject, let type, let count): await moderation?.restore(violation: subject, type: type, count: count)
+                    case .ban(let ban): await moderation?.restore(ban: ban)
+                    }
+                }
                 position = header.position
                 recovery.snapshot = candidate.path
                 recovery.users = loadedUsers.count
@@ -59,6 +66,9 @@ public final class Persistence: Sendable {
             case .putSession(let session): await sessions.restore(session)
             case .deleteSession(let id): await sessions.restoreDelete(id: id)
             case .deleteSessionsOfUser(let userId): await sessions.restoreDeleteAll(userId: userId)
+            case .putViolation(let subject, let type, let count): await moderation?.restore(violation: subject, type: type, count: count)
+            case .putBan(let ban): await moderation?.restore(ban: ban)
+            case .deleteBan(let subject): await moderation?.restoreUnban(subject: subject)
             }
         }
         recovery.replayed = replay.applied
@@ -81,13 +91,18 @@ public final class Persistence: Sendable {
     /// Writes a snapshot without stopping traffic: the journal rotates at position P, then the
     /// shards are copied one by one. A shard may already hold changes after P; replaying them
     /// later writes the same full state again, so the result is consistent.
-    public func snapshot(users: UserStore, sessions: SessionStore) async throws -> SnapshotInfo {
+    public func snapshot(users: UserStore, sessions: SessionStore, moderation: Moderation? = nil) async throws -> SnapshotInfo {
         let started = Date()
         let position = journal.rotate()
         await journal.waitUntilDurable(position)
         let allUsers = await users.all()
         let allSessions = await sessions.all()
-        let written = try SnapshotFile.write(directory: directory, position: position, users: allUsers, sessions: allSessions)
+        var extra: [SnapshotFile.Extra] = []
+        if let moderation {
+            extra += await moderation.violationCounts().map { .violation(subject: $0.subject, type: $0.type, count: $0.count) }
+            extra += await moderation.bans().map { .ban($0) }
+        }
+        let written = try SnapshotFile.write(directory: directory, position: position, users: allUsers, sessions: allSessions, extra: extra)
         let existing = SnapshotFile.snapshots(in: directory)
         for old in existing.dropFirst(keep) { unlink(old.path) }
         // Keep the journal back to the oldest snapshot still kept, so falling back to it works.

@@ -7,7 +7,14 @@ import PortcullisCore
 /// `Snapshots/README.md`; version 1 must stay readable.
 public enum SnapshotFile {
     static let magic = Array("PCSNAP01".utf8)
-    static let version: UInt32 = 1
+    /// Version 2 adds `V` (violation count) and `B` (ban) records; version 1 files still read.
+    static let version: UInt32 = 2
+
+    /// Moderation state carried by version-2 snapshots.
+    public enum Extra: Sendable, Equatable {
+        case violation(subject: String, type: String, count: Int)
+        case ban(Ban)
+    }
     static let headerLength = 60
     /// Decompressed payloads beyond this are refused (a zstd bomb must not exhaust memory).
     public static let maximumPayload = 64 << 30
@@ -53,14 +60,15 @@ public enum SnapshotFile {
         guard CRC32.checksum(Array(bytes[0..<headerLength - 4])) == crc else {
             throw RecoveryError(description: "\(path) at offset 0: header checksum mismatch")
         }
-        guard version == SnapshotFile.version else {
+        guard version == 1 || version == 2 else {
             throw RecoveryError(description: "\(path) at offset 8: unsupported snapshot version \(version)")
         }
         return header
     }
 
     /// Writes `users` and `sessions` as of journal `position`: temp file, fsync, rename, fsync dir.
-    static func write(directory: String, position: UInt64, users: [User], sessions: [Session]) throws -> (path: String, bytes: Int, raw: Int) {
+    static func write(directory: String, position: UInt64, users: [User], sessions: [Session], extra: [Extra] = [],
+                      version: UInt32 = SnapshotFile.version) throws -> (path: String, bytes: Int, raw: Int) {
         let path = directory + "/snapshot-" + String(position).leftPadded(20) + ".pcs"
         let temporary = path + ".tmp"
         let fd = open(temporary, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o600)
@@ -100,6 +108,17 @@ public enum SnapshotFile {
             chunk.session(session)
             if chunk.bytes.count >= 1 << 20 { try flush(final: false) }
         }
+        for item in extra {
+            switch item {
+            case .violation(let subject, let type, let count):
+                chunk.u8(UInt8(ascii: "V"))
+                chunk.violation(subject: subject, type: type, count: count)
+            case .ban(let ban):
+                chunk.u8(UInt8(ascii: "B"))
+                chunk.ban(ban)
+            }
+            if chunk.bytes.count >= 1 << 20 { try flush(final: false) }
+        }
         try flush(final: true)
         let header = encode(Header(version: version, position: position, users: UInt64(users.count), sessions: UInt64(sessions.count),
                                    createdAt: Int64(Date().timeIntervalSince1970 * 1000), payloadLength: UInt64(raw)))
@@ -112,6 +131,12 @@ public enum SnapshotFile {
 
     /// Reads and verifies a snapshot: its header, users and sessions.
     static func read(path: String) throws -> (header: Header, users: [User], sessions: [Session]) {
+        let (header, users, sessions, _) = try readAll(path: path)
+        return (header, users, sessions)
+    }
+
+    /// Reads and verifies a snapshot, moderation records included.
+    static func readAll(path: String) throws -> (header: Header, users: [User], sessions: [Session], extra: [Extra]) {
         guard let data = FileManager.default.contents(atPath: path) else { throw RecoveryError(description: "cannot read \(path)") }
         let bytes = [UInt8](data)
         let header = try decodeHeader(bytes, path: path)
@@ -122,6 +147,8 @@ public enum SnapshotFile {
         var pending: [UInt8] = []
         var users: [User] = []
         var sessions: [Session] = []
+        var extra: [Extra] = []
+        let allowsExtra = header.version >= 2
         do {
             try decompressor.decompress(bytes[headerLength...]) { chunk in
                 pending += chunk
@@ -133,6 +160,9 @@ public enum SnapshotFile {
                         switch try reader.u8() {
                         case UInt8(ascii: "U"): users.append(try reader.user())
                         case UInt8(ascii: "S"): sessions.append(try reader.session())
+                        case UInt8(ascii: "V") where allowsExtra:
+                            extra.append(.violation(subject: try reader.string(), type: try reader.string(), count: Int(try reader.i64())))
+                        case UInt8(ascii: "B") where allowsExtra: extra.append(.ban(try reader.ban()))
                         case let tag: throw RecoveryError(description: "\(path): unknown record tag \(tag) in the payload")
                         }
                         consumed = reader.offset
@@ -155,7 +185,7 @@ public enum SnapshotFile {
               UInt64(sessions.count) == header.sessions else {
             throw RecoveryError(description: "\(path): the payload does not match the header's counts")
         }
-        return (header, users, sessions)
+        return (header, users, sessions, extra)
     }
 
     /// Snapshot files, newest first.

@@ -210,3 +210,40 @@ struct Inspect: ParsableCommand {
         if report.contains("DAMAGED") { throw ExitCode(1) }
     }
 }
+
+struct BanUser: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "ban-user", abstract: "Ban a user for some minutes (ends their sessions).")
+    @Argument var email: String
+    @Argument(help: "Duration in minutes.") var minutes: Int
+
+    func run() throws {
+        let body = AdminConnection.encode(["email": email, "minutes": String(minutes)])
+        let response = try AdminConnection().call("POST", "/admin/bans", body: body)
+        try AdminConnection.check(response)
+        print((try? JSONSerialization.jsonObject(with: Data(response.body)) as? [String: Any])?["message"] ?? response.text)
+    }
+}
+
+struct UnbanUser: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "unban-user", abstract: "Lift a user's ban (or any subject's with --subject).")
+    @Argument var email: String?
+    @Option(help: "A ban subject as listed by list-bans (user:<id> or ip:<address>).") var subject: String?
+
+    func run() throws {
+        let query = subject.map { "subject=" + FormURLEncoded.encode($0) } ?? "email=" + FormURLEncoded.encode(email ?? "")
+        let response = try AdminConnection().call("DELETE", "/admin/bans?" + query)
+        try AdminConnection.check(response)
+        print("ban lifted")
+    }
+}
+
+struct ListBans: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "list-bans", abstract: "List live bans.")
+
+    func run() throws {
+        let response = try AdminConnection().call("GET", "/admin/bans")
+        try AdminConnection.check(response)
+        print(response.text)
+    }
+}

@@ -31,7 +31,8 @@ struct StoreTests {
         if ProcessInfo.processInfo.environment["PORTCULLIS_WRITE_GOLDEN"] == "1" {
             let directory = NSTemporaryDirectory() + "golden-\(UUID().uuidString)"
             try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
-            let written = try SnapshotFile.write(directory: directory, position: 42, users: GoldenContent.users, sessions: GoldenContent.sessions)
+            let written = try SnapshotFile.write(directory: directory, position: 42, users: GoldenContent.users,
+                                                 sessions: GoldenContent.sessions, version: 1)
             try? FileManager.default.removeItem(atPath: Self.goldenPath)
             try FileManager.default.copyItem(atPath: written.path, toPath: Self.goldenPath)
         }

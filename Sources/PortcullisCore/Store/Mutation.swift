@@ -6,6 +6,9 @@ public enum Mutation: Sendable, Equatable {
     case putSession(Session)
     case deleteSession(id: String)
     case deleteSessionsOfUser(userId: String)
+    case putViolation(subject: String, type: String, count: Int)
+    case putBan(Ban)
+    case deleteBan(subject: String)
 }
 
 /// Where mutations go to become durable. `enqueue` is called inside the actor that applies the
