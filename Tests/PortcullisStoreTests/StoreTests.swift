@@ -87,7 +87,7 @@ struct StoreTests {
 
         var bytes = [UInt8](FileManager.default.contents(atPath: segment)!)
         bytes[8 + 18] ^= 0x01
-        FileManager.default.createFile(atPath: segment, contents: Data(bytes))
+        _ = FileManager.default.createFile(atPath: segment, contents: Data(bytes))
         await #expect(throws: RecoveryError.self) { try await JournalReader.replay(directory: directory, after: 0) { _ in } }
     }
 }
