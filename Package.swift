@@ -16,6 +16,7 @@ let package = Package(
         .library(name: "PortcullisCore", targets: ["PortcullisCore"]),
         .library(name: "PortcullisServer", targets: ["PortcullisServer"]),
         .library(name: "PortcullisStore", targets: ["PortcullisStore"]),
+        .library(name: "PortcullisLoad", targets: ["PortcullisLoad"]),
         .executable(name: "portcullis", targets: ["portcullis"]),
     ],
     dependencies: [
@@ -36,6 +37,11 @@ let package = Package(
         .target(
             name: "PortcullisCore",
             dependencies: ["PortcullisCrypto"],
+            swiftSettings: strictSettings
+        ),
+        .target(
+            name: "PortcullisLoad",
+            dependencies: ["CPortcullisLinux"],
             swiftSettings: strictSettings
         ),
         .systemLibrary(name: "CZstd", pkgConfig: "libzstd", providers: [.apt(["libzstd-dev"])]),
@@ -60,6 +66,7 @@ let package = Package(
                 "PortcullisCore",
                 "PortcullisServer",
                 "PortcullisStore",
+                "PortcullisLoad",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: strictSettings

@@ -11,7 +11,7 @@ struct Portcullis: ParsableCommand {
         subcommands: [
             Serve.self, CreateUser.self, DeleteUser.self, ListUsers.self, ResetPassword.self, UserStats.self,
             ImportUsers.self, ExportUsers.self, BanUser.self, UnbanUser.self, ListBans.self, TakeSnapshot.self, Inspect.self,
-            HashPassword.self, VerifyPassword.self,
+            LoadTest.self, HashPassword.self, VerifyPassword.self,
         ]
     )
 }
