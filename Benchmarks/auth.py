@@ -27,7 +27,9 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 
 def start_portcullis(binary, port, data, **env):
     full = dict(os.environ, PORT=str(port), PORTCULLIS_DATA_DIR=data, JWT_SECRET="bench-secret-0123456789",
-                JWT_REFRESH_SECRET="bench-refresh-0123456789", ALLOW_REGISTRATION="true", **env)
+                JWT_REFRESH_SECRET="bench-refresh-0123456789", ALLOW_REGISTRATION="true",
+                LOGIN_MAX="1000000", REGISTER_MAX="1000000")  # LibreChat's per-IP limits would stop a benchmark at once
+    full.update(env)
     process = subprocess.Popen([binary, "serve"], env=full, cwd=data, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     wait_for(port, timeout=60)
     return process, full

@@ -48,7 +48,7 @@ def main():
 
     data = tempfile.mkdtemp(prefix="portcullis-load-")
     port = free_port()
-    process, _ = start_portcullis(args.binary, port, data, LOGIN_MAX="100000000", REGISTER_MAX="100000000")
+    process, _ = start_portcullis(args.binary, port, data)
     try:
         load(args.binary, port, "--users", "16", "--accounts", "64", "--seed", "64", "--requests", "64", "--scenario", "login-only")
         limit = cores * hash_rate(args.crypto_bench, "argon2id-owasp")
@@ -62,18 +62,19 @@ def main():
         op = verify["operations"]["user"]
         capacity = op["perSecond"]
         rows.append(("GET /api/user/s", capacity, op["p99_ms"], "nginx return 200", nginx))
-        target = int(capacity * 0.8)
-        paced = load(args.binary, port, "--users", "256", "--accounts", "64", "--duration", str(args.seconds), "--rate", str(target),
-                     "--scenario", "verify-only")
-        op = paced["operations"]["user"]
-        rows.append((f"GET /api/user at {target}/s (80% of capacity, open loop)", op["perSecond"], op["p99_ms"], "arrival rate", target))
+        for share in (0.5, 0.8):
+            target = int(capacity * share)
+            paced = load(args.binary, port, "--users", "256", "--accounts", "64", "--duration", str(args.seconds), "--rate", str(target),
+                         "--scenario", "verify-only")
+            op = paced["operations"]["user"]
+            rows.append((f"GET /api/user at {target}/s ({int(share * 100)}% of capacity, open loop)", op["perSecond"], op["p99_ms"],
+                         "arrival rate", target))
     finally:
         stop(process)
 
     data = tempfile.mkdtemp(prefix="portcullis-conn-")
     port = free_port()
-    process, _ = start_portcullis(args.binary, port, data, LOGIN_MAX="100000000", REGISTER_MAX="100000000",
-                                  ARGON2_MEMORY_KIB="1024", ARGON2_ITERATIONS="1")
+    process, _ = start_portcullis(args.binary, port, data, ARGON2_MEMORY_KIB="1024", ARGON2_ITERATIONS="1")
     try:
         load(args.binary, port, "--users", "16", "--accounts", "64", "--seed", "64", "--requests", "64", "--scenario", "login-only")
         many = load(args.binary, port, "--users", "10000", "--threads", "2", "--accounts", "64", "--duration", str(args.seconds),

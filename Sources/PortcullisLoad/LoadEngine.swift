@@ -140,7 +140,9 @@ public final class LoadEngine: Sendable {
         var idle: [VirtualUser] = []
         var local = LoadStatistics()
         var window = LoadStatistics()
+        // Arrivals waiting for a free user, oldest first (a head index keeps removal O(1)).
         var backlog: [Int64] = []
+        var backlogHead = 0
         let period = rate.map { Int64(1_000_000 / max($0, 0.001)) }
         var nextArrival = Self.microseconds()
         var lastFlush = Self.microseconds()
@@ -192,10 +194,16 @@ public final class LoadEngine: Sendable {
             if let period {
                 while nextArrival <= now && !stopFlag.load(ordering: .relaxed) {
                     if let user = idle.popLast() { begin(user, at: nextArrival) } else { backlog.append(nextArrival) }
+                    if backlogHead > 4096 && backlogHead * 2 > backlog.count {
+                        backlog.removeFirst(backlogHead)
+                        backlogHead = 0
+                    }
                     nextArrival += period
                 }
             }
-            let waitMs: Int32 = period == nil ? 100 : Int32(max(0, min(100, (nextArrival - now) / 1000)))
+            // At least 1 ms: arrivals due meanwhile are started together on wake-up (their latency
+            // still counts from their scheduled times), instead of spinning on epoll_wait(0).
+            let waitMs: Int32 = period == nil ? 100 : Int32(max(1, min(100, (nextArrival - now) / 1000)))
             let count = events.withUnsafeMutableBufferPointer { e in
                 tokens.withUnsafeMutableBufferPointer { t in CPortcullisLinux_epoll_wait(epoll, e.baseAddress, t.baseAddress, 256, waitMs) }
             }
@@ -232,22 +240,27 @@ public final class LoadEngine: Sendable {
                         user.operation = nil
                         _ = finishRequest()
                         if period != nil {
-                            if !backlog.isEmpty { begin(user, at: backlog.removeFirst()) } else { idle.append(user) }
+                            if backlogHead < backlog.count {
+                                begin(user, at: backlog[backlogHead])
+                                backlogHead += 1
+                            } else {
+                                idle.append(user)
+                            }
                         } else {
                             begin(user, at: finishedAt)
                         }
                     }
                 }
             }
-            // Time out stuck requests.
-            let limit = Int64(configuration.timeout * 1_000_000)
             let current = Self.microseconds()
-            for user in users.values where user.operation != nil && current - user.intendedStart > limit {
-                local.errors["timeout", default: 0] += 1
-                reconnect(user, epoll: epoll, users: &users)
-                begin(user, at: current)
-            }
             if current - lastFlush >= 200_000 {
+                // Time out stuck requests (a scan of all users, so only a few times a second).
+                let limit = Int64(configuration.timeout * 1_000_000)
+                for user in users.values where user.operation != nil && current - user.intendedStart > limit {
+                    local.errors["timeout", default: 0] += 1
+                    reconnect(user, epoll: epoll, users: &users)
+                    begin(user, at: current)
+                }
                 let pending = window
                 interval.withLock { $0.merge(pending) }
                 window = LoadStatistics()
