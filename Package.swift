@@ -17,6 +17,7 @@ let package = Package(
         .library(name: "PortcullisServer", targets: ["PortcullisServer"]),
         .library(name: "PortcullisStore", targets: ["PortcullisStore"]),
         .library(name: "PortcullisLoad", targets: ["PortcullisLoad"]),
+        .library(name: "PortcullisMail", targets: ["PortcullisMail"]),
         .executable(name: "portcullis", targets: ["portcullis"]),
     ],
     dependencies: [
@@ -44,6 +45,15 @@ let package = Package(
             dependencies: ["CPortcullisLinux"],
             swiftSettings: strictSettings
         ),
+        .target(
+            name: "CPortcullisCurl",
+            linkerSettings: [.linkedLibrary("curl")]
+        ),
+        .target(
+            name: "PortcullisMail",
+            dependencies: ["PortcullisCore", "CPortcullisCurl"],
+            swiftSettings: strictSettings
+        ),
         .systemLibrary(name: "CZstd", pkgConfig: "libzstd", providers: [.apt(["libzstd-dev"])]),
         .target(
             name: "PortcullisStore",
@@ -53,7 +63,7 @@ let package = Package(
         .target(
             name: "PortcullisServer",
             dependencies: [
-                "PortcullisCore", "PortcullisHTTP", "PortcullisCrypto", "PortcullisStore",
+                "PortcullisCore", "PortcullisHTTP", "PortcullisCrypto", "PortcullisStore", "PortcullisMail",
                 .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: strictSettings

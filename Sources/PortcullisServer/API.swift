@@ -2,6 +2,7 @@ import Foundation
 import Logging
 import PortcullisCore
 import PortcullisHTTP
+import PortcullisMail
 import PortcullisStore
 import Synchronization
 
@@ -9,15 +10,20 @@ import Synchronization
 public final class API: Sendable {
     public let service: AuthService
     public let moderation: Moderation
+    public let tokens: OneTimeTokens
+    public let outbox: Outbox
     let persistence: Persistence?
     let requestMetrics = RequestMetrics()
     let logger: Logger
     let startedAt = Date()
     let lastSnapshot = Mutex<Persistence.SnapshotInfo?>(nil)
 
-    public init(service: AuthService, moderation: Moderation, logger: Logger = Logger(label: "portcullis"), persistence: Persistence? = nil) {
+    public init(service: AuthService, moderation: Moderation, tokens: OneTimeTokens, outbox: Outbox,
+                logger: Logger = Logger(label: "portcullis"), persistence: Persistence? = nil) {
         self.service = service
         self.moderation = moderation
+        self.tokens = tokens
+        self.outbox = outbox
         self.logger = logger
         self.persistence = persistence
     }
@@ -27,7 +33,8 @@ public final class API: Sendable {
     public func takeSnapshot() async -> Persistence.SnapshotInfo? {
         guard let persistence else { return nil }
         do {
-            let info = try await persistence.snapshot(users: service.users, sessions: service.sessions, moderation: moderation)
+            let info = try await persistence.snapshot(users: service.users, sessions: service.sessions, moderation: moderation,
+                                                      tokens: tokens, mail: outbox.queue)
             lastSnapshot.withLock { $0 = info }
             logger.info("snapshot written", metadata: [
                 "path": "\(info.path)", "users": "\(info.users)", "sessions": "\(info.sessions)",
@@ -58,6 +65,7 @@ public final class API: Sendable {
         }
         route(&router, .delete, "/api/user/delete") { [self] in await deleteAccount($0) }
         addModerationRoutes(&router)
+        addEmailRoutes(&router)
         return router
     }
 
@@ -118,11 +126,21 @@ public final class API: Sendable {
                                         message: "Too many accounts created, please try again after \(window) minutes") {
             return refusal
         }
+        // An invite (bound to its email) opens registration even when ALLOW_REGISTRATION is off.
+        var invited = false
+        if let token = body["token"], !token.isEmpty, token != "undefined" {
+            guard let invite = await tokens.redeem(token, kind: .invite),
+                  invite.email == User.normalizeEmail(body["email"] ?? "") else {
+                return .message("Invalid invite token", status: .badRequest)
+            }
+            invited = true
+        }
         let outcome = await service.register(.init(
             name: body["name"], username: body["username"], email: body["email"],
-            password: body["password"], confirmPassword: body["confirm_password"]))
+            password: body["password"], confirmPassword: body["confirm_password"]), bypassRegistrationGate: invited)
         switch outcome {
-        case .accepted:
+        case .accepted(let created):
+            if let created, !created.emailVerified { await sendVerification(to: created) }
             return .message("Please check your email to verify your email address.", status: .ok)
         case .invalid(let message):
             return .message(message, status: .notFound)  // LibreChat answers validation errors with 404
@@ -250,6 +268,9 @@ public final class API: Sendable {
             ("portcullis_users", "gauge", "", service.users.count),
             ("portcullis_sessions", "gauge", "", service.sessions.count),
             ("portcullis_bans_issued_total", "counter", "", moderation.bansIssued.current),
+            ("portcullis_mail_sent_total", "counter", "", outbox.sent.current),
+            ("portcullis_mail_failed_total", "counter", "", outbox.failed.current),
+            ("portcullis_mail_retries_total", "counter", "", outbox.retried.current),
             ("portcullis_rate_limited_total", "counter", "", moderation.limited.current),
         ]
         var described = Set<String>()

@@ -117,6 +117,10 @@ extension API {
             guard let subject, await moderation.unban(subject: subject) else { return .message("No such ban.", status: .notFound) }
             return .message("Ban lifted", status: .ok)
         }
+        route(&router, .post, "/admin/invites") { [self] request in
+            guard let body = Self.fields(request), let email = body["email"] else { return Self.badJSON }
+            return await invite(email: email)
+        }
         route(&router, .post, "/admin/snapshot") { [self] _ in
             guard let info = await takeSnapshot() else { return .message("Snapshot failed; see the server log.", status: .internalServerError) }
             return .json(bytes: UserJSON.data(["path": info.path, "position": info.position, "users": info.users,

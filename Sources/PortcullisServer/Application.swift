@@ -4,6 +4,7 @@ import Logging
 import PortcullisCore
 import PortcullisCrypto
 import PortcullisHTTP
+import PortcullisMail
 import PortcullisStore
 
 /// Runs Portcullis: the public API on `HOST:PORT` and the operator API on `<data dir>/admin.sock`,
@@ -41,9 +42,25 @@ public enum Application {
         }
         let moderation = Moderation(configuration: moderationConfiguration, sessions: service.sessions,
                                     journal: persistence.journal, shardCount: configuration.shardCount)
+        let email: EmailConfiguration
+        do {
+            email = try EmailConfiguration(environment: environment, appTitle: configuration.appTitle)
+        } catch {
+            throw StartupError(description: "configuration error: \(error)")
+        }
+        let tokens = OneTimeTokens(journal: persistence.journal)
+        let outbox = Outbox(transport: Application.transport(for: email), journal: persistence.journal) { line in logger.warning("\(line)") }
         let recovery = try blocking {
-            try await persistence.recover(users: service.users, sessions: service.sessions, moderation: moderation) { line in
-                logger.info("\(line)")
+            try await persistence.recover(users: service.users, sessions: service.sessions, moderation: moderation, tokens: tokens,
+                                          mail: outbox.queue) { line in logger.info("\(line)") }
+        }
+        logger.info("\(email.summary)")
+        if email.allowSelfSigned { logger.warning("EMAIL_ALLOW_SELFSIGNED=true: the mail server's certificate is not verified") }
+        if email.mode == .none && configuration.allowPasswordReset {
+            if configuration.allowUnsecuredPasswordReset {
+                logger.warning("ALLOW_UNSECURED_PASSWORD_RESET=true without email: anyone can get a reset link for any account")
+            } else {
+                logger.warning("ALLOW_PASSWORD_RESET=true but email is not configured: reset requests are refused")
             }
         }
         for skipped in recovery.skippedSnapshots { logger.warning("snapshot skipped: \(skipped)") }
@@ -55,7 +72,8 @@ public enum Application {
         if !configuration.durabilityFsync {
             logger.warning("DURABILITY=none: acknowledged changes survive a crash of the process but not of the machine")
         }
-        let api = API(service: service, moderation: moderation, logger: logger, persistence: persistence)
+        let api = API(service: service, moderation: moderation, tokens: tokens, outbox: outbox, logger: logger, persistence: persistence)
+        outbox.start()
         if moderationConfiguration.trustProxy == 0 {
             logger.info("TRUST_PROXY=0: limits and bans use the socket address; X-Forwarded-For is ignored")
         }
@@ -96,6 +114,15 @@ public enum Application {
         admin.shutdown(gracePeriod: 1_000)
         _ = try? blocking { await api.takeSnapshot() }
         unlink(socketPath)
+    }
+
+    /// The mail transport for the configuration (Mailgun takes precedence, as in LibreChat).
+    static func transport(for email: EmailConfiguration) -> (any MailTransport)? {
+        switch email.mode {
+        case .none: nil
+        case .smtp: SMTPTransport(configuration: email)
+        case .mailgun: MailgunTransport(configuration: email)
+        }
     }
 
     /// Runs async work from this synchronous entry point and waits for it.

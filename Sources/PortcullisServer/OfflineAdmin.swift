@@ -2,6 +2,7 @@ import Foundation
 import Glibc
 import PortcullisCore
 import PortcullisHTTP
+import PortcullisMail
 import PortcullisStore
 
 /// The admin commands with no server running: the data directory is locked, recovered, the same
@@ -22,10 +23,15 @@ public enum OfflineAdmin {
         let service = try AuthService(configuration: configuration, journal: persistence.journal)
         let moderation = Moderation(configuration: try ModerationConfiguration(environment: environment), sessions: service.sessions,
                                     journal: persistence.journal, shardCount: configuration.shardCount)
-        let api = API(service: service, moderation: moderation, persistence: persistence)
+        let email = try EmailConfiguration(environment: environment, appTitle: configuration.appTitle)
+        let tokens = OneTimeTokens(journal: persistence.journal)
+        // Offline, mail is queued durably and delivered by the next server that starts.
+        let outbox = Outbox(transport: Application.transport(for: email), journal: persistence.journal)
+        let api = API(service: service, moderation: moderation, tokens: tokens, outbox: outbox, persistence: persistence)
         let router = api.makeAdminRouter()
         return try Application.blocking {
-            _ = try await persistence.recover(users: service.users, sessions: service.sessions, moderation: moderation)
+            _ = try await persistence.recover(users: service.users, sessions: service.sessions, moderation: moderation, tokens: tokens,
+                                              mail: outbox.queue)
             var request = HTTPRequest(method: HTTPMethod(method), target: target, body: body, remoteAddress: "offline")
             switch router.resolve(&request) {
             case .handler(.deferred(let handler)):

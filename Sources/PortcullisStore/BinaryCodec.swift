@@ -64,7 +64,29 @@ struct BinaryWriter {
         case .putViolation(let subject, let type, let count): u8(6); violation(subject: subject, type: type, count: count)
         case .putBan(let ban): u8(7); self.ban(ban)
         case .deleteBan(let subject): u8(8); string(subject)
+        case .putToken(let token): u8(9); self.token(token)
+        case .deleteToken(let hash): u8(10); string(hash)
+        case .putMail(let mail): u8(11); self.mail(mail)
+        case .deleteMail(let id): u8(12); string(id)
         }
+    }
+
+    mutating func token(_ token: OneTimeToken) {
+        string(token.hash)
+        string(token.kind.rawValue)
+        string(token.userId)
+        string(token.email)
+        i64(token.expiresAt)
+    }
+
+    mutating func mail(_ mail: OutboxMail) {
+        string(mail.id)
+        string(mail.to)
+        string(mail.subject)
+        data(Array(mail.text.utf8))
+        data(Array(mail.html.utf8))
+        i64(Int64(mail.attempts))
+        i64(mail.nextAttempt)
     }
 
     mutating func violation(subject: String, type: String, count: Int) {
@@ -162,6 +184,20 @@ struct BinaryReader {
                        rotatedAt: try i64(), createdAt: try i64(), expiresAt: try i64())
     }
 
+    mutating func token() throws(DecodeError) -> OneTimeToken {
+        let hash = try string()
+        guard let kind = OneTimeToken.Kind(rawValue: try string()) else { throw DecodeError(description: "unknown token kind at byte \(offset)") }
+        return OneTimeToken(hash: hash, kind: kind, userId: try string(), email: try string(), expiresAt: try i64())
+    }
+
+    mutating func mail() throws(DecodeError) -> OutboxMail {
+        let id = try string(), to = try string(), subject = try string()
+        guard let text = String(validating: try data(), as: UTF8.self), let html = String(validating: try data(), as: UTF8.self) else {
+            throw DecodeError(description: "invalid UTF-8 in a mail before byte \(offset)")
+        }
+        return OutboxMail(id: id, to: to, subject: subject, text: text, html: html, attempts: Int(try i64()), nextAttempt: try i64())
+    }
+
     mutating func ban() throws(DecodeError) -> Ban {
         Ban(subject: try string(), expiresAt: try i64(), type: try string())
     }
@@ -176,6 +212,10 @@ struct BinaryReader {
         case 6: return .putViolation(subject: try string(), type: try string(), count: Int(try i64()))
         case 7: return .putBan(try ban())
         case 8: return .deleteBan(subject: try string())
+        case 9: return .putToken(try token())
+        case 10: return .deleteToken(hash: try string())
+        case 11: return .putMail(try mail())
+        case 12: return .deleteMail(id: try string())
         case let tag: throw DecodeError(description: "unknown mutation tag \(tag) at byte \(offset - 1)")
         }
     }

@@ -28,8 +28,8 @@ public final class Persistence: Sendable {
 
     /// Loads the newest snapshot that verifies (older ones are tried when it does not), replays the
     /// journal after it, then starts the journal writer. `progress` is called on long loads.
-    public func recover(users: UserStore, sessions: SessionStore, moderation: Moderation? = nil,
-                        progress: (String) -> Void = { _ in }) async throws -> Recovery {
+    public func recover(users: UserStore, sessions: SessionStore, moderation: Moderation? = nil, tokens: OneTimeTokens? = nil,
+                        mail: MailQueue? = nil, progress: (String) -> Void = { _ in }) async throws -> Recovery {
         let started = Date()
         var recovery = Recovery()
         var position: UInt64 = 0
@@ -43,6 +43,8 @@ public final class Persistence: Sendable {
                     switch item {
                     case .violation(let subject, let type, let count): await moderation?.restore(violation: subject, type: type, count: count)
                     case .ban(let ban): await moderation?.restore(ban: ban)
+                    case .token(let token): await tokens?.restore(token)
+                    case .mail(let item): await mail?.restore(item)
                     }
                 }
                 position = header.position
@@ -69,6 +71,10 @@ public final class Persistence: Sendable {
             case .putViolation(let subject, let type, let count): await moderation?.restore(violation: subject, type: type, count: count)
             case .putBan(let ban): await moderation?.restore(ban: ban)
             case .deleteBan(let subject): await moderation?.restoreUnban(subject: subject)
+            case .putToken(let token): await tokens?.restore(token)
+            case .deleteToken(let hash): await tokens?.restoreDelete(hash: hash)
+            case .putMail(let item): await mail?.restore(item)
+            case .deleteMail(let id): await mail?.restoreDelete(id)
             }
         }
         recovery.replayed = replay.applied
@@ -91,7 +97,8 @@ public final class Persistence: Sendable {
     /// Writes a snapshot without stopping traffic: the journal rotates at position P, then the
     /// shards are copied one by one. A shard may already hold changes after P; replaying them
     /// later writes the same full state again, so the result is consistent.
-    public func snapshot(users: UserStore, sessions: SessionStore, moderation: Moderation? = nil) async throws -> SnapshotInfo {
+    public func snapshot(users: UserStore, sessions: SessionStore, moderation: Moderation? = nil, tokens: OneTimeTokens? = nil,
+                         mail: MailQueue? = nil) async throws -> SnapshotInfo {
         let started = Date()
         let position = journal.rotate()
         await journal.waitUntilDurable(position)
@@ -102,6 +109,8 @@ public final class Persistence: Sendable {
             extra += await moderation.violationCounts().map { .violation(subject: $0.subject, type: $0.type, count: $0.count) }
             extra += await moderation.bans().map { .ban($0) }
         }
+        if let tokens { extra += await tokens.all().map { .token($0) } }
+        if let mail { extra += await mail.all().map { .mail($0) } }
         let written = try SnapshotFile.write(directory: directory, position: position, users: allUsers, sessions: allSessions, extra: extra)
         let existing = SnapshotFile.snapshots(in: directory)
         for old in existing.dropFirst(keep) { unlink(old.path) }

@@ -14,6 +14,8 @@ public enum SnapshotFile {
     public enum Extra: Sendable, Equatable {
         case violation(subject: String, type: String, count: Int)
         case ban(Ban)
+        case token(OneTimeToken)
+        case mail(OutboxMail)
     }
     static let headerLength = 60
     /// Decompressed payloads beyond this are refused (a zstd bomb must not exhaust memory).
@@ -116,6 +118,12 @@ public enum SnapshotFile {
             case .ban(let ban):
                 chunk.u8(UInt8(ascii: "B"))
                 chunk.ban(ban)
+            case .token(let token):
+                chunk.u8(UInt8(ascii: "T"))
+                chunk.token(token)
+            case .mail(let mail):
+                chunk.u8(UInt8(ascii: "M"))
+                chunk.mail(mail)
             }
             if chunk.bytes.count >= 1 << 20 { try flush(final: false) }
         }
@@ -163,6 +171,8 @@ public enum SnapshotFile {
                         case UInt8(ascii: "V") where allowsExtra:
                             extra.append(.violation(subject: try reader.string(), type: try reader.string(), count: Int(try reader.i64())))
                         case UInt8(ascii: "B") where allowsExtra: extra.append(.ban(try reader.ban()))
+                        case UInt8(ascii: "T") where allowsExtra: extra.append(.token(try reader.token()))
+                        case UInt8(ascii: "M") where allowsExtra: extra.append(.mail(try reader.mail()))
                         case let tag: throw RecoveryError(description: "\(path): unknown record tag \(tag) in the payload")
                         }
                         consumed = reader.offset

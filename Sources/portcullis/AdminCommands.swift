@@ -247,3 +247,15 @@ struct ListBans: ParsableCommand {
         print(response.text)
     }
 }
+
+struct InviteUser: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "invite-user", abstract: "Email an invitation (7 days, bound to the address) to register.")
+    @Argument var email: String
+
+    func run() throws {
+        let response = try AdminConnection().call("POST", "/admin/invites", body: AdminConnection.encode(["email": email]))
+        try AdminConnection.check(response)
+        print((try? JSONSerialization.jsonObject(with: Data(response.body)) as? [String: Any])?["message"] ?? response.text)
+    }
+}

@@ -10,7 +10,7 @@ struct Portcullis: ParsableCommand {
         discussion: "Configured by .env and LibreChat's environment variables; admin commands talk to the running server.",
         subcommands: [
             Serve.self, CreateUser.self, DeleteUser.self, ListUsers.self, ResetPassword.self, UserStats.self,
-            ImportUsers.self, ExportUsers.self, BanUser.self, UnbanUser.self, ListBans.self, TakeSnapshot.self, Inspect.self,
+            ImportUsers.self, ExportUsers.self, InviteUser.self, BanUser.self, UnbanUser.self, ListBans.self, TakeSnapshot.self, Inspect.self,
             LoadTest.self, HashPassword.self, VerifyPassword.self,
         ]
     )

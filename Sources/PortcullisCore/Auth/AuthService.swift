@@ -38,8 +38,9 @@ public final class AuthService: Sendable {
     // MARK: Registration
 
     public enum RegisterOutcome: Sendable, Equatable {
-        /// New or already registered: the same answer either way.
-        case accepted
+        /// New or already registered: the same answer either way (`created` is for the server's own
+        /// follow-up, such as the verification mail, never for the client).
+        case accepted(created: User?)
         case invalid(String)
         case registrationClosed
         case domainNotAllowed
@@ -80,8 +81,11 @@ public final class AuthService: Sendable {
         let user = User(
             id: ObjectID.generate(), name: request.name ?? "", username: (request.username ?? "").lowercased(), email: email,
             emailVerified: !configuration.emailEnabled, passwordHash: hash, createdAt: now, updatedAt: now)
-        if case .created = await users.create(user) { metrics.registrations.increment() }
-        return .accepted
+        if case .created(let created) = await users.create(user) {
+            metrics.registrations.increment()
+            return .accepted(created: created)
+        }
+        return .accepted(created: nil)
     }
 
     public func isDomainAllowed(_ email: String) -> Bool {
@@ -282,10 +286,16 @@ public final class AuthService: Sendable {
 
     /// `reset-password`: sets a new password (registration rules) and ends every session.
     public func setPassword(email: String, password: String) async -> PasswordChangeOutcome {
+        guard let user = await users.user(email: email) else { return .noSuchUser }
+        return await setPassword(id: user.id, password: password)
+    }
+
+    /// Sets a new password (registration rules) and ends every session of the user.
+    public func setPassword(id: String, password: String) async -> PasswordChangeOutcome {
         if let problem = Validation.passwordIssues("password", password, min: configuration.minPasswordLength).first {
             return .invalid(problem)
         }
-        guard let user = await users.user(email: email) else { return .noSuchUser }
+        guard let user = await users.user(id: id) else { return .noSuchUser }
         let hasher = configuration.passwordHasher
         guard let hash = try? await hashing.run({ try? hasher.hash(password) }) else { return .overloaded }
         let now = Self.nowMilliseconds()

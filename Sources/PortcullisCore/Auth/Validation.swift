@@ -39,7 +39,7 @@ public enum Validation {
         return []
     }
 
-    static func passwordIssues(_ field: String, _ value: String?, min: Int) -> [String] {
+    public static func passwordIssues(_ field: String, _ value: String?, min: Int) -> [String] {
         var issues = lengthIssues(field, value, min: min, max: 128)
         if let value, !value.isEmpty, value.allSatisfy(\.isWhitespace) {
             issues.append("\(field): Password cannot be only spaces")

@@ -48,8 +48,13 @@ public struct AuthConfiguration: Sendable {
     /// Ours: `SNAPSHOT_INTERVAL` in seconds (default 60) and `SNAPSHOT_KEEP` (default 3).
     public var snapshotInterval: Int64
     public var snapshotKeep: Int
-    /// Whether email delivery is configured (LibreChat's `/api/config` rule).
+    /// Whether email delivery is configured.
     public var emailEnabled: Bool
+    /// `ALLOW_UNSECURED_PASSWORD_RESET`: without email, answer a reset request with the link itself.
+    public var allowUnsecuredPasswordReset: Bool
+    /// `PASSWORD_RESET_TOKEN_EXPIRY`, `EMAIL_VERIFICATION_TOKEN_EXPIRY` (ms, default 15 minutes).
+    public var passwordResetTokenExpiry: Int64
+    public var emailVerificationTokenExpiry: Int64
     /// Whether any secret was generated at start-up (a warning is due).
     public var generatedSecrets: [String]
 
@@ -144,9 +149,14 @@ public struct AuthConfiguration: Sendable {
         }
         snapshotInterval = try environment.integer("SNAPSHOT_INTERVAL", default: 60, range: 1...86_400)
         snapshotKeep = Int(try environment.integer("SNAPSHOT_KEEP", default: 3, range: 1...100))
-        let emailService = environment["EMAIL_SERVICE"] ?? environment["EMAIL_HOST"]
-        emailEnabled = emailService != nil && environment["EMAIL_USERNAME"] != nil
-            && environment["EMAIL_PASSWORD"] != nil && environment["EMAIL_FROM"] != nil
+        // Mail can be delivered: an SMTP host (or well-known service) and a sender, or Mailgun. Unlike
+        // LibreChat, credentials are optional (a relay on the local network needs none).
+        let smtp = (environment["EMAIL_SERVICE"] ?? environment["EMAIL_HOST"]) != nil
+        let mailgun = environment["MAILGUN_API_KEY"] != nil && environment["MAILGUN_DOMAIN"] != nil
+        emailEnabled = (smtp || mailgun) && environment["EMAIL_FROM"] != nil
+        allowUnsecuredPasswordReset = try environment.bool("ALLOW_UNSECURED_PASSWORD_RESET", default: false)
+        passwordResetTokenExpiry = try environment.integer("PASSWORD_RESET_TOKEN_EXPIRY", default: 900_000, range: 1_000...(7 * day))
+        emailVerificationTokenExpiry = try environment.integer("EMAIL_VERIFICATION_TOKEN_EXPIRY", default: 900_000, range: 1_000...(30 * day))
     }
 
     /// LibreChat's `shouldUseSecureCookie()`.

@@ -9,6 +9,10 @@ public enum Mutation: Sendable, Equatable {
     case putViolation(subject: String, type: String, count: Int)
     case putBan(Ban)
     case deleteBan(subject: String)
+    case putToken(OneTimeToken)
+    case deleteToken(hash: String)
+    case putMail(OutboxMail)
+    case deleteMail(id: String)
 }
 
 /// Where mutations go to become durable. `enqueue` is called inside the actor that applies the

@@ -1,0 +1,163 @@
+import Foundation
+import PortcullisCrypto
+
+/// A one-time token (email verification, password reset, invite): only its SHA-256 is kept.
+public struct OneTimeToken: Sendable, Equatable, Codable {
+    public enum Kind: String, Sendable, Codable {
+        case verifyEmail = "verify_email"
+        case resetPassword = "reset_password"
+        case invite
+    }
+
+    public var hash: String
+    public var kind: Kind
+    /// The user it belongs to (invites: empty).
+    public var userId: String
+    public var email: String
+    public var expiresAt: Int64
+
+    public init(hash: String, kind: Kind, userId: String, email: String, expiresAt: Int64) {
+        self.hash = hash
+        self.kind = kind
+        self.userId = userId
+        self.email = email
+        self.expiresAt = expiresAt
+    }
+}
+
+/// A mail waiting in the outbox.
+public struct OutboxMail: Sendable, Equatable, Codable {
+    public var id: String
+    public var to: String
+    public var subject: String
+    public var text: String
+    public var html: String
+    public var attempts: Int
+    public var nextAttempt: Int64
+
+    public init(id: String, to: String, subject: String, text: String, html: String, attempts: Int = 0, nextAttempt: Int64 = 0) {
+        self.id = id
+        self.to = to
+        self.subject = subject
+        self.text = text
+        self.html = html
+        self.attempts = attempts
+        self.nextAttempt = nextAttempt
+    }
+}
+
+/// One-time tokens: 256-bit, SHA-256 at rest, exact expiry, single use, and a newer token of a kind
+/// for the same user (or invited email) replaces the older one.
+actor OneTimeTokenStore {
+    private var tokens: [String: OneTimeToken] = [:]
+    private var current: [String: String] = [:]  // "<kind>|<owner>" → hash
+    private let journal: (any MutationJournal)?
+
+    init(journal: (any MutationJournal)?) {
+        self.journal = journal
+    }
+
+    private static func owner(_ token: OneTimeToken) -> String {
+        token.kind.rawValue + "|" + (token.userId.isEmpty ? token.email : token.userId)
+    }
+
+    func issue(_ token: OneTimeToken) -> UInt64? {
+        var last: UInt64?
+        if let previous = current[Self.owner(token)], tokens.removeValue(forKey: previous) != nil {
+            last = journal?.enqueue(.deleteToken(hash: previous))
+        }
+        tokens[token.hash] = token
+        current[Self.owner(token)] = token.hash
+        return journal?.enqueue(.putToken(token)) ?? last
+    }
+
+    /// Takes (and so uses up) a live token of `kind` whose hash is `hash`.
+    func redeem(hash: String, kind: OneTimeToken.Kind, now: Int64) -> (OneTimeToken?, UInt64?) {
+        guard let token = tokens[hash], token.kind == kind else { return (nil, nil) }
+        tokens.removeValue(forKey: hash)
+        if current[Self.owner(token)] == hash { current.removeValue(forKey: Self.owner(token)) }
+        let ticket = journal?.enqueue(.deleteToken(hash: hash))
+        return (token.expiresAt > now ? token : nil, ticket)
+    }
+
+    func restore(_ token: OneTimeToken) {
+        tokens[token.hash] = token
+        current[Self.owner(token)] = token.hash
+    }
+
+    func restoreDelete(_ hash: String) {
+        if let token = tokens.removeValue(forKey: hash), current[Self.owner(token)] == hash {
+            current.removeValue(forKey: Self.owner(token))
+        }
+    }
+
+    func all() -> [OneTimeToken] { Array(tokens.values) }
+}
+
+/// The facade: issues raw tokens (returned once, never stored) and redeems them.
+public final class OneTimeTokens: Sendable {
+    private let store: OneTimeTokenStore
+    private let journal: (any MutationJournal)?
+
+    public init(journal: (any MutationJournal)?) {
+        self.journal = journal
+        store = OneTimeTokenStore(journal: journal)
+    }
+
+    static func hash(_ raw: String) -> String { SHA256.hash(data: Array(raw.utf8)).hexString }
+
+    /// A fresh 256-bit token (64 hex characters); only its hash is kept.
+    public func issue(_ kind: OneTimeToken.Kind, userId: String, email: String, lifetime: Int64) async -> String {
+        let raw = Hex.encode(SecureRandom.bytes(count: 32))
+        let token = OneTimeToken(hash: Self.hash(raw), kind: kind, userId: userId, email: email,
+                                 expiresAt: Int64(Date().timeIntervalSince1970 * 1000) + lifetime)
+        if let ticket = await store.issue(token), let journal { await journal.waitUntilDurable(ticket) }
+        return raw
+    }
+
+    /// The token's record if `raw` is a live token of `kind`; it can never be used again either way.
+    public func redeem(_ raw: String, kind: OneTimeToken.Kind) async -> OneTimeToken? {
+        guard raw.utf8.count == 64 else { return nil }
+        let (token, ticket) = await store.redeem(hash: Self.hash(raw), kind: kind, now: Int64(Date().timeIntervalSince1970 * 1000))
+        if let ticket, let journal { await journal.waitUntilDurable(ticket) }
+        return token
+    }
+
+    public func restore(_ token: OneTimeToken) async { await store.restore(token) }
+    public func restoreDelete(hash: String) async { await store.restoreDelete(hash) }
+    public func all() async -> [OneTimeToken] { await store.all() }
+}
+
+/// The outbox's durable state: mails not yet delivered (journaled, so a restart does not drop them).
+public actor MailQueue {
+    private var mails: [String: OutboxMail] = [:]
+    private let journal: (any MutationJournal)?
+
+    public init(journal: (any MutationJournal)?) {
+        self.journal = journal
+    }
+
+    /// Stores (or updates) a mail; returns the journal ticket to wait on.
+    public func put(_ mail: OutboxMail) -> UInt64? {
+        mails[mail.id] = mail
+        return journal?.enqueue(.putMail(mail))
+    }
+
+    public func remove(_ id: String) -> UInt64? {
+        guard mails.removeValue(forKey: id) != nil else { return nil }
+        return journal?.enqueue(.deleteMail(id: id))
+    }
+
+    /// Mails due at `now`, oldest schedule first.
+    public func due(now: Int64, limit: Int) -> [OutboxMail] {
+        Array(mails.values.filter { $0.nextAttempt <= now }.sorted { $0.nextAttempt < $1.nextAttempt }.prefix(limit))
+    }
+
+    public var count: Int { mails.count }
+
+    public func all() -> [OutboxMail] { Array(mails.values) }
+
+    public func restore(_ mail: OutboxMail) { mails[mail.id] = mail }
+
+    public func restoreDelete(_ id: String) { mails.removeValue(forKey: id) }
+}
