@@ -37,7 +37,7 @@ extension API {
             }
             let invalid = HTTPResponse.message("Invalid or expired email verification token", status: .badRequest)
             guard let email = body["email"], let raw = body["token"] else { return invalid }
-            guard let token = await tokens.redeem(raw, kind: .verifyEmail), token.email == User.normalizeEmail(email),
+            guard let token = await tokens.redeem(raw, kind: .verifyEmail, email: email),
                   await service.users.update(id: token.userId, { $0.emailVerified = true }) != nil else { return invalid }
             return .json(bytes: UserJSON.data(["message": "Email verification was successful", "status": "success"]))
         }

@@ -129,8 +129,7 @@ public final class API: Sendable {
         // An invite (bound to its email) opens registration even when ALLOW_REGISTRATION is off.
         var invited = false
         if let token = body["token"], !token.isEmpty, token != "undefined" {
-            guard let invite = await tokens.redeem(token, kind: .invite),
-                  invite.email == User.normalizeEmail(body["email"] ?? "") else {
+            guard await tokens.redeem(token, kind: .invite, email: body["email"] ?? "") != nil else {
                 return .message("Invalid invite token", status: .badRequest)
             }
             invited = true

@@ -25,6 +25,8 @@ BASE_ENV = {
     # moderation tests set their own limits.
     "LOGIN_MAX": "100000",
     "REGISTER_MAX": "100000",
+    "RESET_PASSWORD_MAX": "100000",
+    "VERIFY_EMAIL_MAX": "100000",
 }
 
 

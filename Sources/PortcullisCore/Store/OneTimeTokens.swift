@@ -71,9 +71,11 @@ actor OneTimeTokenStore {
         return journal?.enqueue(.putToken(token)) ?? last
     }
 
-    /// Takes (and so uses up) a live token of `kind` whose hash is `hash`.
-    func redeem(hash: String, kind: OneTimeToken.Kind, now: Int64) -> (OneTimeToken?, UInt64?) {
+    /// Takes (and so uses up) a live token of `kind` whose hash is `hash` (and, when given, whose
+    /// email is `email`: a token presented with another address is not spent).
+    func redeem(hash: String, kind: OneTimeToken.Kind, email: String?, now: Int64) -> (OneTimeToken?, UInt64?) {
         guard let token = tokens[hash], token.kind == kind else { return (nil, nil) }
+        if let email, token.email != email { return (nil, nil) }
         tokens.removeValue(forKey: hash)
         if current[Self.owner(token)] == hash { current.removeValue(forKey: Self.owner(token)) }
         let ticket = journal?.enqueue(.deleteToken(hash: hash))
@@ -115,10 +117,12 @@ public final class OneTimeTokens: Sendable {
         return raw
     }
 
-    /// The token's record if `raw` is a live token of `kind`; it can never be used again either way.
-    public func redeem(_ raw: String, kind: OneTimeToken.Kind) async -> OneTimeToken? {
+    /// The token's record if `raw` is a live token of `kind` (bound to `email` when given); once
+    /// presented with the right email it can never be used again, expired or not.
+    public func redeem(_ raw: String, kind: OneTimeToken.Kind, email: String? = nil) async -> OneTimeToken? {
         guard raw.utf8.count == 64 else { return nil }
-        let (token, ticket) = await store.redeem(hash: Self.hash(raw), kind: kind, now: Int64(Date().timeIntervalSince1970 * 1000))
+        let (token, ticket) = await store.redeem(hash: Self.hash(raw), kind: kind, email: email.map(User.normalizeEmail),
+                                                 now: Int64(Date().timeIntervalSince1970 * 1000))
         if let ticket, let journal { await journal.waitUntilDurable(ticket) }
         return token
     }
