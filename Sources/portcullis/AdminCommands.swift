@@ -38,6 +38,18 @@ struct AdminConnection {
         (try? Array(JSONSerialization.data(withJSONObject: object))) ?? []
     }
 
+    /// Calls the admin API and fails the command (with the server's message) unless it answered 2xx.
+    static func perform(_ method: String, _ target: String, body: [UInt8] = [], json: Bool = true) throws -> HTTPClient.Response {
+        let response = try AdminConnection().call(method, target, body: body, json: json)
+        try check(response)
+        return response
+    }
+
+    /// A top-level field of a JSON answer.
+    static func field(_ name: String, in response: HTTPClient.Response) -> Any? {
+        (try? JSONSerialization.jsonObject(with: Data(response.body)) as? [String: Any])?[name]
+    }
+
     /// Prints the answer's message on failure and exits non-zero.
     static func check(_ response: HTTPClient.Response) throws {
         guard (200..<300).contains(response.status) else {
@@ -69,8 +81,7 @@ struct CreateUser: ParsableCommand {
         } else if let password {
             object["password"] = password
         }
-        let response = try AdminConnection().call("POST", "/admin/users", body: AdminConnection.encode(object))
-        try AdminConnection.check(response)
+        let response = try AdminConnection.perform("POST", "/admin/users", body: AdminConnection.encode(object))
         let answer = try JSONSerialization.jsonObject(with: Data(response.body)) as? [String: Any]
         let user = answer?["user"] as? [String: Any]
         print("created \(user?["email"] as? String ?? email) (\(user?["id"] as? String ?? "?"), role \(user?["role"] as? String ?? "?"))")
@@ -83,8 +94,7 @@ struct DeleteUser: ParsableCommand {
     @Argument var email: String
 
     func run() throws {
-        let response = try AdminConnection().call("DELETE", "/admin/users?email=" + FormURLEncoded.encode(email))
-        try AdminConnection.check(response)
+        _ = try AdminConnection.perform("DELETE", "/admin/users?email=" + FormURLEncoded.encode(email))
         print("deleted \(email)")
     }
 }
@@ -94,8 +104,7 @@ struct ListUsers: ParsableCommand {
     @Flag(help: "Print JSON.") var json = false
 
     func run() throws {
-        let response = try AdminConnection().call("GET", "/admin/users")
-        try AdminConnection.check(response)
+        let response = try AdminConnection.perform("GET", "/admin/users")
         if json {
             print(response.text)
             return
@@ -117,9 +126,8 @@ struct ResetPassword: ParsableCommand {
     func run() throws {
         guard let line = StandardInput.readLine() else { throw ValidationError("password line too long") }
         let body = AdminConnection.encode(["email": email, "password": String(decoding: line, as: UTF8.self)])
-        let response = try AdminConnection().call("POST", "/admin/users/password", body: body)
-        try AdminConnection.check(response)
-        let ended = (try? JSONSerialization.jsonObject(with: Data(response.body)) as? [String: Any])?["sessionsEnded"] ?? 0
+        let response = try AdminConnection.perform("POST", "/admin/users/password", body: body)
+        let ended = AdminConnection.field("sessionsEnded", in: response) ?? 0
         print("password changed for \(email); \(ended) session(s) ended")
     }
 }
@@ -128,8 +136,7 @@ struct UserStats: ParsableCommand {
     static let configuration = CommandConfiguration(commandName: "user-stats", abstract: "Users and sessions held.")
 
     func run() throws {
-        let response = try AdminConnection().call("GET", "/admin/stats")
-        try AdminConnection.check(response)
+        let response = try AdminConnection.perform("GET", "/admin/stats")
         print(response.text)
     }
 }
@@ -183,8 +190,7 @@ struct ExportUsers: ParsableCommand {
         commandName: "export-users", abstract: "Export users as JSON lines (mongoexport shape, hashes included).")
 
     func run() throws {
-        let response = try AdminConnection().call("GET", "/admin/export")
-        try AdminConnection.check(response)
+        let response = try AdminConnection.perform("GET", "/admin/export")
         print(response.text, terminator: "")
     }
 }
@@ -193,8 +199,7 @@ struct TakeSnapshot: ParsableCommand {
     static let configuration = CommandConfiguration(commandName: "snapshot", abstract: "Ask the running server to write a snapshot now.")
 
     func run() throws {
-        let response = try AdminConnection().call("POST", "/admin/snapshot")
-        try AdminConnection.check(response)
+        let response = try AdminConnection.perform("POST", "/admin/snapshot")
         print(response.text)
     }
 }
@@ -219,9 +224,8 @@ struct BanUser: ParsableCommand {
 
     func run() throws {
         let body = AdminConnection.encode(["email": email, "minutes": String(minutes)])
-        let response = try AdminConnection().call("POST", "/admin/bans", body: body)
-        try AdminConnection.check(response)
-        print((try? JSONSerialization.jsonObject(with: Data(response.body)) as? [String: Any])?["message"] ?? response.text)
+        let response = try AdminConnection.perform("POST", "/admin/bans", body: body)
+        print(AdminConnection.field("message", in: response) ?? response.text)
     }
 }
 
@@ -232,8 +236,7 @@ struct UnbanUser: ParsableCommand {
 
     func run() throws {
         let query = subject.map { "subject=" + FormURLEncoded.encode($0) } ?? "email=" + FormURLEncoded.encode(email ?? "")
-        let response = try AdminConnection().call("DELETE", "/admin/bans?" + query)
-        try AdminConnection.check(response)
+        _ = try AdminConnection.perform("DELETE", "/admin/bans?" + query)
         print("ban lifted")
     }
 }
@@ -242,8 +245,7 @@ struct ListBans: ParsableCommand {
     static let configuration = CommandConfiguration(commandName: "list-bans", abstract: "List live bans.")
 
     func run() throws {
-        let response = try AdminConnection().call("GET", "/admin/bans")
-        try AdminConnection.check(response)
+        let response = try AdminConnection.perform("GET", "/admin/bans")
         print(response.text)
     }
 }
@@ -254,8 +256,7 @@ struct InviteUser: ParsableCommand {
     @Argument var email: String
 
     func run() throws {
-        let response = try AdminConnection().call("POST", "/admin/invites", body: AdminConnection.encode(["email": email]))
-        try AdminConnection.check(response)
-        print((try? JSONSerialization.jsonObject(with: Data(response.body)) as? [String: Any])?["message"] ?? response.text)
+        let response = try AdminConnection.perform("POST", "/admin/invites", body: AdminConnection.encode(["email": email]))
+        print(AdminConnection.field("message", in: response) ?? response.text)
     }
 }
