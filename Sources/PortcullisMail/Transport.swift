@@ -17,6 +17,18 @@ private let curlInitialised: Bool = {
     return true
 }()
 
+/// A libcurl easy handle with the settings every transport shares (bounded connect and transfer
+/// times, no signals), cleaned up after `body`.
+private func withEasyHandle<T>(timeout: Int, _ body: (UnsafeMutableRawPointer) throws(MailError) -> T) throws(MailError) -> T {
+    _ = curlInitialised
+    guard let handle = curl_easy_init() else { throw MailError(permanent: false, description: "curl_easy_init failed") }
+    defer { curl_easy_cleanup(handle) }
+    _ = CPortcullisCurl_setopt_long(handle, CURLOPT_CONNECTTIMEOUT, 10)
+    _ = CPortcullisCurl_setopt_long(handle, CURLOPT_TIMEOUT, timeout)
+    _ = CPortcullisCurl_setopt_long(handle, CURLOPT_NOSIGNAL, 1)
+    return try body(handle)
+}
+
 /// SMTP through libcurl: implicit TLS (`smtps://`), required or opportunistic STARTTLS, optional
 /// AUTH, certificate checks unless `EMAIL_ALLOW_SELFSIGNED`, bounded connect and transfer times.
 public struct SMTPTransport: MailTransport {
@@ -27,14 +39,16 @@ public struct SMTPTransport: MailTransport {
     }
 
     public func send(to recipient: String, subject: String, text: String, html: String) throws(MailError) {
-        _ = curlInitialised
         let c = configuration
         let message = MailMessage.build(from: c.from, fromName: c.fromName, to: recipient, subject: subject, text: text, html: html)
-        guard let handle = curl_easy_init() else { throw MailError(permanent: false, description: "curl_easy_init failed") }
-        defer { curl_easy_cleanup(handle) }
+        try withEasyHandle(timeout: c.timeoutSeconds) { handle throws(MailError) in try deliver(message, to: recipient, handle: handle) }
+    }
+
+    private func deliver(_ message: [UInt8], to recipient: String, handle: UnsafeMutableRawPointer) throws(MailError) {
+        let c = configuration
         let urlHost = c.encryptionHostname ?? c.host
         let url = (c.encryption == .tls ? "smtps://" : "smtp://") + "\(urlHost):\(c.port)"
-        var recipients: UnsafeMutablePointer<curl_slist>? = curl_slist_append(nil, "<\(recipient)>")
+        let recipients: UnsafeMutablePointer<curl_slist>? = curl_slist_append(nil, "<\(recipient)>")
         var connectTo: UnsafeMutablePointer<curl_slist>?
         defer {
             curl_slist_free_all(recipients)
@@ -60,16 +74,11 @@ public struct SMTPTransport: MailTransport {
             _ = CPortcullisCurl_setopt_string(handle, CURLOPT_USERNAME, username)
             _ = CPortcullisCurl_setopt_string(handle, CURLOPT_PASSWORD, password)
         }
-        _ = CPortcullisCurl_setopt_long(handle, CURLOPT_CONNECTTIMEOUT, 10)
-        _ = CPortcullisCurl_setopt_long(handle, CURLOPT_TIMEOUT, c.timeoutSeconds)
-        _ = CPortcullisCurl_setopt_long(handle, CURLOPT_NOSIGNAL, 1)
         let code = message.withUnsafeBufferPointer { buffer -> CURLcode in
             var upload = CPortcullisCurl_Upload(bytes: buffer.baseAddress, length: buffer.count, offset: 0)
             _ = CPortcullisCurl_set_upload(handle, &upload)
             return curl_easy_perform(handle)
         }
-        _ = recipients
-        recipients = recipients ?? nil
         guard code != CURLE_OK else { return }
         let response = CPortcullisCurl_response_code(handle)
         let reason = String(cString: curl_easy_strerror(code))
@@ -87,10 +96,13 @@ public struct MailgunTransport: MailTransport {
     }
 
     public func send(to recipient: String, subject: String, text: String, html: String) throws(MailError) {
-        _ = curlInitialised
+        try withEasyHandle(timeout: configuration.timeoutSeconds) { handle throws(MailError) in
+            try post(to: recipient, subject: subject, text: text, html: html, handle: handle)
+        }
+    }
+
+    private func post(to recipient: String, subject: String, text: String, html: String, handle: UnsafeMutableRawPointer) throws(MailError) {
         let c = configuration
-        guard let handle = curl_easy_init() else { throw MailError(permanent: false, description: "curl_easy_init failed") }
-        defer { curl_easy_cleanup(handle) }
         func escape(_ value: String) -> String {
             guard let escaped = curl_easy_escape(handle, value, Int32(value.utf8.count)) else { return "" }
             defer { curl_free(escaped) }
@@ -103,9 +115,6 @@ public struct MailgunTransport: MailTransport {
         _ = CPortcullisCurl_setopt_string(handle, CURLOPT_USERNAME, "api")
         _ = CPortcullisCurl_setopt_string(handle, CURLOPT_PASSWORD, c.mailgunKey ?? "")
         _ = CPortcullisCurl_setopt_string(handle, CURLOPT_COPYPOSTFIELDS, body)
-        _ = CPortcullisCurl_setopt_long(handle, CURLOPT_CONNECTTIMEOUT, 10)
-        _ = CPortcullisCurl_setopt_long(handle, CURLOPT_TIMEOUT, c.timeoutSeconds)
-        _ = CPortcullisCurl_setopt_long(handle, CURLOPT_NOSIGNAL, 1)
         var storage = [CChar](repeating: 0, count: 4096)
         let code = storage.withUnsafeMutableBufferPointer { buffer -> CURLcode in
             var capture = CPortcullisCurl_Capture(bytes: buffer.baseAddress, capacity: buffer.count, length: 0)
