@@ -326,3 +326,19 @@ def test_dotenv_file_is_read_and_environment_overrides_it(tmp_path):
     finally:
         process.terminate()
         process.wait(timeout=10)
+
+
+def test_a_cached_access_token_still_expires_and_dies_with_its_user(start_server):
+    server = start_server(SESSION_EXPIRY="2000")
+    register(server, "short@example.com")
+    token = login(server, "short@example.com").json()["token"]
+    headers = {"Authorization": f"Bearer {token}"}
+    assert requests.get(server.url("/api/user"), headers=headers).status_code == 200  # verified and remembered
+    assert requests.get(server.url("/api/user"), headers=headers).status_code == 200
+    time.sleep(2.2)
+    assert requests.get(server.url("/api/user"), headers=headers).status_code == 401
+    token = login(server, "short@example.com").json()["token"]
+    headers = {"Authorization": f"Bearer {token}"}
+    assert requests.get(server.url("/api/user"), headers=headers).status_code == 200
+    assert requests.delete(server.url("/api/user/delete"), headers=headers).status_code == 200
+    assert requests.get(server.url("/api/user"), headers=headers).status_code == 401

@@ -19,6 +19,12 @@ public final class AuthService: Sendable {
     private let refreshSigner: HS256Signer
     /// Verified for unknown emails so that they cost what a wrong password costs.
     private let dummyHash: String
+    /// Access tokens already verified, with their claims: a client presents the same token for its
+    /// whole lifetime, so the signature check and claim parsing are done once. A hit needs the exact
+    /// token string and is re-checked against `exp`; the user is still loaded on every request, so a
+    /// deleted user's token fails at once. Bounded: cleared when full.
+    private let verifiedTokens = Mutex<[String: AccessClaims]>([:])
+    static let verifiedTokenCapacity = 16_384
 
     /// - Parameter journal: where changes are made durable before they are acknowledged; `nil` keeps
     ///   everything in memory only (tests, benchmarks of the engine alone).
@@ -220,7 +226,20 @@ public final class AuthService: Sendable {
         var token = authorization.utf8.dropFirst(7)
         while token.first == 0x20 || token.first == 0x09 { token = token.dropFirst() }
         while token.last == 0x20 || token.last == 0x09 { token = token.dropLast() }
-        guard let token = String(token), let claims = try? accessSigner.verify(token, as: AccessClaims.self) else { return nil }
+        guard let token = String(token) else { return nil }
+        let now = Self.nowMilliseconds() / 1000
+        if let cached = verifiedTokens.withLock({ $0[token] }) {
+            guard now < cached.exp else {
+                verifiedTokens.withLock { _ = $0.removeValue(forKey: token) }
+                return nil
+            }
+            return await users.user(id: cached.id)
+        }
+        guard let claims = try? accessSigner.verify(token, as: AccessClaims.self, now: now) else { return nil }
+        verifiedTokens.withLock { cache in
+            if cache.count >= Self.verifiedTokenCapacity { cache.removeAll(keepingCapacity: true) }
+            cache[token] = claims
+        }
         return await users.user(id: claims.id)
     }
 
