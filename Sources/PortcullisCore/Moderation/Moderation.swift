@@ -119,6 +119,10 @@ public final class Moderation: Sendable {
     private let journal: (any MutationJournal)?
     public let bansIssued = Counter()
     public let limited = Counter()
+    /// A read copy of live bans (subject → expiry), so the check every request makes is one lock,
+    /// not two actor hops. The shards stay the owners: every change goes through them (and the
+    /// journal) first, then here.
+    private let banMirror = Mutex<[String: Int64]>([:])
 
     public init(configuration: ModerationConfiguration, sessions: SessionStore, journal: (any MutationJournal)?, shardCount: Int) {
         self.configuration = configuration
@@ -153,11 +157,16 @@ public final class Moderation: Sendable {
     public func banExpiry(userId: String?, ip: String?) async -> Int64? {
         guard configuration.banViolations else { return nil }
         let now = Self.now()
-        var latest: Int64?
-        for subject in [userId.map(Self.userSubject), ip.map(Self.ipSubject)].compactMap({ $0 }) {
-            if let ban = await shard(subject).ban(for: subject, now: now) { latest = max(latest ?? 0, ban.expiresAt) }
+        return banMirror.withLock { bans -> Int64? in
+            guard !bans.isEmpty else { return nil }
+            var latest: Int64?
+            for subject in [userId.map(Self.userSubject), ip.map(Self.ipSubject)].compactMap({ $0 }) {
+                if let expiry = bans[subject] {
+                    if expiry > now { latest = max(latest ?? 0, expiry) } else { bans.removeValue(forKey: subject) }
+                }
+            }
+            return latest
         }
-        return latest
     }
 
     /// Adds a violation of `type` to the user and the IP (each optional). When either count crosses a
@@ -189,6 +198,7 @@ public final class Moderation: Sendable {
         for subject in [userId.map(Self.userSubject), ip.map(Self.ipSubject)].compactMap({ $0 }) {
             if let ticket = await shard(subject).ban(Ban(subject: subject, expiresAt: expiresAt, type: type)) {
                 last = max(last ?? 0, ticket)
+                banMirror.withLock { $0[subject] = max($0[subject] ?? 0, expiresAt) }
             }
         }
         bansIssued.increment()
@@ -199,6 +209,7 @@ public final class Moderation: Sendable {
     @discardableResult
     public func unban(subject: String) async -> Bool {
         guard let ticket = await shard(subject).unban(subject) else { return false }
+        banMirror.withLock { _ = $0.removeValue(forKey: subject) }
         await durable(ticket)
         return true
     }
@@ -237,7 +248,13 @@ public final class Moderation: Sendable {
         await shard(subject).restore(violation: subject, type: type, count: count)
     }
 
-    public func restore(ban: Ban) async { await shard(ban.subject).restore(ban: ban) }
+    public func restore(ban: Ban) async {
+        await shard(ban.subject).restore(ban: ban)
+        banMirror.withLock { $0[ban.subject] = ban.expiresAt }
+    }
 
-    public func restoreUnban(subject: String) async { await shard(subject).restoreUnban(subject) }
+    public func restoreUnban(subject: String) async {
+        await shard(subject).restoreUnban(subject)
+        banMirror.withLock { _ = $0.removeValue(forKey: subject) }
+    }
 }
