@@ -76,6 +76,20 @@ struct ServerTests {
         }
     }
 
+    @Test("a refused request followed by more bytes gets its answer, then the half-closed connection ends")
+    func lingeringClose() async throws {
+        try await withServer { server in
+            for _ in 0..<5 {
+                let client = HTTPClient(server.tcp)
+                var bytes = Array("BREW / HTTP/1.1\r\nHost: x\r\n\r\n".utf8)
+                bytes += [UInt8](repeating: UInt8(ascii: "a"), count: 300_000)
+                try client.sendRaw(bytes)
+                #expect(try client.readResponse().status == 501)
+                #expect(client.serverClosed())
+            }
+        }
+    }
+
     @Test("431 for a huge header section, 414 for a huge target")
     func oversized() async throws {
         try await withServer { server in

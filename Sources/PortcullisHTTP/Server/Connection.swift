@@ -1,7 +1,7 @@
 /// One client connection, owned by exactly one event loop and touched only on its thread.
 final class Connection {
     enum DeadlineKind {
-        case header, body, idle, write, none
+        case header, body, idle, write, linger, none
     }
 
     /// A request whose response is awaited, in arrival order.
@@ -40,6 +40,11 @@ final class Connection {
     var isDirty = false
     /// False once closed; cheaper than a dictionary lookup on every step.
     var isOpen = true
+    /// The request was refused mid-stream (4xx/408): unread bytes may follow, so the connection is
+    /// half-closed and drained before it is closed, lest a reset destroy the answer in flight.
+    var lingerBeforeClose = false
+    /// Half-closed after the last answer; reading only to discard until EOF or the linger deadline.
+    var lingering = false
 
     init(id: UInt64, fd: Int32, remoteAddress: String, limits: HTTPLimits, now: Int64) {
         self.id = id

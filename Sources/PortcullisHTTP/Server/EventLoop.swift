@@ -184,6 +184,16 @@ final class EventLoop: @unchecked Sendable {
     // MARK: Reading and dispatch
 
     private func readFrom(_ connection: Connection, now: Int64) {
+        if connection.lingering {
+            // Discard whatever the client still sends until it closes its side (or the deadline).
+            while true {
+                let got = scratch.withUnsafeMutableBytes { read(connection.fd, $0.baseAddress, $0.count) }
+                if got > 0 { continue }
+                if got < 0 && (errno == EAGAIN || errno == EINTR) { return }
+                closeConnection(connection)
+                return
+            }
+        }
         var total = 0
         while total < 256 * 1024 {
             if connection.closeAfterFlush {
@@ -240,6 +250,7 @@ final class EventLoop: @unchecked Sendable {
                 return
             case .failure(let error):
                 connection.input.removeAll()
+                connection.lingerBeforeClose = true
                 enqueue(connection, response: .message(error.reason, status: error.status), headRequest: false, keepAlive: false, minorVersion: 1)
                 connection.closeAfterFlush = true
             case .request(var request, let consumed):
@@ -355,7 +366,11 @@ final class EventLoop: @unchecked Sendable {
             connection.output.removeAll(keepingCapacity: connection.output.capacity <= 64 * 1024)
             connection.outputSent = 0
             if connection.closeAfterFlush && connection.slots.isEmpty {
-                closeConnection(connection)
+                if connection.lingerBeforeClose && !connection.lingering {
+                    beginLingering(connection, now: now)
+                } else if !connection.lingering {
+                    closeConnection(connection)
+                }
                 return
             }
             // Reading may have paused for back-pressure; parse whatever is already buffered.
@@ -371,7 +386,7 @@ final class EventLoop: @unchecked Sendable {
     // MARK: Interest, deadlines, closing
 
     private func updateInterest(_ connection: Connection) {
-        guard connection.isOpen else { return }
+        guard connection.isOpen, !connection.lingering else { return }
         let configuration = state.configuration
         var wanted: UInt32 = 0
         let backlogged = connection.slots.count >= configuration.maximumPipelinedRequests
@@ -390,7 +405,7 @@ final class EventLoop: @unchecked Sendable {
     }
 
     private func updateDeadline(_ connection: Connection, now: Int64) {
-        guard connection.isOpen else { return }
+        guard connection.isOpen, !connection.lingering else { return }
         let configuration = state.configuration
         let (kind, deadline): (Connection.DeadlineKind, Int64)
         if connection.hasUnsentOutput {
@@ -426,16 +441,29 @@ final class EventLoop: @unchecked Sendable {
         case .header, .body:
             // Slow or stalled request: answer 408 and close (RFC 9110 §15.5.9).
             connection.input.removeAll()
+            connection.lingerBeforeClose = true
             connection.closeAfterFlush = true
             enqueue(connection, response: .message("Request Timeout", status: .requestTimeout),
                     headRequest: false, keepAlive: false, minorVersion: 1)
             connection.lastWriteProgressAt = now
             updateInterest(connection)
-        case .idle, .write:
+        case .idle, .write, .linger:
             closeConnection(connection)
         case .none:
             break
         }
+    }
+
+    /// Half-closes after the final answer and keeps reading (discarding) for up to two seconds, so
+    /// the client receives the answer before the connection goes away.
+    private func beginLingering(_ connection: Connection, now: Int64) {
+        connection.lingering = true
+        shutdown(connection.fd, Int32(SHUT_WR))
+        connection.interest = Self.readEvents
+        _ = CPortcullisLinux_epoll_ctl(epollFD, EPOLL_CTL_MOD, connection.fd, connection.interest, connection.id)
+        connection.deadlineKind = .linger
+        connection.deadline = now + 2_000
+        connection.scheduledTick = wheel.schedule(connection.id, at: connection.deadline)
     }
 
     private func closeConnection(_ connection: Connection) {
