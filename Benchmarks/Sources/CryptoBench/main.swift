@@ -55,7 +55,7 @@ struct Claims: Codable {
 
 let arguments = CommandLine.arguments
 guard arguments.count >= 2 else {
-    print("usage: CryptoBench sha256-64|sha256-1m|hmac-sha256-300|pbkdf2-sha256-600k|bcrypt-10|argon2id-owasp|jwt-hs256 [seconds]")
+    print("usage: CryptoBench sha256-64|sha256-1m|hmac-sha256-300|pbkdf2-sha256-600k|bcrypt-10|argon2id-owasp|jwt-hs256|rs256-verify|es256-verify [seconds]")
     exit(2)
 }
 let operation = arguments[1]
@@ -96,6 +96,28 @@ case "jwt-hs256":
         let token = try signer.sign(claims)
         blackHole(try signer.verify(token, as: Claims.self, now: 1_800_000_100))
     }
+case "rs256-verify":
+    // Verification costs one full modular exponentiation whether or not the signature is valid, so an
+    // odd 2048-bit modulus of fixed pseudo-random bytes times exactly what a real key costs.
+    var generator = UInt64(0x9e37_79b9_7f4a_7c15)
+    let modulus = (0..<256).map { index -> UInt8 in
+        generator = generator &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407
+        return index == 0 ? 0xc0 | UInt8(generator >> 58) : (index == 255 ? 0x01 : UInt8(generator >> 56))
+    }
+    let publicKey = try RSA.PublicKey(modulus: modulus, exponent: [0x01, 0x00, 0x01])
+    let signature = [UInt8](modulus.dropLast()) + [0x00]
+    rate = measure(seconds: seconds) { blackHole(publicKey.isValidPKCS1v15SHA256Signature(signature, for: message300)) }
+case "es256-verify":
+    // NIST's "Example of ECDSA with P-256" key and signature (a valid one: the full path runs).
+    let publicKey = try P256.PublicKey(
+        x: Hex.decode("B7E08AFDFE94BAD3F1DC8C734798BA1C62B3A0AD1E9EA2A38201CD0889BC7A19")!,
+        y: Hex.decode("3603F747959DBF7A4BB226E41928729063ADC7AE43529E61B563BBC606CC5E09")!)
+    let signature = try P256.ECDSASignature(rawRepresentation: Hex.decode(
+        "2B42F576D07F4165FF65D1F3B1500F81E44C316F1F0B3EF57325B69ACA46104F"
+            + "DC42C2122D6392CD3E3A993A89502A8198C1886FE69D262C4B329BDB6B63FAF1")!)
+    let message = Array("Example of ECDSA with P-256".utf8)
+    guard publicKey.isValidSHA256Signature(signature, for: message) else { fatalError("NIST example must verify") }
+    rate = measure(seconds: seconds) { blackHole(publicKey.isValidSHA256Signature(signature, for: message)) }
 default:
     print("unknown operation \(operation)")
     exit(2)
