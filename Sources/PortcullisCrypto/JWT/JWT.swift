@@ -83,15 +83,7 @@ public struct HS256Signer: Sendable {
         guard ConstantTime.equals(expected.bytes, signature) else { throw .invalidSignature }
 
         let payload = try Self.decodeJSON(Payload<Claims>.self, parts.payload, segment: "payload")
-        let times = payload.times
-        let clock = now ?? Int64(Date().timeIntervalSince1970)
-        if let exp = times.exp {
-            guard Double(clock) < exp + Double(validation.leeway) else { throw .expired }
-        } else if validation.requireExpiration {
-            throw .missingExpiration
-        }
-        if let nbf = times.nbf, Double(clock + validation.leeway) < nbf { throw .notYetValid }
-        if let iat = times.iat, Double(clock + validation.leeway) < iat { throw .issuedInFuture }
+        try payload.times.check(validation, now: now)
         return payload.claims
     }
 
@@ -139,6 +131,7 @@ public struct HS256Signer: Sendable {
 
     struct HeaderFields: Decodable {
         var alg: String
+        var kid: String?
         var typ: String?
         var crit: [String]?
     }
@@ -158,5 +151,16 @@ public struct HS256Signer: Sendable {
         var exp: Double?
         var nbf: Double?
         var iat: Double?
+
+        func check(_ validation: JWTValidation, now: Int64?) throws(JWTError) {
+            let clock = now ?? Int64(Date().timeIntervalSince1970)
+            if let exp {
+                guard Double(clock) < exp + Double(validation.leeway) else { throw .expired }
+            } else if validation.requireExpiration {
+                throw .missingExpiration
+            }
+            if let nbf, Double(clock + validation.leeway) < nbf { throw .notYetValid }
+            if let iat, Double(clock + validation.leeway) < iat { throw .issuedInFuture }
+        }
     }
 }

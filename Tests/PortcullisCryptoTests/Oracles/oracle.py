@@ -3,7 +3,7 @@
 
 Reads one JSON array of requests on stdin and writes one JSON array of answers. Bytes travel as hex.
 The implementations are OpenSSL (through hashlib/hmac), Python `bcrypt`, `argon2-cffi` (the reference
-C code) and PyJWT."""
+C code) and PyJWT (with `cryptography` for RS256/ES256)."""
 import hashlib
 import hmac
 import json
@@ -58,6 +58,9 @@ def answer(r):
     if op == "jwt_encode":
         algorithm = r.get("alg", "HS256")
         return jwt.encode(r["claims"], None if algorithm == "none" else b(r["secret"]), algorithm=algorithm)
+    if op == "jwt_encode_asymmetric":
+        # RS256/ES256 through PyJWT's `cryptography` backend, with the private key as PEM text.
+        return jwt.encode(r["claims"], r["pem"], algorithm=r["alg"], headers=r.get("headers"))
     if op == "jwt_decode":
         try:
             return {"claims": jwt.decode(r["token"], b(r["secret"]), algorithms=["HS256"])}
