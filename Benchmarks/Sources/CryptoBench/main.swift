@@ -55,7 +55,7 @@ struct Claims: Codable {
 
 let arguments = CommandLine.arguments
 guard arguments.count >= 2 else {
-    print("usage: CryptoBench sha256-64|sha256-1m|hmac-sha256-300|pbkdf2-sha256-600k|bcrypt-10|argon2id-owasp|jwt-hs256|rs256-verify|es256-verify [seconds]")
+    print("usage: CryptoBench sha256-64|sha256-1m|hmac-sha256-300|pbkdf2-sha256-600k|bcrypt-10|argon2id-owasp|jwt-hs256|rs256-verify|es256-verify|es256-sign [seconds]")
     exit(2)
 }
 let operation = arguments[1]
@@ -118,6 +118,10 @@ case "es256-verify":
     let message = Array("Example of ECDSA with P-256".utf8)
     guard publicKey.isValidSHA256Signature(signature, for: message) else { fatalError("NIST example must verify") }
     rate = measure(seconds: seconds) { blackHole(publicKey.isValidSHA256Signature(signature, for: message)) }
+case "es256-sign":
+    let privateKey = P256.PrivateKey()
+    let message = Array("header.payload".utf8)
+    rate = measure(seconds: seconds) { blackHole(privateKey.sha256Signature(for: message)) }
 default:
     print("unknown operation \(operation)")
     exit(2)

@@ -205,3 +205,13 @@ struct MontgomeryModulus: Sendable {
         return power(a, Self.bigEndianBytes(exponent, length: count * 8))
     }
 }
+
+/// The three operations the curve formulas need, in Montgomery form; implemented by the
+/// variable-time `MontgomeryModulus` (public data) and the `ConstantTimeModulus` (secrets).
+protocol ModularArithmetic {
+    func multiply(_ a: [UInt64], _ b: [UInt64]) -> [UInt64]
+    func add(_ a: [UInt64], _ b: [UInt64]) -> [UInt64]
+    func subtract(_ a: [UInt64], _ b: [UInt64]) -> [UInt64]
+}
+
+extension MontgomeryModulus: ModularArithmetic {}

@@ -99,5 +99,16 @@ extension P256 {
 
         /// `r ‖ s`, 64 bytes.
         public var rawRepresentation: [UInt8] { r + s }
+
+        /// The X9.62 DER form, as `openssl dgst -verify` reads it.
+        public var derRepresentation: [UInt8] {
+            func integer(_ value: [UInt8]) -> [UInt8] {
+                var trimmed = Array(value.drop { $0 == 0 })
+                if trimmed.isEmpty || trimmed[0] & 0x80 != 0 { trimmed.insert(0, at: 0) }
+                return [0x02, UInt8(trimmed.count)] + trimmed
+            }
+            let body = integer(r) + integer(s)
+            return [0x30, UInt8(body.count)] + body
+        }
     }
 }

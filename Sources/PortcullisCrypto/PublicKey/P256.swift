@@ -54,10 +54,10 @@ public enum P256 {
 
         var isInfinity: Bool { MontgomeryModulus.isZero(z) }
 
-        /// dbl-2001-b (a = −3).
-        func doubled() -> JacobianPoint {
-            if isInfinity { return self }
-            let f = P256.field
+        func doubled() -> JacobianPoint { doubled(in: P256.field) }
+
+        /// dbl-2001-b (a = −3); the point at infinity (Z = 0) doubles to itself.
+        func doubled<Field: ModularArithmetic>(in f: Field) -> JacobianPoint {
             let delta = f.multiply(z, z)
             let gamma = f.multiply(y, y)
             let beta = f.multiply(x, gamma)
@@ -76,11 +76,21 @@ public enum P256 {
             return JacobianPoint(x: x3, y: y3, z: z3)
         }
 
-        /// add-1998-cmo-2, with the equal-point and opposite-point cases handled.
+        /// Adds two points, handling infinity and the equal and opposite cases (variable time).
         func adding(_ other: JacobianPoint) -> JacobianPoint {
             if isInfinity { return other }
             if other.isInfinity { return self }
+            let sum = addingDistinct(other, in: P256.field)
+            // Z₃ = Z₁Z₂H is zero only when H = 0: the points are equal (double) or opposite (infinity).
+            guard sum.isInfinity else { return sum }
             let f = P256.field
+            let s1 = f.multiply(f.multiply(y, other.z), f.multiply(other.z, other.z))
+            let s2 = f.multiply(f.multiply(other.y, z), f.multiply(z, z))
+            return s1 == s2 ? doubled() : .infinity
+        }
+
+        /// add-1998-cmo-2 for two finite points that are neither equal nor opposite; no branches.
+        func addingDistinct<Field: ModularArithmetic>(_ other: JacobianPoint, in f: Field) -> JacobianPoint {
             let z1z1 = f.multiply(z, z)
             let z2z2 = f.multiply(other.z, other.z)
             let u1 = f.multiply(x, z2z2)
@@ -89,9 +99,6 @@ public enum P256 {
             let s2 = f.multiply(f.multiply(other.y, z), z1z1)
             let h = f.subtract(u2, u1)
             let r = f.subtract(s2, s1)
-            if MontgomeryModulus.isZero(h) {
-                return MontgomeryModulus.isZero(r) ? doubled() : .infinity
-            }
             let hh = f.multiply(h, h)
             let hhh = f.multiply(hh, h)
             let v = f.multiply(u1, hh)

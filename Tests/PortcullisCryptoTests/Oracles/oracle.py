@@ -61,6 +61,11 @@ def answer(r):
     if op == "jwt_encode_asymmetric":
         # RS256/ES256 through PyJWT's `cryptography` backend, with the private key as PEM text.
         return jwt.encode(r["claims"], r["pem"], algorithm=r["alg"], headers=r.get("headers"))
+    if op == "jwt_decode_asymmetric":
+        try:
+            return {"claims": jwt.decode(r["token"], r["pem"], algorithms=[r["alg"]])}
+        except jwt.PyJWTError as error:
+            return {"error": type(error).__name__}
     if op == "jwt_decode":
         try:
             return {"claims": jwt.decode(r["token"], b(r["secret"]), algorithms=["HS256"])}
