@@ -115,3 +115,42 @@ struct JWSPublicKeyTests {
         }
     }
 }
+
+@Suite("JWKS from PyJWT and cryptography")
+struct JSONWebKeySetTests {
+    @Test("a provider-style key set selects the right key by kid and alg; tokens verify")
+    func selectsAndVerifies() throws {
+        // Keys the set must skip without failing: a symmetric key, another curve, an encryption key,
+        // an RSA key too small, and an RSA key whose alg is not RS256.
+        let extra: [[String: Any]] = [
+            ["kty": "oct", "kid": "hmac", "k": "c2VjcmV0"],
+            ["kty": "EC", "kid": "p384", "crv": "P-384", "x": "AA", "y": "AA"],
+            ["kty": "RSA", "kid": "enc", "use": "enc", "n": Base64URL.encode(RandomInputs.bytes(256)), "e": "AQAB"],
+            ["kty": "RSA", "kid": "small", "n": Base64URL.encode([0xc1] + RandomInputs.bytes(126) + [0x01]), "e": "AQAB"],
+        ]
+        let answer = try #require(try Oracle.run([["op": "jwks_with_tokens", "claims": JWSPublicKeyTests.claims(), "extra": extra]]).first
+            as? [String: Any])
+        let set = try JSONWebKeySet(json: Array(try #require(answer["jwks"] as? String).utf8))
+        #expect(set.keys.map(\.id) == ["rsa-1", "ec-1"])
+        for field in ["rs256", "es256"] {
+            let token = try #require(answer[field] as? String)
+            let header = try JWSPublicKey.header(of: token)
+            let key = try #require(set.key(id: header.keyID, algorithm: header.algorithm))
+            let claims = try key.verify(token, as: JWSPublicKeyTests.Claims.self, now: JWSPublicKeyTests.now)
+            #expect(claims.sub == "user-1")
+        }
+        #expect(set.key(id: "unknown", algorithm: "RS256") == nil)
+        #expect(set.key(id: "rsa-1", algorithm: "ES256") == nil)
+        #expect(set.key(id: "hmac", algorithm: "HS256") == nil)
+        // Without a kid a key is picked only when one key of that algorithm exists.
+        #expect(set.key(id: nil, algorithm: "RS256") != nil)
+    }
+
+    @Test("documents that are not key sets are refused")
+    func refusesGarbage() {
+        for text in ["", "[]", #"{"keys":{}}"#, "{", String(repeating: " ", count: JSONWebKeySet.maximumByteCount + 1)] {
+            #expect(throws: PublicKeyError.invalidEncoding) { _ = try JSONWebKeySet(json: Array(text.utf8)) }
+        }
+        #expect((try? JSONWebKeySet(json: Array(#"{"keys":[]}"#.utf8)))?.keys.isEmpty == true)
+    }
+}

@@ -66,6 +66,21 @@ def answer(r):
             return {"claims": jwt.decode(r["token"], r["pem"], algorithms=[r["alg"]])}
         except jwt.PyJWTError as error:
             return {"error": type(error).__name__}
+    if op == "jwks_with_tokens":
+        # Keys made by `cryptography`, published as a JWKS by PyJWT, each signing one token.
+        from cryptography.hazmat.primitives.asymmetric import ec, rsa
+        rsa_key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+        ec_key = ec.generate_private_key(ec.SECP256R1())
+        rsa_jwk = json.loads(jwt.algorithms.RSAAlgorithm.to_jwk(rsa_key.public_key()))
+        ec_jwk = json.loads(jwt.algorithms.ECAlgorithm.to_jwk(ec_key.public_key()))
+        rsa_jwk.update({"kid": "rsa-1", "use": "sig", "alg": "RS256"})
+        ec_jwk.update({"kid": "ec-1", "use": "sig"})
+        extra = r.get("extra", [])
+        return {
+            "jwks": json.dumps({"keys": extra + [rsa_jwk, ec_jwk]}),
+            "rs256": jwt.encode(r["claims"], rsa_key, algorithm="RS256", headers={"kid": "rsa-1"}),
+            "es256": jwt.encode(r["claims"], ec_key, algorithm="ES256", headers={"kid": "ec-1"}),
+        }
     if op == "jwt_decode":
         try:
             return {"claims": jwt.decode(r["token"], b(r["secret"]), algorithms=["HS256"])}
