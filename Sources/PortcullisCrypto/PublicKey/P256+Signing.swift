@@ -13,10 +13,10 @@ extension P256 {
         let f = constantTimeField
         let n = order.modulus
         let (plusN, carry1) = ConstantTimeModulus.addWithCarry(scalar, n)
-        let (plusTwoN, carry2) = ConstantTimeModulus.addWithCarry(plusN, n)
-        // k + n < 2²⁵⁷ and k + 2n < 2²⁵⁸; carry1 = 1 means k + n already has bit 256 set.
+        // k + 2n always carries into bit 256 and stays below 2²⁵⁷ when k + n did not carry, so the
+        // carry out is implied; carry1 = 1 means k + n itself has bit 256 set.
+        let (plusTwoN, _) = ConstantTimeModulus.addWithCarry(plusN, n)
         let lifted = ConstantTimeModulus.select(carry1, plusTwoN, plusN)
-        _ = carry2
 
         var r0 = JacobianPoint(x: f.toMontgomery(point.x), y: f.toMontgomery(point.y), z: field.montgomeryOne)
         var r1 = r0.doubled(in: f)
@@ -106,7 +106,9 @@ extension P256 {
 
         /// Signs a SHA-256 digest. Each signature is checked with the public key before it is
         /// returned, so an arithmetic fault can never leak a wrong signature (and with it the key).
+        /// - Precondition: `digest` is 32 bytes (a SHA-256 digest); anything else is a programming error.
         public func signature(sha256Digest digest: Digest) -> ECDSASignature {
+            precondition(digest.byteCount == SHA256.byteCount, "ES256 signs a SHA-256 digest")
             let n = P256.constantTimeOrder
             var e = MontgomeryModulus.limbs(bigEndian: digest.bytes, count: 4)!
             let (eReduced, borrow) = ConstantTimeModulus.subtractWithBorrow(e, P256.order.modulus)
