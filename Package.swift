@@ -18,6 +18,7 @@ let package = Package(
         .library(name: "PortcullisStore", targets: ["PortcullisStore"]),
         .library(name: "PortcullisLoad", targets: ["PortcullisLoad"]),
         .library(name: "PortcullisMail", targets: ["PortcullisMail"]),
+        .library(name: "PortcullisOAuth", targets: ["PortcullisOAuth"]),
         .executable(name: "portcullis", targets: ["portcullis"]),
     ],
     dependencies: [
@@ -37,6 +38,11 @@ let package = Package(
         ),
         .target(
             name: "PortcullisCore",
+            dependencies: ["PortcullisCrypto"],
+            swiftSettings: strictSettings
+        ),
+        .target(
+            name: "PortcullisOAuth",
             dependencies: ["PortcullisCrypto"],
             swiftSettings: strictSettings
         ),
@@ -96,6 +102,11 @@ let package = Package(
             name: "PortcullisHTTPTests",
             dependencies: ["PortcullisHTTP"],
             exclude: ["Clients"],
+            swiftSettings: strictSettings
+        ),
+        .testTarget(
+            name: "PortcullisOAuthTests",
+            dependencies: ["PortcullisOAuth", "PortcullisCrypto"],
             swiftSettings: strictSettings
         ),
         .testTarget(

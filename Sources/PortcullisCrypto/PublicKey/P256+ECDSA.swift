@@ -19,6 +19,11 @@ extension P256 {
             point = AffinePoint(x: xLimbs, y: yLimbs)
         }
 
+        /// The 65-byte uncompressed SEC 1 encoding `04 ‖ x ‖ y` (a JWK's `x` and `y` are bytes 1–32, 33–64).
+        public var x963Representation: [UInt8] {
+            [0x04] + MontgomeryModulus.bigEndianBytes(point.x, length: 32) + MontgomeryModulus.bigEndianBytes(point.y, length: 32)
+        }
+
         /// From the 65-byte uncompressed SEC 1 encoding `04 ‖ x ‖ y`.
         public init<Bytes: Collection>(x963Representation bytes: Bytes) throws where Bytes.Element == UInt8 {
             let bytes = Array(bytes)
