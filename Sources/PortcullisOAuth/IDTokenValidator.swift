@@ -82,10 +82,16 @@ public struct IDTokenValidator: Sendable {
         self.clockTolerance = clockTolerance
     }
 
+    /// Validates with the key the set holds for the token's `kid` and `alg`.
     public func validate(_ token: String, keys: JSONWebKeySet, nonce: String, now: Int64) throws(IDTokenError) -> IDTokenClaims {
         let header: JWSPublicKey.Header
         do { header = try JWSPublicKey.header(of: token) } catch { throw .token(error) }
         guard let key = keys.key(id: header.keyID, algorithm: header.algorithm) else { throw .unknownKey }
+        return try validate(token, key: key, nonce: nonce, now: now)
+    }
+
+    /// Validates with a key already chosen (by `JWKSCache.key(id:algorithm:now:)` on the token's header).
+    public func validate(_ token: String, key: JWSPublicKey, nonce: String, now: Int64) throws(IDTokenError) -> IDTokenClaims {
         let claims: IDTokenClaims
         do {
             claims = try key.verify(token, as: IDTokenClaims.self,

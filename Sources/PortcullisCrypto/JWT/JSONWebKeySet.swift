@@ -25,6 +25,11 @@ public struct JSONWebKeySet: Sendable {
     /// key must not stop logins signed with the others.
     public let keys: [Key]
 
+    /// A set without keys.
+    public static let empty = JSONWebKeySet(keys: [])
+
+    init(keys: [Key]) { self.keys = keys }
+
     /// Parses a JWKS document; throws `PublicKeyError.invalidEncoding` when it is not one at all.
     public init(json: [UInt8]) throws {
         guard json.count <= Self.maximumByteCount,
