@@ -22,21 +22,8 @@ struct CommandLineTests {
         guard FileManager.default.isExecutableFile(atPath: binary) else {
             throw Oracle.Unavailable(description: "no portcullis binary at \(binary); run `swift build` first (scripts/test does)")
         }
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: binary)
-        process.arguments = arguments
-        let input = Pipe(), output = Pipe(), errors = Pipe()
-        process.standardInput = input
-        process.standardOutput = output
-        process.standardError = errors
-        try process.run()
-        input.fileHandleForWriting.write(Data(stdin))
-        try input.fileHandleForWriting.close()
-        let out = output.fileHandleForReading.readDataToEndOfFile()
-        let err = errors.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return Result(status: process.terminationStatus,
-                      output: String(decoding: out, as: UTF8.self), errors: String(decoding: err, as: UTF8.self))
+        let result = try Subprocess.run(binary, arguments, input: Data(stdin))
+        return Result(status: result.status, output: result.outputText, errors: result.errorText)
     }
 
     @Test("argon2id by default; the trailing newline is not part of the password")

@@ -28,29 +28,12 @@ enum Oracle {
         guard FileManager.default.isExecutableFile(atPath: python) else {
             throw Unavailable(description: "no oracle interpreter at \(python); run scripts/test (it creates .venv-test)")
         }
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: python)
-        process.arguments = [script]
-        let input = Pipe()
-        let output = Pipe()
-        let errors = Pipe()
-        process.standardInput = input
-        process.standardOutput = output
-        process.standardError = errors
-        try process.run()
         let body = try JSONSerialization.data(withJSONObject: requests)
-        // Write from another thread so a large answer cannot deadlock against a full input pipe.
-        let writer = Thread {
-            input.fileHandleForWriting.write(body)
-            try? input.fileHandleForWriting.close()
+        let result = try Subprocess.run(python, [script], input: body)
+        guard result.status == 0 else {
+            throw Unavailable(description: "oracle failed: \(result.errorText)")
         }
-        writer.start()
-        let answer = output.fileHandleForReading.readDataToEndOfFile()
-        let problems = errors.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        guard process.terminationStatus == 0 else {
-            throw Unavailable(description: "oracle failed: \(String(decoding: problems, as: UTF8.self))")
-        }
+        let answer = result.output
         guard let decoded = try JSONSerialization.jsonObject(with: answer) as? [Any], decoded.count == requests.count else {
             throw Unavailable(description: "oracle answered something unexpected")
         }

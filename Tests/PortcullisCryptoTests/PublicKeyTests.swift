@@ -11,26 +11,11 @@ enum OpenSSL {
     /// Runs `openssl` in `directory` and returns its standard output.
     @discardableResult
     static func run(_ arguments: [String], in directory: URL, input: [UInt8] = []) throws -> [UInt8] {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = ["openssl"] + arguments
-        process.currentDirectoryURL = directory
-        let output = Pipe()
-        let errors = Pipe()
-        let standardInput = Pipe()
-        process.standardOutput = output
-        process.standardError = errors
-        process.standardInput = standardInput
-        try process.run()
-        standardInput.fileHandleForWriting.write(Data(input))
-        try standardInput.fileHandleForWriting.close()
-        let answer = output.fileHandleForReading.readDataToEndOfFile()
-        let problems = errors.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        guard process.terminationStatus == 0 else {
-            throw Failure(description: "openssl \(arguments.joined(separator: " ")): \(String(decoding: problems, as: UTF8.self))")
+        let result = try Subprocess.run("/usr/bin/env", ["openssl"] + arguments, input: Data(input), in: directory)
+        guard result.status == 0 else {
+            throw Failure(description: "openssl \(arguments.joined(separator: " ")): \(result.errorText)")
         }
-        return Array(answer)
+        return Array(result.output)
     }
 
     static func temporaryDirectory() throws -> URL {
