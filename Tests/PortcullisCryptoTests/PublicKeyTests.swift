@@ -95,7 +95,7 @@ struct RSATests {
         let modulus = MontgomeryModulus.bigEndianBytes(key.arithmetic.modulus, length: key.byteCount)
         var limbs = try #require(key.arithmetic.limbs(bigEndian: signature))
         let carry = MontgomeryModulus.add(&limbs, key.arithmetic.modulus)
-        if !carry, MontgomeryModulus.bigEndianBytes(limbs, length: key.byteCount + 1)[0] == 0 {
+        if carry == 0, MontgomeryModulus.bigEndianBytes(limbs, length: key.byteCount + 1)[0] == 0 {
             let lifted = MontgomeryModulus.bigEndianBytes(limbs, length: key.byteCount)
             #expect(!key.isValidPKCS1v15SHA256Signature(lifted, for: message))
         }

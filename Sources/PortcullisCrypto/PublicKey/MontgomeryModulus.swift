@@ -1,7 +1,9 @@
 /// Arithmetic modulo an odd number in Montgomery form, on little-endian 64-bit limbs.
 ///
-/// Used only with public data (signature verification): the running time depends on the values.
-/// Every operand must already be reduced (`< modulus`) and have exactly `count` limbs.
+/// Branch-free throughout: running time and memory access depend only on the limb count, never on
+/// the values, so the same code serves verification (public data) and signing (secret scalars).
+/// Every operand must already be reduced (`< modulus`) and have exactly `count` limbs; exponents
+/// given to `power` are public (the loop follows their bits).
 struct MontgomeryModulus: Sendable {
     typealias Limbs = [UInt64]
 
@@ -28,57 +30,92 @@ struct MontgomeryModulus: Sendable {
         value[0] = 1
         for _ in 0..<(128 * modulus.count) {
             let carry = Self.shiftLeftOne(&value)
-            if carry || !Self.less(value, modulus) { _ = Self.subtract(&value, modulus) }
+            Self.subtract(&value, modulus, mask: Self.mask(1 ^ (Self.lessBit(value, modulus) & (1 ^ carry))))
         }
         self.rSquared = value
     }
 
-    // MARK: Limb helpers
+    // MARK: Limb helpers (branch-free; bits are UInt64 0 or 1)
 
-    /// a < b for equal-length limb arrays.
-    static func less(_ a: Limbs, _ b: Limbs) -> Bool {
-        for index in stride(from: a.count - 1, through: 0, by: -1) where a[index] != b[index] {
-            return a[index] < b[index]
-        }
-        return false
+    /// All ones when `bit` is 1, zero when it is 0.
+    @inline(__always)
+    static func mask(_ bit: UInt64) -> UInt64 { 0 &- bit }
+
+    /// `a` when `bit` is 0, `b` when it is 1.
+    static func select(_ bit: UInt64, _ a: Limbs, _ b: Limbs) -> Limbs {
+        let m = mask(bit)
+        var result = a
+        for index in 0..<a.count { result[index] = (a[index] & ~m) | (b[index] & m) }
+        return result
     }
 
-    static func isZero(_ a: Limbs) -> Bool { a.allSatisfy { $0 == 0 } }
+    /// Swaps `a` and `b` when `bit` is 1.
+    static func conditionalSwap(_ bit: UInt64, _ a: inout Limbs, _ b: inout Limbs) {
+        let m = mask(bit)
+        for index in 0..<a.count {
+            let t = (a[index] ^ b[index]) & m
+            a[index] ^= t
+            b[index] ^= t
+        }
+    }
 
-    /// a -= b; returns the borrow out.
+    /// a -= b (each limb of b and-ed with `mask`: all ones subtracts, zero leaves a as is) over
+    /// equal-length limbs; returns the borrow out.
     @discardableResult
-    static func subtract(_ a: inout Limbs, _ b: Limbs) -> Bool {
+    static func subtract(_ a: inout Limbs, _ b: Limbs, mask: UInt64 = ~0) -> UInt64 {
+        var borrow: UInt64 = 0
+        for index in 0..<a.count {
+            let (d1, o1) = a[index].subtractingReportingOverflow(b[index] & mask)
+            let (d2, o2) = d1.subtractingReportingOverflow(borrow)
+            a[index] = d2
+            borrow = UInt64(o1 ? 1 : 0) | UInt64(o2 ? 1 : 0)
+        }
+        return borrow
+    }
+
+    /// a += b (each limb of b and-ed with `mask`) over equal-length limbs; returns the carry out.
+    @discardableResult
+    static func add(_ a: inout Limbs, _ b: Limbs, mask: UInt64 = ~0) -> UInt64 {
+        var carry: UInt64 = 0
+        for index in 0..<a.count {
+            let (s1, o1) = a[index].addingReportingOverflow(b[index] & mask)
+            let (s2, o2) = s1.addingReportingOverflow(carry)
+            a[index] = s2
+            carry = UInt64(o1 ? 1 : 0) | UInt64(o2 ? 1 : 0)
+        }
+        return carry
+    }
+
+    /// 1 when a < b, else 0 (the borrow of a − b, computed without storing the difference).
+    static func lessBit(_ a: Limbs, _ b: Limbs) -> UInt64 {
         var borrow: UInt64 = 0
         for index in 0..<a.count {
             let (d1, o1) = a[index].subtractingReportingOverflow(b[index])
-            let (d2, o2) = d1.subtractingReportingOverflow(borrow)
-            a[index] = d2
-            borrow = (o1 || o2) ? 1 : 0
+            let (_, o2) = d1.subtractingReportingOverflow(borrow)
+            borrow = UInt64(o1 ? 1 : 0) | UInt64(o2 ? 1 : 0)
         }
-        return borrow == 1
+        return borrow
     }
 
-    /// a += b; returns the carry out.
-    @discardableResult
-    static func add(_ a: inout Limbs, _ b: Limbs) -> Bool {
-        var carry: UInt64 = 0
-        for index in 0..<a.count {
-            let (s1, o1) = a[index].addingReportingOverflow(b[index])
-            let (s2, o2) = s1.addingReportingOverflow(carry)
-            a[index] = s2
-            carry = (o1 || o2) ? 1 : 0
-        }
-        return carry == 1
+    static func less(_ a: Limbs, _ b: Limbs) -> Bool { lessBit(a, b) == 1 }
+
+    /// 1 when every limb is zero, else 0.
+    static func zeroBit(_ a: Limbs) -> UInt64 {
+        var accumulator: UInt64 = 0
+        for limb in a { accumulator |= limb }
+        return ((accumulator | (0 &- accumulator)) >> 63) ^ 1
     }
 
-    static func shiftLeftOne(_ a: inout Limbs) -> Bool {
+    static func isZero(_ a: Limbs) -> Bool { zeroBit(a) == 1 }
+
+    static func shiftLeftOne(_ a: inout Limbs) -> UInt64 {
         var carry: UInt64 = 0
         for index in 0..<a.count {
             let next = a[index] >> 63
             a[index] = a[index] << 1 | carry
             carry = next
         }
-        return carry == 1
+        return carry
     }
 
     /// (hi, lo) = a·b + c + d; cannot overflow 128 bits.
@@ -124,7 +161,7 @@ struct MontgomeryModulus: Sendable {
 
     // MARK: Modular arithmetic
 
-    /// a·b·R⁻¹ mod m (CIOS Montgomery multiplication).
+    /// a·b·R⁻¹ mod m (CIOS Montgomery multiplication, masked final subtraction).
     func multiply(_ a: Limbs, _ b: Limbs) -> Limbs {
         let k = count
         var t = Limbs(repeating: 0, count: k + 2)
@@ -146,7 +183,8 @@ struct MontgomeryModulus: Sendable {
             t[k] = t[k + 1] &+ (overflow ? 1 : 0)
         }
         var result = Array(t[0..<k])
-        if t[k] != 0 || !Self.less(result, modulus) { Self.subtract(&result, modulus) }
+        // Subtract m unless the value is below it and nothing carried out of t.
+        Self.subtract(&result, modulus, mask: Self.mask(1 ^ (Self.lessBit(result, modulus) & (1 ^ (t[k] & 1)))))
         return result
     }
 
@@ -165,14 +203,15 @@ struct MontgomeryModulus: Sendable {
     func add(_ a: Limbs, _ b: Limbs) -> Limbs {
         var sum = a
         let carry = Self.add(&sum, b)
-        if carry || !Self.less(sum, modulus) { Self.subtract(&sum, modulus) }
+        Self.subtract(&sum, modulus, mask: Self.mask(1 ^ (Self.lessBit(sum, modulus) & (1 ^ carry))))
         return sum
     }
 
     /// (a − b) mod m; works in either representation.
     func subtract(_ a: Limbs, _ b: Limbs) -> Limbs {
         var difference = a
-        if Self.subtract(&difference, b) { Self.add(&difference, modulus) }
+        let borrow = Self.subtract(&difference, b)
+        Self.add(&difference, modulus, mask: Self.mask(borrow))
         return difference
     }
 
@@ -196,7 +235,7 @@ struct MontgomeryModulus: Sendable {
         return fromMontgomery(accumulator)
     }
 
-    /// a⁻¹ mod m for a prime modulus (Fermat); plain operands, a ≠ 0.
+    /// a⁻¹ mod m for a prime modulus (Fermat, a^(m−2): a fixed chain, the exponent is public); a ≠ 0.
     func inversePrime(_ a: Limbs) -> Limbs {
         var exponent = modulus
         var two = Limbs(repeating: 0, count: count)
@@ -205,13 +244,3 @@ struct MontgomeryModulus: Sendable {
         return power(a, Self.bigEndianBytes(exponent, length: count * 8))
     }
 }
-
-/// The three operations the curve formulas need, in Montgomery form; implemented by the
-/// variable-time `MontgomeryModulus` (public data) and the `ConstantTimeModulus` (secrets).
-protocol ModularArithmetic {
-    func multiply(_ a: [UInt64], _ b: [UInt64]) -> [UInt64]
-    func add(_ a: [UInt64], _ b: [UInt64]) -> [UInt64]
-    func subtract(_ a: [UInt64], _ b: [UInt64]) -> [UInt64]
-}
-
-extension MontgomeryModulus: ModularArithmetic {}

@@ -46,18 +46,17 @@ extension P256 {
                   let s = MontgomeryModulus.limbs(bigEndian: signature.s, count: 4),
                   !MontgomeryModulus.isZero(r), MontgomeryModulus.less(r, n.modulus),
                   !MontgomeryModulus.isZero(s), MontgomeryModulus.less(s, n.modulus),
-                  var e = MontgomeryModulus.limbs(bigEndian: digest.bytes, count: 4)
+                  let digestValue = MontgomeryModulus.limbs(bigEndian: digest.bytes, count: 4)
             else { return false }
-            // e < 2²⁵⁶ < 2n, so one subtraction reduces it.
-            if !MontgomeryModulus.less(e, n.modulus) { MontgomeryModulus.subtract(&e, n.modulus) }
+            // e < 2²⁵⁶ < 2n: subtracting n modulo n (kept when it borrows) reduces it.
+            let e = n.subtract(digestValue, n.modulus)
             let w = n.inversePrime(s)
             let u1 = n.multiplyPlain(e, w)
             let u2 = n.multiplyPlain(r, w)
             let sum = P256.linearCombination(u1, JacobianPoint(P256.generator), u2, JacobianPoint(point))
-            guard var x = sum.affineX else { return false }
-            // x < p < 2n: reduce mod n with at most one subtraction.
-            if !MontgomeryModulus.less(x, n.modulus) { MontgomeryModulus.subtract(&x, n.modulus) }
-            return x == r
+            guard let x = sum.affineX else { return false }
+            // x < p < 2n: reduced the same way.
+            return n.subtract(x, n.modulus) == r
         }
     }
 

@@ -1,7 +1,4 @@
 extension P256 {
-    static let constantTimeField = ConstantTimeModulus(base: field)
-    static let constantTimeOrder = ConstantTimeModulus(base: order)
-
     /// scalar·point for a secret scalar (1 ≤ scalar < n): a Montgomery ladder with branch-free
     /// swaps over a fixed 257-bit form of the scalar, so timing and memory access do not depend on it.
     ///
@@ -10,26 +7,28 @@ extension P256 {
     /// complete; the lifted scalar's prefixes reach n − 1 or n (a point at infinity in the ladder)
     /// exactly when k ∈ {1, n − 2, n − 1}, so callers pass only scalars with `isLadderSafe`.
     static func multiplySecret(_ scalar: [UInt64], _ point: AffinePoint) -> JacobianPoint {
-        let f = constantTimeField
+        let f = field
         let n = order.modulus
-        let (plusN, carry1) = ConstantTimeModulus.addWithCarry(scalar, n)
+        var plusN = scalar
+        let carry1 = MontgomeryModulus.add(&plusN, n)
         // k + 2n always carries into bit 256 and stays below 2²⁵⁷ when k + n did not carry, so the
         // carry out is implied; carry1 = 1 means k + n itself has bit 256 set.
-        let (plusTwoN, _) = ConstantTimeModulus.addWithCarry(plusN, n)
-        let lifted = ConstantTimeModulus.select(carry1, plusTwoN, plusN)
+        var plusTwoN = plusN
+        MontgomeryModulus.add(&plusTwoN, n)
+        let lifted = MontgomeryModulus.select(carry1, plusTwoN, plusN)
 
         var r0 = JacobianPoint(x: f.toMontgomery(point.x), y: f.toMontgomery(point.y), z: field.montgomeryOne)
-        var r1 = r0.doubled(in: f)
+        var r1 = r0.doubled()
         for bit in stride(from: 255, through: 0, by: -1) {
             let b = (lifted[bit / 64] >> UInt64(bit % 64)) & 1
-            ConstantTimeModulus.conditionalSwap(b, &r0.x, &r1.x)
-            ConstantTimeModulus.conditionalSwap(b, &r0.y, &r1.y)
-            ConstantTimeModulus.conditionalSwap(b, &r0.z, &r1.z)
-            r1 = r0.addingDistinct(r1, in: f)
-            r0 = r0.doubled(in: f)
-            ConstantTimeModulus.conditionalSwap(b, &r0.x, &r1.x)
-            ConstantTimeModulus.conditionalSwap(b, &r0.y, &r1.y)
-            ConstantTimeModulus.conditionalSwap(b, &r0.z, &r1.z)
+            MontgomeryModulus.conditionalSwap(b, &r0.x, &r1.x)
+            MontgomeryModulus.conditionalSwap(b, &r0.y, &r1.y)
+            MontgomeryModulus.conditionalSwap(b, &r0.z, &r1.z)
+            r1 = r0.addingDistinct(r1)
+            r0 = r0.doubled()
+            MontgomeryModulus.conditionalSwap(b, &r0.x, &r1.x)
+            MontgomeryModulus.conditionalSwap(b, &r0.y, &r1.y)
+            MontgomeryModulus.conditionalSwap(b, &r0.z, &r1.z)
         }
         return r0
     }
@@ -40,12 +39,12 @@ extension P256 {
         one[0] = 1
         var nMinusTwo = order.modulus
         MontgomeryModulus.subtract(&nMinusTwo, [2, 0, 0, 0])
-        return ConstantTimeModulus.less(one, k) & ConstantTimeModulus.less(k, nMinusTwo)
+        return MontgomeryModulus.lessBit(one, k) & MontgomeryModulus.lessBit(k, nMinusTwo)
     }
 
-    /// Plain affine (x, y) of a finite point, with a constant-time inversion of Z.
-    static func affineSecret(_ point: JacobianPoint) -> (x: [UInt64], y: [UInt64]) {
-        let f = constantTimeField
+    /// Plain affine (x, y) of a finite point (the inversion of Z is a fixed chain: constant time).
+    static func affine(_ point: JacobianPoint) -> (x: [UInt64], y: [UInt64]) {
+        let f = field
         let zInverse = f.inversePrime(f.fromMontgomery(point.z))
         let zInverseSquared = f.multiplyPlain(zInverse, zInverse)
         let x = f.multiplyPlain(f.fromMontgomery(point.x), zInverseSquared)
@@ -82,7 +81,7 @@ extension P256 {
             }
             // Reveals only whether the key is valid, never which bits it has.
             guard P256.isLadderSafe(d) == 1 else { throw PublicKeyError.invalidEncoding }
-            let point = P256.affineSecret(P256.multiplySecret(d, P256.generator))
+            let point = P256.affine(P256.multiplySecret(d, P256.generator))
             scalar = d
             publicKey = try PublicKey(
                 x: MontgomeryModulus.bigEndianBytes(point.x, length: 32),
@@ -109,18 +108,16 @@ extension P256 {
         /// - Precondition: `digest` is 32 bytes (a SHA-256 digest); anything else is a programming error.
         public func signature(sha256Digest digest: Digest) -> ECDSASignature {
             precondition(digest.byteCount == SHA256.byteCount, "ES256 signs a SHA-256 digest")
-            let n = P256.constantTimeOrder
-            var e = MontgomeryModulus.limbs(bigEndian: digest.bytes, count: 4)!
-            let (eReduced, borrow) = ConstantTimeModulus.subtractWithBorrow(e, P256.order.modulus)
-            e = ConstantTimeModulus.select(borrow, eReduced, e)
+            let n = P256.order
+            // e < 2²⁵⁶ < 2n and x < p < 2n: subtracting n modulo n reduces each, branch-free.
+            let e = n.subtract(MontgomeryModulus.limbs(bigEndian: digest.bytes, count: 4)!, n.modulus)
             for _ in 0..<64 {
                 // Rejection sampling gives a uniform nonce; a rejected draw says nothing about the next.
                 guard let k = MontgomeryModulus.limbs(bigEndian: SecureRandom.bytes(count: 32), count: 4),
                       P256.isLadderSafe(k) == 1
                 else { continue }
-                var r = P256.affineSecret(P256.multiplySecret(k, P256.generator)).x
-                let (rReduced, rBorrow) = ConstantTimeModulus.subtractWithBorrow(r, P256.order.modulus)
-                r = ConstantTimeModulus.select(rBorrow, rReduced, r)
+                let x = P256.affine(P256.multiplySecret(k, P256.generator)).x
+                let r = n.subtract(x, n.modulus)
                 // r is public from here on.
                 if MontgomeryModulus.isZero(r) { continue }
                 let s = n.multiplyPlain(n.inversePrime(k), n.add(e, n.multiplyPlain(r, scalar)))

@@ -1,7 +1,7 @@
 /// The NIST P-256 curve (FIPS 186-5, SEC 2 secp256r1): y² = x³ − 3x + b over GF(p).
 ///
-/// Verification only, on public data: the point arithmetic below is not constant-time and must
-/// not be used with a private scalar.
+/// The field arithmetic is branch-free; `adding` and `linearCombination` branch on point values and
+/// serve verification (public data) only — a secret scalar goes through `multiplySecret`.
 public enum P256 {
     static let field = MontgomeryModulus(constant("ffffffff00000001000000000000000000000000ffffffffffffffffffffffff"))!
     static let order = MontgomeryModulus(constant("ffffffff00000000ffffffffffffffffbce6faada7179e84f3b9cac2fc632551"))!
@@ -54,10 +54,9 @@ public enum P256 {
 
         var isInfinity: Bool { MontgomeryModulus.isZero(z) }
 
-        func doubled() -> JacobianPoint { doubled(in: P256.field) }
-
         /// dbl-2001-b (a = −3); the point at infinity (Z = 0) doubles to itself.
-        func doubled<Field: ModularArithmetic>(in f: Field) -> JacobianPoint {
+        func doubled() -> JacobianPoint {
+            let f = P256.field
             let delta = f.multiply(z, z)
             let gamma = f.multiply(y, y)
             let beta = f.multiply(x, gamma)
@@ -80,7 +79,7 @@ public enum P256 {
         func adding(_ other: JacobianPoint) -> JacobianPoint {
             if isInfinity { return other }
             if other.isInfinity { return self }
-            let sum = addingDistinct(other, in: P256.field)
+            let sum = addingDistinct(other)
             // Z₃ = Z₁Z₂H is zero only when H = 0: the points are equal (double) or opposite (infinity).
             guard sum.isInfinity else { return sum }
             let f = P256.field
@@ -90,7 +89,8 @@ public enum P256 {
         }
 
         /// add-1998-cmo-2 for two finite points that are neither equal nor opposite; no branches.
-        func addingDistinct<Field: ModularArithmetic>(_ other: JacobianPoint, in f: Field) -> JacobianPoint {
+        func addingDistinct(_ other: JacobianPoint) -> JacobianPoint {
+            let f = P256.field
             let z1z1 = f.multiply(z, z)
             let z2z2 = f.multiply(other.z, other.z)
             let u1 = f.multiply(x, z2z2)
@@ -109,14 +109,7 @@ public enum P256 {
         }
 
         /// The plain affine x coordinate; nil at infinity.
-        var affineX: [UInt64]? {
-            guard !isInfinity else { return nil }
-            let f = P256.field
-            let plainZ = f.fromMontgomery(z)
-            let zInverse = f.inversePrime(plainZ)
-            let zInverseSquared = f.multiplyPlain(zInverse, zInverse)
-            return f.multiplyPlain(f.fromMontgomery(x), zInverseSquared)
-        }
+        var affineX: [UInt64]? { isInfinity ? nil : P256.affine(self).x }
     }
 
     /// a·P + b·Q by Shamir's trick (scalars are public here).
