@@ -26,13 +26,18 @@ extension API {
         await outbox.enqueue(to: user.email, subject: subject, text: text, html: html)
     }
 
+    /// LibreChat's refusal text for the verification and reset limiters.
+    static func tooManyAttempts(_ limit: ModerationConfiguration.Limit) -> String {
+        "Too many attempts, please try again after \(limit.windowMinutes) minute(s)"
+    }
+
     func addEmailRoutes(_ router: inout Router) {
         route(&router, .post, "/api/user/verify") { [self] request in
             guard let body = Self.fields(request) else { return Self.badJSON }
             let config = moderationConfiguration
             if let refusal = await moderate(request, email: body["email"], limiter: "verify_email_submission", limit: config.verifyEmailSubmission,
                                             violation: "verify_email_limit",
-                                            message: "Too many attempts, please try again after \(config.verifyEmailSubmission.windowMinutes) minute(s)") {
+                                            message: Self.tooManyAttempts(config.verifyEmailSubmission)) {
                 return refusal
             }
             let invalid = HTTPResponse.message("Invalid or expired email verification token", status: .badRequest)
@@ -46,7 +51,7 @@ extension API {
             let config = moderationConfiguration
             if let refusal = await moderate(request, email: body["email"], limiter: "verify_email", limit: config.verifyEmail,
                                             violation: "verify_email_limit",
-                                            message: "Too many attempts, please try again after \(config.verifyEmail.windowMinutes) minute(s)") {
+                                            message: Self.tooManyAttempts(config.verifyEmail)) {
                 return refusal
             }
             if let email = body["email"], let user = await service.users.user(email: email), !user.emailVerified {
@@ -63,7 +68,7 @@ extension API {
         let config = moderationConfiguration
         if let refusal = await moderate(request, email: body["email"], limiter: "reset_password", limit: config.resetPassword,
                                         violation: "reset_password_limit",
-                                        message: "Too many attempts, please try again after \(config.resetPassword.windowMinutes) minute(s)") {
+                                        message: Self.tooManyAttempts(config.resetPassword)) {
             return refusal
         }
         guard configuration.allowPasswordReset else { return Self.expressText("Password reset is not allowed.", status: .forbidden) }
@@ -89,7 +94,7 @@ extension API {
         let config = moderationConfiguration
         if let refusal = await moderate(request, email: nil, limiter: "reset_password_submission", limit: config.resetPasswordSubmission,
                                         violation: "reset_password_limit",
-                                        message: "Too many attempts, please try again after \(config.resetPasswordSubmission.windowMinutes) minute(s)") {
+                                        message: Self.tooManyAttempts(config.resetPasswordSubmission)) {
             return refusal
         }
         guard configuration.allowPasswordReset else { return Self.expressText("Password reset is not allowed.", status: .forbidden) }
