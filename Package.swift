@@ -43,7 +43,7 @@ let package = Package(
         ),
         .target(
             name: "PortcullisOAuth",
-            dependencies: ["PortcullisCrypto"],
+            dependencies: ["PortcullisCrypto", "CPortcullisCurl"],
             swiftSettings: strictSettings
         ),
         .target(
@@ -69,7 +69,7 @@ let package = Package(
         .target(
             name: "PortcullisServer",
             dependencies: [
-                "PortcullisCore", "PortcullisHTTP", "PortcullisCrypto", "PortcullisStore", "PortcullisMail",
+                "PortcullisCore", "PortcullisHTTP", "PortcullisCrypto", "PortcullisStore", "PortcullisMail", "PortcullisOAuth",
                 .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: strictSettings

@@ -47,6 +47,21 @@ CURLcode CPortcullisCurl_set_capture(CURL *handle, CPortcullisCurl_Capture *capt
     return curl_easy_setopt(handle, CURLOPT_WRITEDATA, capture);
 }
 
+static size_t write_bounded(char *data, size_t size, size_t count, void *userdata) {
+    CPortcullisCurl_Capture *capture = (CPortcullisCurl_Capture *)userdata;
+    size_t total = size * count;
+    if (total > capture->capacity - capture->length) return 0;  /* abort: larger than allowed */
+    memcpy(capture->bytes + capture->length, data, total);
+    capture->length += total;
+    return total;
+}
+
+CURLcode CPortcullisCurl_set_bounded_capture(CURL *handle, CPortcullisCurl_Capture *capture) {
+    CURLcode code = curl_easy_setopt(handle, CURLOPT_WRITEFUNCTION, write_bounded);
+    if (code != CURLE_OK) return code;
+    return curl_easy_setopt(handle, CURLOPT_WRITEDATA, capture);
+}
+
 long CPortcullisCurl_response_code(CURL *handle) {
     long code = 0;
     curl_easy_getinfo(handle, CURLINFO_RESPONSE_CODE, &code);

@@ -55,8 +55,8 @@ public struct OpenIDProviderMetadata: Sendable, Equatable, Decodable {
     /// Whether the provider accepts PKCE with S256 (absent list: assume yes, as most do).
     public var supportsS256: Bool { codeChallengeMethodsSupported?.contains("S256") ?? true }
 
-    /// https with a host, or http to a loopback host.
-    static func isAcceptableEndpoint(_ value: String) -> Bool {
+    /// https with a host and no credentials, or http to a loopback host (tests, local peers).
+    public static func isAcceptableEndpoint(_ value: String) -> Bool {
         guard let url = URL(string: value), let scheme = url.scheme?.lowercased(), let host = url.host, !host.isEmpty,
               url.user == nil, url.password == nil
         else { return false }

@@ -3,6 +3,7 @@ import Logging
 import PortcullisCore
 import PortcullisHTTP
 import PortcullisMail
+import PortcullisOAuth
 import PortcullisStore
 import Synchronization
 
@@ -12,6 +13,7 @@ public final class API: Sendable {
     public let moderation: Moderation
     public let tokens: OneTimeTokens
     public let outbox: Outbox
+    public let social: SocialLogin
     let persistence: Persistence?
     let requestMetrics = RequestMetrics()
     let logger: Logger
@@ -19,8 +21,9 @@ public final class API: Sendable {
     let lastSnapshot = Mutex<Persistence.SnapshotInfo?>(nil)
 
     public init(service: AuthService, moderation: Moderation, tokens: OneTimeTokens, outbox: Outbox,
-                logger: Logger = Logger(label: "portcullis"), persistence: Persistence? = nil) {
+                logger: Logger = Logger(label: "portcullis"), persistence: Persistence? = nil, social: SocialLogin? = nil) {
         self.service = service
+        self.social = social ?? .disabled(secret: service.configuration.jwtRefreshSecret)
         self.moderation = moderation
         self.tokens = tokens
         self.outbox = outbox
@@ -66,6 +69,7 @@ public final class API: Sendable {
         route(&router, .delete, "/api/user/delete") { [self] in await deleteAccount($0) }
         addModerationRoutes(&router)
         addEmailRoutes(&router)
+        addOAuthRoutes(&router)
         return router
     }
 
@@ -182,12 +186,17 @@ public final class API: Sendable {
     func sessionResponse(_ tokens: AuthService.IssuedTokens) -> HTTPResponse {
         var response = HTTPResponse.json(bytes: SessionPayload(
             token: tokens.accessToken, user: UserPayload(user: tokens.user, withProviderIds: true)).bytes)
+        setSessionCookies(&response, tokens)
+        return response
+    }
+
+    /// The `refreshToken` and `token_provider` cookies of a new or rotated session.
+    func setSessionCookies(_ response: inout HTTPResponse, _ tokens: AuthService.IssuedTokens) {
         let expires = tokens.refreshExpiresAt / 1000
         let secure = configuration.secureCookies
         // token_provider first: tools that keep only the last Set-Cookie (wrk's Lua API) then see the token.
         response.setCookie(SetCookie(name: "token_provider", value: "librechat", expires: expires, secure: secure, sameSite: .strict))
         response.setCookie(SetCookie(name: "refreshToken", value: tokens.refreshToken, expires: expires, secure: secure, sameSite: .strict))
-        return response
     }
 
     func refresh(_ request: HTTPRequest) async -> HTTPResponse {
@@ -211,6 +220,9 @@ public final class API: Sendable {
         guard let user = await service.authenticate(authorization: request.headers["Authorization"]) else { return Self.unauthorized }
         await service.logout(user: user, refreshToken: request.cookies["refreshToken"])
         var response = HTTPResponse.message("Logout successful", status: .ok)
+        if let redirect = await openIDLogoutRedirect(for: user) {
+            response = .json(bytes: UserJSON.data(["message": "Logout successful", "redirect": redirect]))
+        }
         clearAuthCookies(&response)
         return response
     }
@@ -243,12 +255,11 @@ public final class API: Sendable {
             "emailLoginEnabled": configuration.allowEmailLogin,
             "registrationEnabled": configuration.allowRegistration,
             "emailEnabled": configuration.emailEnabled,
-            "googleLoginEnabled": false, "githubLoginEnabled": false, "discordLoginEnabled": false,
-            "facebookLoginEnabled": false, "appleLoginEnabled": false, "openidLoginEnabled": false,
             "samlLoginEnabled": false,
-            "openidLabel": "Continue with OpenID", "openidImageUrl": "", "openidAutoRedirect": false,
+            "openidLabel": social.openidLabel, "openidImageUrl": social.openidImageURL, "openidAutoRedirect": social.openidAutoRedirect,
             "ldap": ["enabled": false],
         ]
+        for name in SocialLogin.providerNames { config["\(name)LoginEnabled"] = social.providers[name] != nil }
         if configuration.minPasswordLengthConfigured { config["minPasswordLength"] = configuration.minPasswordLength }
         return config
     }

@@ -5,6 +5,7 @@ import PortcullisCore
 import PortcullisCrypto
 import PortcullisHTTP
 import PortcullisMail
+import PortcullisOAuth
 import PortcullisStore
 
 /// Runs Portcullis: the public API on `HOST:PORT` and the operator API on `<data dir>/admin.sock`,
@@ -48,6 +49,12 @@ public enum Application {
         } catch {
             throw StartupError(description: "configuration error: \(error)")
         }
+        let social: SocialLogin
+        do {
+            social = try SocialLogin(environment: environment, configuration: configuration, http: CurlHTTP())
+        } catch {
+            throw StartupError(description: "configuration error: \(error)")
+        }
         let tokens = OneTimeTokens(journal: persistence.journal)
         let outbox = Outbox(transport: Application.transport(for: email), journal: persistence.journal) { line in logger.warning("\(line)") }
         let recovery = try blocking {
@@ -55,6 +62,7 @@ public enum Application {
                                           mail: outbox.queue) { line in logger.info("\(line)") }
         }
         logger.info("\(email.summary)")
+        logger.info("\(social.summary)")
         if email.allowSelfSigned { logger.warning("EMAIL_ALLOW_SELFSIGNED=true: the mail server's certificate is not verified") }
         if email.mode == .none && configuration.allowPasswordReset {
             if configuration.allowUnsecuredPasswordReset {
@@ -72,7 +80,8 @@ public enum Application {
         if !configuration.durabilityFsync {
             logger.warning("DURABILITY=none: acknowledged changes survive a crash of the process but not of the machine")
         }
-        let api = API(service: service, moderation: moderation, tokens: tokens, outbox: outbox, logger: logger, persistence: persistence)
+        let api = API(service: service, moderation: moderation, tokens: tokens, outbox: outbox, logger: logger, persistence: persistence,
+                      social: social)
         outbox.start()
         if moderationConfiguration.trustProxy == 0 {
             logger.info("TRUST_PROXY=0: limits and bans use the socket address; X-Forwarded-For is ignored")
@@ -93,6 +102,7 @@ public enum Application {
                 try? await Task.sleep(for: .seconds(60))
                 await service.sessions.sweep(now: Int64(Date().timeIntervalSince1970 * 1000))
                 await moderation.sweep()
+                await tokens.sweep()
             }
         }
         let snapshotter = Task.detached {

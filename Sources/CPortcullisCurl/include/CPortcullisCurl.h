@@ -25,6 +25,9 @@ typedef struct {
     size_t length;
 } CPortcullisCurl_Capture;
 CURLcode CPortcullisCurl_set_capture(CURL *handle, CPortcullisCurl_Capture *capture);
+/// Collects a response body into `capture`; a body longer than its capacity aborts the transfer
+/// (CURLE_WRITE_ERROR) instead of being read to the end.
+CURLcode CPortcullisCurl_set_bounded_capture(CURL *handle, CPortcullisCurl_Capture *capture);
 long CPortcullisCurl_response_code(CURL *handle);
 
 #endif

@@ -7,6 +7,9 @@ public struct OneTimeToken: Sendable, Equatable, Codable {
         case verifyEmail = "verify_email"
         case resetPassword = "reset_password"
         case invite
+        /// A finished social-login flow's `state` (its hash), kept until the flow cookie would have
+        /// expired so that a replayed callback is refused.
+        case oauthState = "oauth_state"
     }
 
     public var hash: String
@@ -82,6 +85,25 @@ actor OneTimeTokenStore {
         return (token.expiresAt > now ? token : nil, ticket)
     }
 
+    /// Records `token` unless its hash is already held; false for a second use.
+    func spend(_ token: OneTimeToken) -> (Bool, UInt64?) {
+        guard tokens[token.hash] == nil else { return (false, nil) }
+        tokens[token.hash] = token
+        current[Self.owner(token)] = token.hash
+        return (true, journal?.enqueue(.putToken(token)))
+    }
+
+    /// Drops expired tokens (journaled, so a restart does not bring them back).
+    func sweep(now: Int64) -> UInt64? {
+        var last: UInt64?
+        for (hash, token) in tokens where token.expiresAt <= now {
+            tokens.removeValue(forKey: hash)
+            if current[Self.owner(token)] == hash { current.removeValue(forKey: Self.owner(token)) }
+            last = journal?.enqueue(.deleteToken(hash: hash))
+        }
+        return last
+    }
+
     func restore(_ token: OneTimeToken) {
         tokens[token.hash] = token
         current[Self.owner(token)] = token.hash
@@ -125,6 +147,20 @@ public final class OneTimeTokens: Sendable {
                                                  now: Int64(Date().timeIntervalSince1970 * 1000))
         if let ticket, let journal { await journal.waitUntilDurable(ticket) }
         return token
+    }
+
+    /// Marks a one-time value (a social login's `state`) as used until `expiresAt` (ms); false when
+    /// it was used before. Durable before it answers.
+    public func spend(_ raw: String, kind: OneTimeToken.Kind, expiresAt: Int64) async -> Bool {
+        let hash = Self.hash(raw)
+        let (fresh, ticket) = await store.spend(OneTimeToken(hash: hash, kind: kind, userId: "", email: hash, expiresAt: expiresAt))
+        if let ticket, let journal { await journal.waitUntilDurable(ticket) }
+        return fresh
+    }
+
+    /// Forgets expired tokens.
+    public func sweep() async {
+        _ = await store.sweep(now: Int64(Date().timeIntervalSince1970 * 1000))
     }
 
     public func restore(_ token: OneTimeToken) async { await store.restore(token) }

@@ -44,7 +44,8 @@ actor UserShard {
     var count: Int { users.count }
 }
 
-/// One shard of the unique email index (normalised email → user id).
+/// One shard of the unique index: normalised emails and provider ids (``UserStore/providerKey(_:_:)``)
+/// → user id.
 actor EmailShard {
     private var ids: [String: String] = [:]
 
@@ -109,6 +110,15 @@ public final class UserStore: Sendable {
     public func createDeferringDurability(_ user: User, promoteFirstToAdmin: Bool = true) async -> (CreateOutcome, UInt64?) {
         var user = user
         guard await emailShard(user.email).claim(user.email, for: user.id) else { return (.emailTaken, nil) }
+        var claimed: [String] = []
+        for key in Self.providerKeys(of: user) {
+            guard await emailShard(key).claim(key, for: user.id) else {
+                // Another account holds this provider id (a concurrent first social login): undo.
+                for taken in claimed + [user.email] { await emailShard(taken).release(taken, from: user.id) }
+                return (.emailTaken, nil)
+            }
+            claimed.append(key)
+        }
         let previous = population.add(1, ordering: .sequentiallyConsistent).oldValue
         if promoteFirstToAdmin && previous == 0 { user.role = "ADMIN" }
         return (.created(user), await shard(user.id).insert(user))
@@ -129,13 +139,45 @@ public final class UserStore: Sendable {
         return await shard(id).user(id)
     }
 
-    /// Applies `change` atomically; the id and email cannot be changed this way.
+    /// The index key of a provider id. Emails never hold a NUL, so the two kinds cannot collide.
+    public static func providerKey(_ field: String, _ value: String) -> String { "\u{0}\(field)\u{0}\(value)" }
+
+    static func providerKeys(of user: User) -> [String] {
+        user.providerIds.map { providerKey($0.key, $0.value) }
+    }
+
+    /// The user holding a provider id (`googleId`, ...).
+    public func user(providerField field: String, value: String) async -> User? {
+        let key = Self.providerKey(field, value)
+        guard let id = await emailShard(key).id(for: key) else { return nil }
+        return await shard(id).user(id)
+    }
+
+    /// Records a provider id on a user (account linking, migration) and applies `change` in the same
+    /// step; nil when the user is gone or another user holds that id.
+    public func link(id: String, field: String, value: String, _ change: @escaping @Sendable (inout User) -> Void) async -> User? {
+        let key = Self.providerKey(field, value)
+        guard await emailShard(key).claim(key, for: id) else { return nil }
+        let result = await shard(id).update(id) { user in
+            change(&user)
+            user.providerIds[field] = value
+        }
+        guard let (user, ticket) = result else {
+            await emailShard(key).release(key, from: id)
+            return nil
+        }
+        await durable(ticket)
+        return user
+    }
+
+    /// Applies `change` atomically; the id, email and provider ids cannot be changed this way.
     public func update(id: String, _ change: @escaping @Sendable (inout User) -> Void) async -> User? {
         let result = await shard(id).update(id) { user in
-            let (id, email) = (user.id, user.email)
+            let (id, email, providerIds) = (user.id, user.email, user.providerIds)
             change(&user)
             user.id = id
             user.email = email
+            user.providerIds = providerIds
         }
         guard let (user, ticket) = result else { return nil }
         await durable(ticket)
@@ -145,7 +187,7 @@ public final class UserStore: Sendable {
     /// Removes the user and frees its email.
     public func delete(id: String) async -> User? {
         guard let (removed, ticket) = await shard(id).remove(id) else { return nil }
-        await emailShard(removed.email).release(removed.email, from: id)
+        await releaseKeys(of: removed)
         population.subtract(1, ordering: .sequentiallyConsistent)
         await durable(ticket)
         return removed
@@ -155,11 +197,11 @@ public final class UserStore: Sendable {
     public func restore(_ user: User) async {
         let previous = await shard(user.id).restoreRemove(user.id)
         if let previous {
-            await emailShard(previous.email).release(previous.email, from: previous.id)
+            await releaseKeys(of: previous)
         } else {
             population.add(1, ordering: .relaxed)
         }
-        _ = await emailShard(user.email).claim(user.email, for: user.id)
+        for key in [user.email] + Self.providerKeys(of: user) { _ = await emailShard(key).claim(key, for: user.id) }
         await shard(user.id).restore(user)
     }
 
@@ -169,7 +211,9 @@ public final class UserStore: Sendable {
         var emails = [[(String, String)]](repeating: [], count: emailShards.count)
         for user in batch {
             byShard[StableHash.shard(of: user.id, count: shards.count)].append(user)
-            emails[StableHash.shard(of: user.email, count: emailShards.count)].append((user.email, user.id))
+            for key in [user.email] + Self.providerKeys(of: user) {
+                emails[StableHash.shard(of: key, count: emailShards.count)].append((key, user.id))
+            }
         }
         for (index, users) in byShard.enumerated() where !users.isEmpty { await shards[index].restore(batch: users) }
         for (index, pairs) in emails.enumerated() where !pairs.isEmpty { await emailShards[index].claim(batch: pairs) }
@@ -179,8 +223,12 @@ public final class UserStore: Sendable {
     /// Restore and replay: removes a user without journaling.
     public func restoreDelete(id: String) async {
         guard let removed = await shard(id).restoreRemove(id) else { return }
-        await emailShard(removed.email).release(removed.email, from: id)
+        await releaseKeys(of: removed)
         population.subtract(1, ordering: .relaxed)
+    }
+
+    private func releaseKeys(of user: User) async {
+        for key in [user.email] + Self.providerKeys(of: user) { await emailShard(key).release(key, from: user.id) }
     }
 
     /// Every user (for listing and export), in no particular order.

@@ -1,0 +1,139 @@
+/// A user as a social or OpenID provider vouches for it.
+public struct SocialIdentity: Sendable {
+    /// `google`, `github`, ..., `openid`.
+    public var provider: String
+    public var id: String
+    /// OpenID: the issuer the id belongs to.
+    public var issuer: String?
+    public var email: String?
+    public var emailVerified: Bool
+    public var username: String
+    public var name: String
+    public var avatar: String?
+    /// true: grant ADMIN, false: take it away, nil: leave the role alone (`OPENID_ADMIN_ROLE`).
+    public var admin: Bool?
+
+    public init(provider: String, id: String, issuer: String? = nil, email: String?, emailVerified: Bool,
+                username: String, name: String, avatar: String? = nil, admin: Bool? = nil) {
+        self.provider = provider
+        self.id = id
+        self.issuer = issuer
+        self.email = email
+        self.emailVerified = emailVerified
+        self.username = username
+        self.name = name
+        self.avatar = avatar
+        self.admin = admin
+    }
+
+    /// The user field holding this provider's id (`googleId`).
+    public var field: String { provider + "Id" }
+}
+
+/// What a social login may do besides signing in an account that already belongs to the provider.
+public struct SocialLoginPolicy: Sendable {
+    /// `ALLOW_SOCIAL_REGISTRATION`: create accounts for unknown users.
+    public var allowRegistration: Bool
+    /// `<PROVIDER>_ALLOW_ACCOUNT_LINKING`: attach the provider to an account of another kind with the
+    /// same email, when both the provider's email and the account's are verified.
+    public var allowLinking: Bool
+
+    public init(allowRegistration: Bool, allowLinking: Bool) {
+        self.allowRegistration = allowRegistration
+        self.allowLinking = allowLinking
+    }
+}
+
+extension AuthService {
+    /// How a social login ended; every refusal is `auth_failed` for the browser, the reason goes to the log.
+    public enum SocialLoginOutcome: Sendable {
+        case success(IssuedTokens)
+        case refused(String)
+        /// The account is banned until then (ms): no session was started.
+        case banned(until: Int64)
+    }
+
+    /// Finds the account for a provider's identity (by provider id, then by email), links or creates
+    /// it when the policy allows, updates what the provider owns, and starts a session.
+    /// The first user is never promoted to ADMIN this way (LibreChat's rule for social users).
+    /// - Parameter banExpiry: the end of a ban on the account, checked before any session starts.
+    public func socialLogin(_ identity: SocialIdentity, policy: SocialLoginPolicy,
+                            banExpiry: @escaping @Sendable (String) async -> Int64? = { _ in nil }) async -> SocialLoginOutcome {
+        let signIn: @Sendable (User) async -> SocialLoginOutcome = { [self] user in
+            if let expiry = await banExpiry(user.id) { return .banned(until: expiry) }
+            metrics.loginsSucceeded.increment()
+            return .success(await startSession(for: user))
+        }
+        let email = identity.email.map(User.normalizeEmail)
+        if let email, !Self.isUsableEmailKey(email) { return .refused("provider sent an unusable email") }
+        if let email, !isDomainAllowed(email) { return .refused("Email domain not allowed") }
+        let now = Self.nowMilliseconds()
+        let refresh: @Sendable (inout User) -> Void = { user in
+            if let avatar = identity.avatar, !(user.avatar ?? "").contains("?manual=true") { user.avatar = avatar }
+            if identity.provider == "openid" && user.provider == "openid" {
+                // Every OpenID login rewrites what the provider owns (librechat-auth.md §7.1).
+                user.username = identity.username
+                user.name = identity.name
+                user.openidIssuer = identity.issuer
+            }
+            switch identity.admin {
+            case true?: user.role = "ADMIN"
+            case false? where user.role == "ADMIN": user.role = "USER"
+            default: break
+            }
+            user.updatedAt = now
+        }
+
+        if let found = await users.user(providerField: identity.field, value: identity.id) {
+            if identity.provider == "openid", let stored = found.openidIssuer, let issuer = identity.issuer,
+               Self.normalizedIssuer(stored) != Self.normalizedIssuer(issuer) {
+                return .refused("account belongs to another OpenID issuer")
+            }
+            guard let user = await users.update(id: found.id, refresh) else { return .refused("account vanished") }
+            return await signIn(user)
+        }
+        guard let email else { return .refused("provider sent no email") }
+        if let found = await users.user(email: email) {
+            if let held = found.providerIds[identity.field], held != identity.id {
+                return .refused("account holds another \(identity.field)")
+            }
+            let sameProvider = found.provider == identity.provider
+            guard sameProvider || (policy.allowLinking && identity.emailVerified && found.emailVerified) else {
+                return .refused("account of provider \(found.provider); linking not allowed")
+            }
+            let link: @Sendable (inout User) -> Void = { user in
+                refresh(&user)
+                if identity.provider == "openid" { user.openidIssuer = identity.issuer }
+            }
+            guard let user = await users.link(id: found.id, field: identity.field, value: identity.id, link) else {
+                return .refused("provider id taken")
+            }
+            return await signIn(user)
+        }
+        guard policy.allowRegistration else { return .refused("Social registration is disabled") }
+        let user = User(
+            id: ObjectID.generate(), name: identity.name, username: identity.username, email: email,
+            emailVerified: identity.emailVerified, passwordHash: nil, avatar: identity.avatar, provider: identity.provider,
+            role: identity.admin == true ? "ADMIN" : "USER", providerIds: [identity.field: identity.id],
+            openidIssuer: identity.provider == "openid" ? identity.issuer : nil, createdAt: now, updatedAt: now)
+        guard case .created(let created) = await users.create(user, promoteFirstToAdmin: false) else {
+            return .refused("email or provider id taken meanwhile")
+        }
+        metrics.registrations.increment()
+        return await signIn(created)
+    }
+
+    /// An OpenID email claim may fall back to `preferred_username`, so it need not look like an
+    /// address; it must still be a sane index key (no controls or spaces, bounded).
+    static func isUsableEmailKey(_ email: String) -> Bool {
+        !email.isEmpty && email.utf8.count <= 254 && !email.unicodeScalars.contains { $0.value <= 0x20 || $0.value == 0x7f }
+    }
+
+    /// Trailing slashes and a discovery suffix do not make another issuer (LibreChat's rule).
+    static func normalizedIssuer(_ issuer: String) -> Substring {
+        var value = Substring(issuer)
+        if value.hasSuffix("/.well-known/openid-configuration") { value = value.dropLast("/.well-known/openid-configuration".count) }
+        while value.hasSuffix("/") { value = value.dropLast() }
+        return value
+    }
+}

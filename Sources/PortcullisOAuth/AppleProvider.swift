@@ -1,0 +1,105 @@
+import FoundationEssentials
+import PortcullisCrypto
+
+/// Sign in with Apple: `response_mode=form_post` (the callback is a POST), a client secret that is
+/// an ES256 JWT signed with the team's `.p8` key, and the profile read from the id_token, which is
+/// checked against Apple's published keys like any OpenID id_token.
+public struct AppleProvider: SocialProvider {
+    public let name = "apple"
+    public var usesFormPost: Bool { true }
+    public var client: AuthorizationCodeClient
+    public var teamID: String
+    public var keyID: String
+    /// `https://appleid.apple.com`: the issuer, the client secret's audience, and the endpoints' base.
+    public var base: String
+    public var clockTolerance: Int64
+    let privateKey: P256.PrivateKey
+    let requests: ProviderRequests
+    let keys: JWKSCache
+
+    public init(client: AuthorizationCodeClient, teamID: String, keyID: String, privateKey: P256.PrivateKey,
+                baseURL: String?, clockTolerance: Int64 = 300, http: any OutboundHTTP) {
+        var client = client
+        client.usePKCE = false  // not offered by Apple; state and nonce protect the flow
+        client.clientSecret = nil
+        self.client = client
+        self.teamID = teamID
+        self.keyID = keyID
+        self.privateKey = privateKey
+        let base = baseURL.map { $0.hasSuffix("/") ? String($0.dropLast()) : $0 } ?? "https://appleid.apple.com"
+        self.base = base
+        self.clockTolerance = clockTolerance
+        let requests = ProviderRequests(http: http)
+        self.requests = requests
+        keys = JWKSCache { () async throws -> [UInt8] in
+            let response = try await requests.send(OutboundRequest(url: base + "/auth/keys", headers: [("Accept", "application/json")]))
+            guard response.status == 200 else { throw SocialLoginError.status(endpoint: "Apple keys", code: response.status) }
+            return response.body
+        }
+    }
+
+    public func authorizationURL(for flow: FlowState) async throws(SocialLoginError) -> String {
+        client.authorizationURL(endpoint: base + "/auth/authorize", flow: flow, includeNonce: true,
+                                extra: [("response_mode", "form_post")])
+    }
+
+    /// The client secret: `{iss: team, sub: client, aud: Apple, iat, exp}` signed ES256 with `kid`.
+    /// Made per exchange and valid five minutes (Apple allows up to six months).
+    public func clientSecret(now: Int64) -> String {
+        let header = #"{"alg":"ES256","kid":"\#(JSONText.escape(keyID))","typ":"JWT"}"#
+        let claims = #"{"aud":"\#(JSONText.escape(base))","exp":\#(now + 300),"iat":\#(now),"iss":"\#(JSONText.escape(teamID))","sub":"\#(JSONText.escape(client.clientID))"}"#
+        let input = Base64URL.encode(Array(header.utf8)) + "." + Base64URL.encode(Array(claims.utf8))
+        let signature = privateKey.sha256Signature(for: Array(input.utf8))
+        return input + "." + Base64URL.encode(signature.rawRepresentation)
+    }
+
+    public func profile(code: String, flow: FlowState, fields: [String: String]) async throws(SocialLoginError) -> SocialProfile {
+        let now = Int64(Date().timeIntervalSince1970)
+        var exchange = client
+        exchange.clientSecret = clientSecret(now: now)
+        let tokens = try await requests.token(.form(base + "/auth/token", exchange.tokenRequestBody(code: code, flow: flow)))
+        guard let idToken = tokens.idToken else { throw .profile("no id_token in Apple's answer") }
+        let header: JWSPublicKey.Header
+        do { header = try JWSPublicKey.header(of: idToken) } catch { throw .idToken(.token(error)) }
+        let key: JWSPublicKey?
+        do { key = try await keys.key(id: header.keyID, algorithm: header.algorithm, now: now) } catch {
+            throw (error as? SocialLoginError) ?? .profile("Apple keys: \(error)")
+        }
+        guard let key else { throw .idToken(.unknownKey) }
+        let claims: IDTokenClaims
+        do {
+            claims = try IDTokenValidator(issuer: base, clientID: client.clientID, clockTolerance: clockTolerance)
+                .validate(idToken, key: key, nonce: flow.nonce, now: now)
+        } catch {
+            throw .idToken(error)
+        }
+        let local = claims.email.map { String($0.prefix { $0 != "@" }) }
+        let username = local.flatMap { $0.isEmpty ? nil : $0 } ?? "user_\(claims.sub)"
+        // Apple sends the name once, on the first sign-in, as a JSON form field.
+        var name = username
+        if let user = fields["user"].flatMap({ JSONValue.parse(Array($0.utf8), maximumByteCount: 4096) }) {
+            let parts = [user["name"]?["firstName"]?.string, user["name"]?["lastName"]?.string].compactMap { $0 }
+            if !parts.isEmpty { name = parts.joined(separator: " ") }
+        }
+        return SocialProfile(provider: self.name, id: claims.sub, email: claims.email,
+                             emailVerified: claims.emailVerified ?? true, username: username, name: name)
+    }
+}
+
+/// Escapes a string for a JSON string literal.
+enum JSONText {
+    static func escape(_ text: String) -> String {
+        var out = ""
+        for scalar in text.unicodeScalars {
+            switch scalar {
+            case "\"": out += "\\\""
+            case "\\": out += "\\\\"
+            case _ where scalar.value < 0x20:
+                let hex = Array("0123456789abcdef")
+                out += "\\u00" + String(hex[Int(scalar.value >> 4)]) + String(hex[Int(scalar.value & 15)])
+            default: out.unicodeScalars.append(scalar)
+            }
+        }
+        return out
+    }
+}

@@ -1,0 +1,133 @@
+import FoundationEssentials
+
+/// The user a provider vouches for, mapped to LibreChat's fields (librechat-auth.md §7).
+public struct SocialProfile: Sendable, Equatable {
+    /// `google`, `github`, `discord`, `facebook`, `apple` or `openid`: also the user's `provider`
+    /// and, with `Id` appended, the name of its id field (`googleId`, ...).
+    public var provider: String
+    public var id: String
+    /// OpenID only: the issuer the id belongs to.
+    public var issuer: String?
+    public var email: String?
+    public var emailVerified: Bool
+    public var username: String
+    public var name: String
+    public var avatar: String?
+    /// OpenID only: what `OPENID_ADMIN_ROLE` says about the ADMIN role.
+    public var admin: OpenIDRoles.AdminDecision
+
+    public init(provider: String, id: String, issuer: String? = nil, email: String?, emailVerified: Bool, username: String,
+                name: String, avatar: String? = nil, admin: OpenIDRoles.AdminDecision = .unchanged) {
+        self.provider = provider
+        self.id = id
+        self.issuer = issuer
+        self.email = email
+        self.emailVerified = emailVerified
+        self.username = username
+        self.name = name
+        self.avatar = avatar
+        self.admin = admin
+    }
+}
+
+/// Why a callback did not yield a profile. Every case ends in `auth_failed` for the browser; the
+/// case goes to the log, and none carries a code, token or secret.
+public enum SocialLoginError: Error, Equatable, Sendable, CustomStringConvertible {
+    /// The provider sent `error=` (the user declined, ...): its code only.
+    case providerDenied(String)
+    case missingCode
+    case transport(OutboundError)
+    /// The provider answered a request with an unexpected status.
+    case status(endpoint: String, code: Int)
+    case token(TokenResponse.Failure)
+    case discovery(OpenIDProviderMetadata.Problem)
+    case idToken(IDTokenError)
+    /// The profile lacks a field the login needs (id, a verified email, ...).
+    case profile(String)
+    /// `OPENID_REQUIRED_ROLE`: none of the roles is held.
+    case missingRole([String])
+
+    public var description: String {
+        switch self {
+        case .providerDenied(let code): "provider answered error=\(code)"
+        case .missingCode: "callback without a code"
+        case .transport(let error): "provider unreachable: \(error)"
+        case .status(let endpoint, let code): "\(endpoint) answered HTTP \(code)"
+        case .token(let failure): "token exchange failed: \(failure)"
+        case .discovery(let problem): "discovery document refused: \(problem)"
+        case .idToken(let error): "id_token refused: \(error)"
+        case .profile(let reason): "profile refused: \(reason)"
+        case .missingRole(let roles): "You must have \"\(roles.joined(separator: ", "))\" role to log in."
+        }
+    }
+}
+
+/// One social login provider: where to send the browser, and how to turn the callback into a profile.
+public protocol SocialProvider: Sendable {
+    /// The route segment and `provider` value (`github`).
+    var name: String { get }
+    /// Apple answers with a form POST (`response_mode=form_post`) instead of a redirect.
+    var usesFormPost: Bool { get }
+    /// The provider URL for a new flow.
+    func authorizationURL(for flow: FlowState) async throws(SocialLoginError) -> String
+    /// Exchanges the code and reads the profile. `fields` holds the callback's other parameters.
+    func profile(code: String, flow: FlowState, fields: [String: String]) async throws(SocialLoginError) -> SocialProfile
+}
+
+extension SocialProvider {
+    public var usesFormPost: Bool { false }
+}
+
+/// Requests every provider makes, with its status and JSON checks.
+struct ProviderRequests: Sendable {
+    let http: any OutboundHTTP
+
+    func send(_ request: OutboundRequest) async throws(SocialLoginError) -> OutboundResponse {
+        do { return try await http.send(request) } catch { throw .transport(error) }
+    }
+
+    /// A token endpoint call (the error answers of RFC 6749 §5.2 come with status 400/401).
+    func token(_ request: OutboundRequest) async throws(SocialLoginError) -> TokenResponse {
+        let response = try await send(request)
+        do { return try TokenResponse(json: response.body) } catch {
+            if case .malformed = error, !(200..<300).contains(response.status) {
+                throw .status(endpoint: "token endpoint", code: response.status)
+            }
+            throw .token(error)
+        }
+    }
+
+    /// A JSON document from an API with a bearer token.
+    func json(_ url: String, endpoint: String, bearer: String?, headers: [(String, String)] = []) async throws(SocialLoginError) -> JSONValue {
+        var all = headers + [("Accept", "application/json")]
+        if let bearer { all.append(("Authorization", "Bearer \(bearer)")) }
+        let response = try await send(OutboundRequest(url: url, headers: all))
+        guard (200..<300).contains(response.status) else { throw .status(endpoint: endpoint, code: response.status) }
+        guard let value = JSONValue.parse(response.body) else { throw .profile("\(endpoint) did not answer JSON") }
+        return value
+    }
+}
+
+extension JSONValue {
+    /// A string, or a number written without a fraction (GitHub's and Facebook's numeric ids).
+    var identifier: String? {
+        switch self {
+        case .string(let text): text.isEmpty ? nil : text
+        case .number(let number): number.rounded() == number && abs(number) < 1e15 ? String(Int64(number)) : nil
+        default: nil
+        }
+    }
+
+    subscript(key: String) -> JSONValue? {
+        if case .object(let fields) = self { return fields[key] }
+        return nil
+    }
+
+    var bool: Bool? {
+        switch self {
+        case .bool(let flag): flag
+        case .string(let text): text == "true" ? true : text == "false" ? false : nil
+        default: nil
+        }
+    }
+}

@@ -1,0 +1,123 @@
+import Foundation
+import Logging
+import PortcullisCore
+import PortcullisHTTP
+import PortcullisOAuth
+
+/// `/oauth/*` (librechat-auth.md §2.3): start a provider's code flow, finish it at the callback with
+/// the same cookies as a password login, and send every failure to the client's login page with
+/// `error=auth_failed`. Redirects only ever go to the provider's configured (or discovered)
+/// authorization endpoint or to `DOMAIN_CLIENT`: no request parameter chooses a target.
+extension API {
+    func addOAuthRoutes(_ router: inout Router) {
+        route(&router, .get, "/oauth/error") { [self] _ in .redirect(to: authFailedURL) }
+        for name in SocialLogin.providerNames {
+            route(&router, .get, "/oauth/\(name)") { [self] in await startSocialLogin(name, $0) }
+            route(&router, name == "apple" ? .post : .get, "/oauth/\(name)/callback") { [self] in await finishSocialLogin(name, $0) }
+        }
+    }
+
+    var authFailedURL: String { clientURL + "/login?redirect=false&error=auth_failed" }
+    var clientURL: String { configuration.domainClient.hasSuffix("/") ? String(configuration.domainClient.dropLast()) : configuration.domainClient }
+
+    static let notEnabled = HTTPResponse.message("This login provider is not enabled", status: .notFound)
+
+    /// Every start and callback counts against the per-IP login budget, as in LibreChat.
+    func moderateSocial(_ request: HTTPRequest) async -> HTTPResponse? {
+        let window = moderationConfiguration.login.windowMinutes
+        return await moderate(request, email: nil, limiter: "login", limit: moderationConfiguration.login, violation: "logins",
+                              message: "Too many login attempts, please try again after \(window) minutes.")
+    }
+
+    func startSocialLogin(_ name: String, _ request: HTTPRequest) async -> HTTPResponse {
+        guard let provider = social.providers[name] else { return Self.notEnabled }
+        if let refusal = await moderateSocial(request) { return refusal }
+        let flow = FlowState(provider: name, now: Int64(Date().timeIntervalSince1970))
+        do {
+            let url = try await provider.authorizationURL(for: flow)
+            var response = HTTPResponse.redirect(to: url)
+            response.headers.add(name: "Cache-Control", value: "no-store")
+            response.setCookie(flowCookie(try social.flowCookies.seal(flow), provider: provider, maxAge: Int(social.flowCookies.lifetime)))
+            return response
+        } catch {
+            logger.warning("social login could not start", metadata: ["provider": "\(name)", "reason": "\(error)"])
+            return .redirect(to: authFailedURL)
+        }
+    }
+
+    func finishSocialLogin(_ name: String, _ request: HTTPRequest) async -> HTTPResponse {
+        guard let provider = social.providers[name] else { return Self.notEnabled }
+        if let refusal = await moderateSocial(request) { return refusal }
+        var fields: [String: String] = [:]
+        for (key, value) in (provider.usesFormPost ? request.formFields : request.queryItems) where fields[key] == nil {
+            fields[key] = value
+        }
+        func fail(_ reason: String) -> HTTPResponse {
+            logger.warning("social login failed", metadata: ["provider": "\(name)", "reason": "\(reason)", "ip": "\(clientIP(request))"])
+            var response = HTTPResponse.redirect(to: authFailedURL)
+            response.setCookie(flowCookie("", provider: provider, maxAge: 0))
+            return response
+        }
+        let flow: FlowState
+        do {
+            flow = try social.flowCookies.open(request.cookies[FlowCookieSealer.cookieName], provider: name, state: fields["state"],
+                                               now: Int64(Date().timeIntervalSince1970))
+        } catch {
+            return fail("flow cookie: \(error)")
+        }
+        if let error = fields["error"] { return fail(SocialLoginError.providerDenied(String(error.prefix(64))).description) }
+        guard let code = fields["code"], !code.isEmpty, code.utf8.count <= 4096 else { return fail(SocialLoginError.missingCode.description) }
+        // The state is spent before the code is exchanged: a replayed callback fails even if the
+        // first one is still in flight. Kept until the flow cookie itself would have expired.
+        let spentUntil = (flow.issuedAt + social.flowCookies.lifetime + 60) * 1000
+        guard await tokens.spend(flow.state, kind: .oauthState, expiresAt: spentUntil) else { return fail("state already used") }
+        let profile: SocialProfile
+        do { profile = try await provider.profile(code: code, flow: flow, fields: fields) } catch { return fail(error.description) }
+        let identity = SocialIdentity(
+            provider: profile.provider, id: profile.id, issuer: profile.issuer, email: profile.email, emailVerified: profile.emailVerified,
+            username: profile.username, name: profile.name, avatar: profile.avatar,
+            admin: profile.admin == .grant ? true : profile.admin == .revoke ? false : nil)
+        let moderation = moderation
+        switch await service.socialLogin(identity, policy: social.policy(for: name),
+                                         banExpiry: { await moderation.banExpiry(userId: $0, ip: nil) }) {
+        case .success(let tokens):
+            var response = HTTPResponse.redirect(to: clientURL)
+            response.headers.add(name: "Cache-Control", value: "no-store")
+            setSessionCookies(&response, tokens)
+            response.setCookie(flowCookie("", provider: provider, maxAge: 0))
+            logger.info("social login", metadata: ["provider": "\(name)", "user": "\(tokens.user.id)"])
+            return response
+        case .refused(let reason):
+            return fail(reason)
+        case .banned(let expiry):
+            var response = Self.banned(until: expiry)
+            response.setCookie(flowCookie("", provider: provider, maxAge: 0))
+            return response
+        }
+    }
+
+    /// The flow cookie: HttpOnly, only sent to `/oauth`, SameSite=Lax so the provider's redirect
+    /// back (a top-level GET) carries it. Apple's callback is a cross-site POST, which only a
+    /// SameSite=None cookie survives, and browsers take those only when Secure.
+    func flowCookie(_ value: String, provider: any SocialProvider, maxAge: Int) -> SetCookie {
+        let crossSite = provider.usesFormPost
+        let secure = configuration.secureCookies || (crossSite && configuration.domainServer.lowercased().hasPrefix("https://"))
+        return SetCookie(name: FlowCookieSealer.cookieName, value: value, path: "/oauth", maxAge: maxAge, httpOnly: true,
+                         secure: secure, sameSite: crossSite && secure ? SameSite.none : .lax)
+    }
+
+    /// `redirect` for a logging-out OpenID user when `OPENID_USE_END_SESSION_ENDPOINT=true` and the
+    /// provider publishes an end-session endpoint (librechat-auth.md §2.1). No id_token is kept, so
+    /// the URL names the client instead (`client_id`), as LibreChat does when it has none.
+    func openIDLogoutRedirect(for user: User) async -> String? {
+        guard user.provider == "openid", social.openidEndSession, let provider = social.providers["openid"] as? OpenIDProvider,
+              let endpoint = try? await provider.metadata().endSessionEndpoint
+        else { return nil }
+        let target = social.openidPostLogoutRedirect ?? clientURL + "/login"
+        var pairs = [("post_logout_redirect_uri", target)]
+        if let client = social.openidClientID { pairs.append(("client_id", client)) }
+        return endpoint + (endpoint.contains("?") ? "&" : "?") + FormEncoding.encode(pairs)
+    }
+}
+
+typealias SameSite = SetCookie.SameSite
