@@ -41,10 +41,14 @@ public final class OpenIDProvider: SocialProvider {
         /// `OPENID_ADMIN_ROLE` (one role); `fullyConfigured` when path and kind were set too.
         public var adminRole: RoleRule?
         public var adminFullyConfigured: Bool
+        /// Seconds between two JWKS refetches caused by unknown key ids. Id tokens come straight
+        /// from the token endpoint, so this only bounds what a misbehaving provider can cause.
+        public var jwksRefetchInterval: Int64
 
         public init(name: String, issuer: String, client: AuthorizationCodeClient, clockTolerance: Int64 = 300,
                     audience: String? = nil, mapping: Mapping, requiredRole: RoleRule? = nil, adminRole: RoleRule? = nil,
-                    adminFullyConfigured: Bool = false) {
+                    adminFullyConfigured: Bool = false, jwksRefetchInterval: Int64 = 10) {
+            self.jwksRefetchInterval = jwksRefetchInterval
             self.name = name
             self.issuer = issuer
             self.client = client
@@ -65,7 +69,7 @@ public final class OpenIDProvider: SocialProvider {
     public init(settings: Settings, http: any OutboundHTTP) {
         self.settings = settings
         requests = ProviderRequests(http: http)
-        discovery = OpenIDDiscovery(issuer: settings.issuer, requests: requests)
+        discovery = OpenIDDiscovery(issuer: settings.issuer, requests: requests, refetchInterval: settings.jwksRefetchInterval)
     }
 
     /// The discovery document (fetched once, kept for an hour).
@@ -160,11 +164,13 @@ public final class OpenIDProvider: SocialProvider {
 actor OpenIDDiscovery {
     private let issuer: String
     private let requests: ProviderRequests
+    private let refetchInterval: Int64
     private var cached: (metadata: OpenIDProviderMetadata, keys: JWKSCache, at: Int64)?
     /// How long a discovery document is kept.
     static let lifetime: Int64 = 3600
 
-    init(issuer: String, requests: ProviderRequests) {
+    init(issuer: String, requests: ProviderRequests, refetchInterval: Int64) {
+        self.refetchInterval = refetchInterval
         self.issuer = issuer
         self.requests = requests
     }
@@ -190,7 +196,7 @@ actor OpenIDDiscovery {
         do { metadata = try OpenIDProviderMetadata(json: response.body, expectedIssuer: issuer) } catch { throw .discovery(error) }
         let requests = requests
         let jwksURI = metadata.jwksURI
-        let keys = JWKSCache { () async throws -> [UInt8] in
+        let keys = JWKSCache(minimumRefetchInterval: refetchInterval) { () async throws -> [UInt8] in
             let response = try await requests.send(OutboundRequest(url: jwksURI, headers: [("Accept", "application/json")]))
             guard response.status == 200 else { throw SocialLoginError.status(endpoint: "jwks_uri", code: response.status) }
             return response.body

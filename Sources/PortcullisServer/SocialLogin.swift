@@ -122,7 +122,8 @@ public struct SocialLogin: Sendable {
                 requiredRole: try Self.roleRule(env, "OPENID_REQUIRED_ROLE", roles: env.list("OPENID_REQUIRED_ROLE")),
                 adminRole: try Self.roleRule(env, "OPENID_ADMIN_ROLE", roles: env["OPENID_ADMIN_ROLE"].map { [$0] } ?? []),
                 adminFullyConfigured: env["OPENID_ADMIN_ROLE"] != nil && env["OPENID_ADMIN_ROLE_PARAMETER_PATH"] != nil
-                    && env["OPENID_ADMIN_ROLE_TOKEN_KIND"] != nil), http: http)
+                    && env["OPENID_ADMIN_ROLE_TOKEN_KIND"] != nil,
+                jwksRefetchInterval: try env.integer("OPENID_JWKS_REFETCH_INTERVAL", default: 10, range: 0...3600)), http: http)
         }
     }
 

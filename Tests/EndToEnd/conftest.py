@@ -38,7 +38,8 @@ def free_port():
 
 class Server:
     def __init__(self, env=None):
-        self.port = free_port()
+        # A caller that must know the port before start-up (callback URLs registered at a provider) passes PORT.
+        self.port = int((env or {}).get("PORT") or free_port())
         self.data = tempfile.mkdtemp(prefix="portcullis-e2e-")
         self.env = {k: v for k, v in os.environ.items() if not k.startswith(("ALLOW_", "JWT_", "SESSION_", "REFRESH_"))}
         self.env.update(BASE_ENV)

@@ -1,0 +1,315 @@
+"""OpenID Connect login through our /oauth routes against a real provider on 127.0.0.1 (Authlib,
+peers/oidc_provider.py), driven by a cookie-keeping client (requests.Session) that follows each
+redirect by hand so every hop can be checked."""
+import base64
+import json
+import os
+import subprocess
+import sys
+import time
+import urllib.parse
+
+import jwt as pyjwt
+import pytest
+import requests
+
+from conftest import JWT_SECRET, free_port, register
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+CLIENT_ID, CLIENT_SECRET = "portcullis", "provider-side-secret-81f2"
+CLIENT_URL = "https://chat.example.test"
+USERS = {
+    "alice": {"sub": "alice-001", "email": "alice@example.test", "email_verified": True, "name": "Alice Example",
+              "preferred_username": "alice", "roles": ["chat-user", "admin"]},
+    "bob": {"sub": "bob-002", "email": "bob@example.test", "email_verified": False, "name": "Bob Example",
+            "preferred_username": "bob", "roles": ["guest"]},
+    "carol": {"sub": "carol-003", "email": "carol@example.test", "email_verified": True, "name": "Carol",
+              "preferred_username": "carol", "roles": "chat-user, auditor"},
+}
+AUTH_FAILED = CLIENT_URL + "/login?redirect=false&error=auth_failed"
+
+
+class Provider:
+    def __init__(self, redirect_uri):
+        self.port = free_port()
+        self.base = f"http://127.0.0.1:{self.port}"
+        env = dict(os.environ, OIDC_PORT=str(self.port), OIDC_USERS_JSON=json.dumps(USERS), OIDC_CLIENTS_JSON=json.dumps([
+            {"client_id": CLIENT_ID, "client_secret": CLIENT_SECRET, "redirect_uris": [redirect_uri]}]))
+        self.process = subprocess.Popen([sys.executable, os.path.join(HERE, "peers", "oidc_provider.py")], env=env,
+                                        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        deadline = time.time() + 20
+        while time.time() < deadline:
+            try:
+                if requests.get(self.base + "/.well-known/openid-configuration", timeout=0.5).ok:
+                    return
+            except requests.RequestException:
+                time.sleep(0.1)
+        raise RuntimeError("OpenID provider did not start")
+
+    def hook(self, path, **body):
+        return requests.post(self.base + "/_test/" + path, json=body, timeout=5)
+
+    def stats(self):
+        return requests.get(self.base + "/_test/stats", timeout=5).json()
+
+    def stop(self):
+        self.process.terminate()
+        self.process.wait(timeout=10)
+
+
+@pytest.fixture
+def openid(start_server):
+    """Starts a provider and a server configured for it; returns (server, provider)."""
+    providers = []
+
+    def start(**env):
+        port = free_port()
+        provider = Provider(f"http://127.0.0.1:{port}/oauth/openid/callback")
+        providers.append(provider)
+        settings = {"PORT": str(port), "DOMAIN_SERVER": f"http://127.0.0.1:{port}", "DOMAIN_CLIENT": CLIENT_URL,
+                    "ALLOW_SOCIAL_LOGIN": "true", "ALLOW_SOCIAL_REGISTRATION": "true", "OPENID_ISSUER": provider.base,
+                    "OPENID_CLIENT_ID": CLIENT_ID, "OPENID_CLIENT_SECRET": CLIENT_SECRET,
+                    "OPENID_CALLBACK_URL": "/oauth/openid/callback", "OPENID_SCOPE": "openid profile email"}
+        settings.update(env)
+        server = start_server(**settings)
+        assert server.port == port
+        return server, provider
+
+    yield start
+    for provider in providers:
+        provider.stop()
+
+
+def begin(server, client, provider_name="openid"):
+    """GET /oauth/<p>: returns the provider URL we were sent to."""
+    r = client.get(server.url(f"/oauth/{provider_name}"), allow_redirects=False, timeout=10)
+    assert r.status_code == 302, r.text
+    return r.headers["Location"]
+
+
+def authorize(client, url):
+    """The provider signs the user in and sends the browser back: returns our callback URL."""
+    r = client.get(url, allow_redirects=False, timeout=10)
+    assert r.status_code == 302, r.text
+    return r.headers["Location"]
+
+
+def finish(client, callback):
+    r = client.get(callback, allow_redirects=False, timeout=20)
+    assert r.status_code == 302, (r.status_code, r.text)
+    return r
+
+
+def login_flow(server, provider, user="alice", client=None):
+    client = client or requests.Session()
+    provider.hook("login-as", user=user)
+    return client, finish(client, authorize(client, begin(server, client)))
+
+
+def access_token(server, client):
+    r = client.post(server.url("/api/auth/refresh"), timeout=10)
+    assert r.status_code == 200, r.text
+    return r.json()["token"], r.json()["user"]
+
+
+def test_code_flow_signs_in_and_sets_the_password_login_cookies(openid):
+    server, provider = openid()
+    config = requests.get(server.url("/api/config"), timeout=5).json()
+    assert config["openidLoginEnabled"] is True and config["socialLoginEnabled"] is True
+    assert config["googleLoginEnabled"] is False and config["openidLabel"] == "Continue with OpenID"
+
+    client = requests.Session()
+    provider.hook("login-as", user="alice")
+    start = client.get(server.url("/oauth/openid"), allow_redirects=False, timeout=10)
+    assert start.status_code == 302
+    target = urllib.parse.urlsplit(start.headers["Location"])
+    query = dict(urllib.parse.parse_qsl(target.query))
+    assert f"{target.scheme}://{target.netloc}{target.path}" == provider.base + "/authorize"
+    assert query["response_type"] == "code" and query["client_id"] == CLIENT_ID
+    assert query["redirect_uri"] == server.url("/oauth/openid/callback")
+    assert query["code_challenge_method"] == "S256" and len(query["code_challenge"]) == 43
+    assert len(query["state"]) >= 32 and len(query["nonce"]) >= 32 and query["scope"] == "openid profile email"
+    flow_cookie = start.headers["Set-Cookie"]
+    assert "portcullis_oauth_flow=" in flow_cookie and "HttpOnly" in flow_cookie
+    assert "Path=/oauth" in flow_cookie and "SameSite=Lax" in flow_cookie and "Max-Age=600" in flow_cookie
+
+    done = finish(client, authorize(client, start.headers["Location"]))
+    assert done.headers["Location"] == CLIENT_URL
+    cookies = done.headers["Set-Cookie"]
+    assert "refreshToken=" in cookies and "token_provider=librechat" in cookies
+    token, user = access_token(server, client)
+    claims = pyjwt.decode(token, JWT_SECRET, algorithms=["HS256"])
+    assert claims["provider"] == "openid" and claims["email"] == "alice@example.test"
+    me = requests.get(server.url("/api/user"), headers={"Authorization": f"Bearer {token}"}, timeout=5).json()
+    assert me["provider"] == "openid" and me["username"] == "alice" and me["name"] == "alice"  # LibreChat: no given/family name → username
+    assert me["emailVerified"] is True and me["role"] == "USER"
+
+    # A second login finds the same account by its OpenID subject.
+    client2, _ = login_flow(server, provider)
+    _, again = access_token(server, client2)
+    assert again["_id"] == user["_id"] if "_id" in user else again["id"] == user["id"]
+
+
+def test_tokens_the_provider_should_not_have_sent_are_refused(openid):
+    server, provider = openid()
+    for mode in ["wrong_nonce", "wrong_aud", "wrong_iss", "expired", "unknown_key", "alg_none", "hs256"]:
+        provider.hook("next-id-token", mode=mode)
+        client, done = login_flow(server, provider)
+        assert done.headers["Location"] == AUTH_FAILED, mode
+        assert "refreshToken=" not in done.headers.get("Set-Cookie", ""), mode
+        assert client.post(server.url("/api/auth/refresh"), timeout=5).text == "Refresh token not provided", mode
+    logs = server.logs()
+    for reason in ["nonceMismatch", "wrongAudience", "wrongIssuer", "expired", "unknownKey", "jwt malformed: empty segment", "algorithmMismatch"]:
+        assert reason in logs, "\n".join(l[-90:] for l in logs.splitlines() if "social" in l)
+    # ES256 id_tokens (P-256 key in the provider's JWKS) are accepted.
+    provider.hook("next-id-token", mode="es256")
+    _, done = login_flow(server, provider)
+    assert done.headers["Location"] == CLIENT_URL
+
+
+def test_key_rotation_refetches_the_key_set_once(openid):
+    server, provider = openid(OPENID_JWKS_REFETCH_INTERVAL="0")
+    _, done = login_flow(server, provider)
+    assert done.headers["Location"] == CLIENT_URL
+    fetches = provider.stats()["jwks_fetches"]
+    provider.hook("rotate-keys")
+    provider.hook("drop-old-keys")
+    _, done = login_flow(server, provider)
+    assert done.headers["Location"] == CLIENT_URL
+    assert provider.stats()["jwks_fetches"] == fetches + 1
+    _, done = login_flow(server, provider)  # the new key is cached now
+    assert done.headers["Location"] == CLIENT_URL
+    assert provider.stats()["jwks_fetches"] == fetches + 1
+
+
+def test_unknown_keys_cannot_make_us_hammer_the_provider(openid):
+    server, provider = openid(OPENID_JWKS_REFETCH_INTERVAL="3600")
+    login_flow(server, provider)
+    fetches = provider.stats()["jwks_fetches"]
+    for _ in range(3):
+        provider.hook("next-id-token", mode="unknown_key")
+        assert login_flow(server, provider)[1].headers["Location"] == AUTH_FAILED
+    assert provider.stats()["jwks_fetches"] == fetches
+
+
+def test_replayed_state_tampered_cookie_and_provider_errors_fail(openid):
+    server, provider = openid()
+    client = requests.Session()
+    provider.hook("login-as", user="alice")
+    callback = authorize(client, begin(server, client))
+    cookie = client.cookies.get("portcullis_oauth_flow")
+    assert finish(client, callback).headers["Location"] == CLIENT_URL
+    # The same callback again, with the cookie it came with: the state is spent.
+    replay = requests.get(callback, cookies={"portcullis_oauth_flow": cookie}, allow_redirects=False, timeout=10)
+    assert replay.headers["Location"] == AUTH_FAILED and "refreshToken=" not in replay.headers.get("Set-Cookie", "")
+
+    client = requests.Session()
+    callback = authorize(client, begin(server, client))
+    good = client.cookies.get("portcullis_oauth_flow")
+    payload, tag = good.split(".")
+    for forged in [payload[:-2] + ("A" if payload[-2] != "A" else "B") + payload[-1] + "." + tag,
+                   payload + "." + tag[:-1] + ("A" if tag[-1] != "A" else "B"), "", "x" * 2000]:
+        r = requests.get(callback, cookies={"portcullis_oauth_flow": forged}, allow_redirects=False, timeout=10)
+        assert r.headers["Location"] == AUTH_FAILED
+    # No cookie at all (another browser), or the state swapped.
+    assert requests.get(callback, allow_redirects=False, timeout=10).headers["Location"] == AUTH_FAILED
+    swapped = callback.replace("state=", "state=x")
+    assert requests.get(swapped, cookies={"portcullis_oauth_flow": good}, allow_redirects=False,
+                        timeout=10).headers["Location"] == AUTH_FAILED
+    # The untouched cookie still works: none of the above spent it.
+    assert requests.get(callback, cookies={"portcullis_oauth_flow": good}, allow_redirects=False,
+                        timeout=10).headers["Location"] == CLIENT_URL
+    # The provider reports an error (the user declined).
+    client = requests.Session()
+    state = dict(urllib.parse.parse_qsl(urllib.parse.urlsplit(begin(server, client)).query))["state"]
+    r = client.get(server.url(f"/oauth/openid/callback?error=access_denied&state={state}"), allow_redirects=False, timeout=10)
+    assert r.headers["Location"] == AUTH_FAILED
+    assert requests.get(server.url("/oauth/error"), allow_redirects=False, timeout=5).headers["Location"] == AUTH_FAILED
+
+
+def test_pkce_verifier_mismatch_is_refused_by_the_provider(openid):
+    """A code obtained for one flow, presented with another flow's cookie and state (code injection):
+    our verifier does not match the challenge the code was issued for."""
+    server, provider = openid()
+    victim, attacker = requests.Session(), requests.Session()
+    provider.hook("login-as", user="alice")
+    stolen = dict(urllib.parse.parse_qsl(urllib.parse.urlsplit(authorize(attacker, begin(server, attacker))).query))["code"]
+    own_state = dict(urllib.parse.parse_qsl(urllib.parse.urlsplit(begin(server, victim)).query))["state"]
+    r = victim.get(server.url("/oauth/openid/callback?" + urllib.parse.urlencode({"code": stolen, "state": own_state})),
+                   allow_redirects=False, timeout=10)
+    assert r.headers["Location"] == AUTH_FAILED
+    assert "invalid_grant" in server.logs()
+
+
+def test_required_role_and_admin_role(openid):
+    server, provider = openid(OPENID_REQUIRED_ROLE="chat-user", OPENID_REQUIRED_ROLE_PARAMETER_PATH="roles",
+                              OPENID_REQUIRED_ROLE_TOKEN_KIND="id", OPENID_ADMIN_ROLE="admin",
+                              OPENID_ADMIN_ROLE_PARAMETER_PATH="roles", OPENID_ADMIN_ROLE_TOKEN_KIND="userinfo")
+    _, done = login_flow(server, provider, user="bob")
+    assert done.headers["Location"] == AUTH_FAILED
+    assert 'You must have "chat-user" role to log in.' in server.logs()
+    client, done = login_flow(server, provider, user="alice")
+    assert done.headers["Location"] == CLIENT_URL
+    assert access_token(server, client)[1]["role"] == "ADMIN"
+    client, done = login_flow(server, provider, user="carol")  # roles as a comma-separated string
+    assert done.headers["Location"] == CLIENT_URL
+    assert access_token(server, client)[1]["role"] == "USER"
+
+
+def test_existing_local_account_needs_linking_and_verified_emails(openid):
+    server, provider = openid()
+    assert register(server, "alice@example.test").status_code == 200
+    assert register(server, "bob@example.test").status_code == 200
+    assert login_flow(server, provider, user="alice")[1].headers["Location"] == AUTH_FAILED
+    server.stop()
+
+    server, provider = openid(OPENID_ALLOW_ACCOUNT_LINKING="true")
+    local = register(server, "alice@example.test")
+    assert local.status_code == 200
+    assert register(server, "bob@example.test").status_code == 200
+    client, done = login_flow(server, provider, user="alice")
+    assert done.headers["Location"] == CLIENT_URL
+    _, user = access_token(server, client)
+    assert user["provider"] == "local" and user["email"] == "alice@example.test" and user.get("openidId") == "alice-001"
+    # The local password still works, and so does the next OpenID login (now by subject).
+    assert requests.post(server.url("/api/auth/login"), json={"email": "alice@example.test", "password": "correct horse battery"},
+                         timeout=10).status_code == 200
+    assert login_flow(server, provider, user="alice")[1].headers["Location"] == CLIENT_URL
+    # Bob's provider email is unverified: no linking.
+    assert login_flow(server, provider, user="bob")[1].headers["Location"] == AUTH_FAILED
+
+
+def test_social_registration_off_refuses_new_users(openid):
+    server, provider = openid(ALLOW_SOCIAL_REGISTRATION="false")
+    assert login_flow(server, provider)[1].headers["Location"] == AUTH_FAILED
+    assert "Social registration is disabled" in server.logs()
+
+
+def test_logout_offers_the_end_session_endpoint(openid):
+    server, provider = openid(OPENID_USE_END_SESSION_ENDPOINT="true")
+    client, _ = login_flow(server, provider)
+    token, _ = access_token(server, client)
+    r = client.post(server.url("/api/auth/logout"), headers={"Authorization": f"Bearer {token}"}, timeout=5)
+    assert r.status_code == 200 and r.json()["message"] == "Logout successful"
+    target = urllib.parse.urlsplit(r.json()["redirect"])
+    assert f"{target.scheme}://{target.netloc}{target.path}" == provider.base + "/logout"
+    assert dict(urllib.parse.parse_qsl(target.query)) == {"post_logout_redirect_uri": CLIENT_URL + "/login", "client_id": CLIENT_ID}
+
+
+def test_no_parameter_chooses_a_redirect_target_and_nothing_secret_is_logged(openid):
+    server, provider = openid()
+    client = requests.Session()
+    provider.hook("login-as", user="alice")
+    r = client.get(server.url("/oauth/openid?redirect=https://evil.test&redirect_uri=https://evil.test&returnTo=//evil.test"),
+                   allow_redirects=False, timeout=10)
+    assert r.headers["Location"].startswith(provider.base + "/authorize?")
+    assert "evil" not in r.headers["Location"]
+    callback = authorize(client, r.headers["Location"])
+    done = finish(client, callback + "&redirect=https://evil.test&redirect_uri=https://evil.test")
+    assert done.headers["Location"] == CLIENT_URL
+    code = dict(urllib.parse.parse_qsl(urllib.parse.urlsplit(callback).query))["code"]
+    logs = server.logs()
+    assert CLIENT_SECRET not in logs and code not in logs and "alice@example.test" not in logs
+    assert client.cookies.get("refreshToken") not in logs
+    # Providers that are not configured have no routes that do anything.
+    assert requests.get(server.url("/oauth/github"), allow_redirects=False, timeout=5).status_code == 404
