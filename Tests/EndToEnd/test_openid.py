@@ -152,15 +152,18 @@ def test_code_flow_signs_in_and_sets_the_password_login_cookies(openid):
 
 def test_tokens_the_provider_should_not_have_sent_are_refused(openid):
     server, provider = openid()
-    for mode in ["wrong_nonce", "wrong_aud", "wrong_iss", "expired", "unknown_key", "alg_none", "hs256"]:
+    expected = {"wrong_nonce": "nonceMismatch", "wrong_aud": "wrongAudience", "wrong_iss": "wrongIssuer",
+                "expired": "jwt expired", "unknown_key": "unknownKey", "alg_none": "jwt malformed: empty segment",
+                # No HS256 key is ever in a key set: refused before any signature is computed.
+                "hs256": "unknownKey"}
+    for mode, reason in expected.items():
         provider.hook("next-id-token", mode=mode)
         client, done = login_flow(server, provider)
         assert done.headers["Location"] == AUTH_FAILED, mode
         assert "refreshToken=" not in done.headers.get("Set-Cookie", ""), mode
         assert client.post(server.url("/api/auth/refresh"), timeout=5).text == "Refresh token not provided", mode
-    logs = server.logs()
-    for reason in ["nonceMismatch", "wrongAudience", "wrongIssuer", "expired", "unknownKey", "jwt malformed: empty segment", "algorithmMismatch"]:
-        assert reason in logs, "\n".join(l[-90:] for l in logs.splitlines() if "social" in l)
+        last = [line for line in server.logs().splitlines() if "social login failed" in line][-1]
+        assert reason in last, (mode, last[-120:])
     # ES256 id_tokens (P-256 key in the provider's JWKS) are accepted.
     provider.hook("next-id-token", mode="es256")
     _, done = login_flow(server, provider)
