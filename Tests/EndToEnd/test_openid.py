@@ -316,3 +316,68 @@ def test_no_parameter_chooses_a_redirect_target_and_nothing_secret_is_logged(ope
     assert client.cookies.get("refreshToken") not in logs
     # Providers that are not configured have no routes that do anything.
     assert requests.get(server.url("/oauth/github"), allow_redirects=False, timeout=5).status_code == 404
+
+
+class HostileProvider:
+    """Serves a discovery document that never ends, or never answers, to check our limits."""
+
+    def __init__(self, mode):
+        import http.server
+        import threading
+        self.sent = 0
+        outer = self
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def log_message(self, *args):
+                pass
+
+            def do_GET(self):
+                if mode == "hang":
+                    time.sleep(30)
+                    return
+                self.send_response(200)
+                self.send_header("Content-Type", "application/json")
+                self.end_headers()
+                try:
+                    self.wfile.write(b'{"issuer": "' + b"x" * 100)
+                    for _ in range(4096):  # 64 MiB if nobody stops reading
+                        self.wfile.write(b"y" * 16384)
+                        outer.sent += 16384
+                except (BrokenPipeError, ConnectionResetError):
+                    pass
+
+        self.httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.httpd.daemon_threads = True
+        self.base = f"http://127.0.0.1:{self.httpd.server_address[1]}"
+        threading.Thread(target=self.httpd.serve_forever, daemon=True).start()
+
+    def stop(self):
+        self.httpd.shutdown()
+
+
+@pytest.mark.parametrize("mode", ["huge", "hang"])
+def test_a_hostile_provider_cannot_exhaust_or_stall_us(start_server, mode):
+    hostile = HostileProvider(mode)
+    try:
+        server = start_server(DOMAIN_CLIENT=CLIENT_URL, ALLOW_SOCIAL_LOGIN="true", OPENID_ISSUER=hostile.base,
+                              OPENID_CLIENT_ID=CLIENT_ID, OPENID_CLIENT_SECRET=CLIENT_SECRET)
+        began = time.time()
+        r = requests.get(server.url("/oauth/openid"), allow_redirects=False, timeout=30)
+        assert r.status_code == 302 and r.headers["Location"] == AUTH_FAILED
+        elapsed = time.time() - began
+        if mode == "huge":
+            assert "response too large" in server.logs()
+            assert hostile.sent < 8 * 1024 * 1024, hostile.sent  # we stopped reading: no 64 MiB download
+            assert elapsed < 5
+        else:
+            assert 9 <= elapsed < 15, elapsed  # the 10 s total limit
+            assert "Timeout" in server.logs()
+        assert requests.get(server.url("/health"), timeout=5).text == "OK"
+    finally:
+        hostile.stop()
+
+
+def test_an_insecure_issuer_is_a_configuration_error(start_server):
+    with pytest.raises(RuntimeError, match="OPENID_ISSUER"):
+        start_server(ALLOW_SOCIAL_LOGIN="true", OPENID_ISSUER="http://idp.example.com", OPENID_CLIENT_ID=CLIENT_ID,
+                     OPENID_CLIENT_SECRET=CLIENT_SECRET)

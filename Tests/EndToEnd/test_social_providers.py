@@ -210,3 +210,29 @@ def redirect_flow_ending(server, name):
     start = client.get(server.url(f"/oauth/{name}"), allow_redirects=False, timeout=10)
     back = client.get(start.headers["Location"], allow_redirects=False, timeout=10)
     return client, client.get(back.headers["Location"], allow_redirects=False, timeout=20)
+
+
+def test_provider_ids_and_spent_states_survive_kill_minus_nine(social):
+    from test_durability import restart
+    server = social()
+    client = requests.Session()
+    start = client.get(server.url("/oauth/github"), allow_redirects=False, timeout=10)
+    callback = client.get(start.headers["Location"], allow_redirects=False, timeout=10).headers["Location"]
+    flow = client.cookies.get("portcullis_oauth_flow")
+    assert client.get(callback, allow_redirects=False, timeout=20).headers["Location"] == CLIENT_URL
+    _, user = session_user(server, client)
+
+    server = restart(server)  # kill -9
+    try:
+        replay = requests.get(callback, cookies={"portcullis_oauth_flow": flow}, allow_redirects=False, timeout=10)
+        assert replay.headers["Location"] == AUTH_FAILED
+        # The provider now reports another address: the account is still found by its GitHub id.
+        social.profile("github", {"user": {"login": "octocat", "id": 583231, "name": "The Octocat", "avatar_url": None},
+                                  "emails": [{"email": "new-octo@example.test", "verified": True, "primary": True}]})
+        client, done = redirect_flow(server, "github")
+        assert done.headers["Location"] == CLIENT_URL
+        _, again = session_user(server, client)
+        assert again.get("id", again.get("_id")) == user.get("id", user.get("_id"))
+        assert again["email"] == "octocat@example.test"
+    finally:
+        server.stop()
