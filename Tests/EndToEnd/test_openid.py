@@ -62,15 +62,15 @@ def openid(start_server):
     """Starts a provider and a server configured for it; returns (server, provider)."""
     providers = []
 
-    def start(**env):
+    def start(callback="/oauth/openid/callback", **env):
         port = free_port()
-        provider = Provider(f"http://127.0.0.1:{port}/oauth/openid/callback")
+        provider = Provider(f"http://127.0.0.1:{port}{callback}")
         providers.append(provider)
         settings = {"PORT": str(port), "DOMAIN_SERVER": f"http://127.0.0.1:{port}", "DOMAIN_CLIENT": CLIENT_URL,
                     "ALLOW_SOCIAL_LOGIN": "true", "ALLOW_SOCIAL_REGISTRATION": "true", "OPENID_ISSUER": provider.base,
                     "OPENID_CLIENT_ID": CLIENT_ID, "OPENID_CLIENT_SECRET": CLIENT_SECRET,
                     "OPENID_CALLBACK_URL": "/oauth/openid/callback", "OPENID_SCOPE": "openid profile email"}
-        settings.update(env)
+        settings.update({key: provider.base if value == "{provider}" else value for key, value in env.items()})
         server = start_server(**settings)
         assert server.port == port
         return server, provider
@@ -81,6 +81,7 @@ def openid(start_server):
 
 
 def begin(server, client, provider_name="openid"):
+    # (Google is an OpenID provider too: see test_google_is_openid_with_its_own_mapping.)
     """GET /oauth/<p>: returns the provider URL we were sent to."""
     r = client.get(server.url(f"/oauth/{provider_name}"), allow_redirects=False, timeout=10)
     assert r.status_code == 302, r.text
@@ -381,3 +382,19 @@ def test_an_insecure_issuer_is_a_configuration_error(start_server):
     with pytest.raises(RuntimeError, match="OPENID_ISSUER"):
         start_server(ALLOW_SOCIAL_LOGIN="true", OPENID_ISSUER="http://idp.example.com", OPENID_CLIENT_ID=CLIENT_ID,
                      OPENID_CLIENT_SECRET=CLIENT_SECRET)
+
+
+def test_google_is_openid_with_its_own_mapping(openid):
+    """Google through the same discovery/id_token path (GOOGLE_ISSUER points at the test provider)."""
+    server, provider = openid(callback="/oauth/google/callback", GOOGLE_CLIENT_ID=CLIENT_ID, GOOGLE_CLIENT_SECRET=CLIENT_SECRET,
+                              GOOGLE_CALLBACK_URL="/oauth/google/callback", GOOGLE_ISSUER="{provider}", OPENID_ISSUER="")
+    assert requests.get(server.url("/api/config"), timeout=5).json()["googleLoginEnabled"] is True
+    client = requests.Session()
+    provider.hook("login-as", user="alice")
+    start = client.get(server.url("/oauth/google"), allow_redirects=False, timeout=10)
+    assert dict(urllib.parse.parse_qsl(urllib.parse.urlsplit(start.headers["Location"]).query))["scope"] == "openid profile email"
+    done = finish(client, authorize(client, start.headers["Location"]))
+    assert done.headers["Location"] == CLIENT_URL
+    _, user = access_token(server, client)
+    assert user["provider"] == "google" and user["googleId"] == "alice-001" and user["name"] == "Alice Example"
+    assert user["username"] == "alice"  # no given_name: the email's local part
