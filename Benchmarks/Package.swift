@@ -15,7 +15,7 @@ let package = Package(
     targets: [
         .executableTarget(
             name: "CryptoBench",
-            dependencies: [.product(name: "PortcullisCrypto", package: root)],
+            dependencies: [.product(name: "PortcullisCrypto", package: root), .product(name: "PortcullisOAuth", package: root)],
             swiftSettings: [.enableUpcomingFeature("ExistentialAny")]
         ),
         .executableTarget(

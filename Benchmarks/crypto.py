@@ -28,6 +28,8 @@ BENCHMARKS = [
     # Once per social login (id_token check), not per request: measured to know the cost, no target.
     ("RS256 verify, RSA-2048", None, "rs256-verify", ("openssl-speed", "rsa2048"), 0.0),
     ("ES256 verify, P-256", None, "es256-verify", ("openssl-speed", "ecdsap256"), 0.0),
+    # The whole id_token check of a social login: kid lookup, RS256, iss/aud/exp/iat/nonce.
+    ("OpenID id_token validation (RS256)", None, "oidc-id-token", ("python", "PyJWT 2.15 + cryptography (OpenSSL)"), 0.0),
     # Apple's client secret: one signature per Apple login at most (it can be cached for months).
     ("ES256 sign, P-256 (constant time)", None, "es256-sign", ("openssl-speed-sign", "ecdsap256"), 0.0),
 ]
@@ -40,8 +42,11 @@ def run(command, env=None):
     return subprocess.run(command, check=True, capture_output=True, text=True, env=merged).stdout
 
 
+FIXTURE = {}
+
+
 def ours(binary, operation, seconds):
-    return float(run([binary, operation, str(seconds)]).split()[1])
+    return float(run([binary, operation, str(seconds)], FIXTURE).split()[1])
 
 
 def openssl(kind, digest, size, seconds, masked):
@@ -69,7 +74,7 @@ def openssl_verify(algorithm, seconds, column=-1):
 
 
 def python_peer(python, operation, seconds):
-    out = run([python, os.path.join(HERE, "peers.py"), operation, str(seconds)], {"OPENSSL_ia32cap": MASK})
+    out = run([python, os.path.join(HERE, "peers.py"), operation, str(seconds)], {"OPENSSL_ia32cap": MASK, **FIXTURE})
     return float(out.split()[1])
 
 
@@ -81,6 +86,10 @@ def main():
     parser.add_argument("--seconds", type=float, default=1.0)
     args = parser.parse_args()
 
+    import tempfile
+    fixture = os.path.join(tempfile.mkdtemp(prefix="portcullis-bench-"), "id-token.json")
+    run([args.python, os.path.join(HERE, "peers.py"), "make-id-token-fixture", fixture])
+    FIXTURE["PORTCULLIS_BENCH_FIXTURE"] = fixture
     samples = {name: {"ours": [], "peer": [], "unmasked": []} for name, *_ in BENCHMARKS}
     for round_index in range(args.rounds):
         print(f"round {round_index + 1}/{args.rounds}", file=sys.stderr)

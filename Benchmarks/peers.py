@@ -2,6 +2,9 @@
 """The reference implementations timed against CryptoBench: prints `<operation> <ops per CPU second>`.
 Run under the same OPENSSL_ia32cap as the comparison wants (crypto.py sets it)."""
 import hashlib
+import hmac
+import json
+import os
 import sys
 import time
 
@@ -28,7 +31,26 @@ def measure(seconds, body):
             batch *= 2
 
 
+def make_id_token_fixture(path):
+    """An RSA-2048 provider key (as a JWKS) and an id_token it signed, shared by both sides."""
+    from cryptography.hazmat.primitives.asymmetric import rsa
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    public = json.loads(jwt.algorithms.RSAAlgorithm.to_jwk(key.public_key()))
+    public.update(kid="bench-key", alg="RS256", use="sig")
+    now = int(time.time())
+    claims = {"iss": "https://idp.example.com", "sub": "248289761001", "aud": "portcullis-client", "iat": now,
+              "exp": now + 86400, "nonce": "n-0S6_WzA2Mj", "email": "janedoe@example.com", "email_verified": True,
+              "name": "Jane Doe", "preferred_username": "j.doe"}
+    token = jwt.encode(claims, key, algorithm="RS256", headers={"kid": "bench-key"})
+    with open(path, "w") as out:
+        json.dump({"jwks": {"keys": [public]}, "token": token, "issuer": claims["iss"], "client_id": claims["aud"],
+                   "nonce": claims["nonce"]}, out)
+
+
 def main():
+    if sys.argv[1] == "make-id-token-fixture":
+        make_id_token_fixture(sys.argv[2])
+        return
     operation, seconds = sys.argv[1], float(sys.argv[2])
     if operation == "pbkdf2-sha256-600k":
         body = lambda: hashlib.pbkdf2_hmac("sha256", b"password", SALT, 600_000, 32)
@@ -48,6 +70,16 @@ def main():
         def body():
             token = jwt.encode(claims, secret, algorithm="HS256")
             jwt.decode(token, secret, algorithms=["HS256"])
+    elif operation == "oidc-id-token":
+        fixture = json.load(open(os.environ["PORTCULLIS_BENCH_FIXTURE"]))
+        keys = jwt.PyJWKSet.from_dict(fixture["jwks"])
+
+        def body():
+            kid = jwt.get_unverified_header(fixture["token"])["kid"]
+            claims = jwt.decode(fixture["token"], keys[kid].key, algorithms=["RS256"], audience=fixture["client_id"],
+                                issuer=fixture["issuer"], options={"require": ["exp", "iat", "iss", "aud", "sub"]})
+            if not hmac.compare_digest(claims["nonce"], fixture["nonce"]):
+                raise ValueError("nonce")
     else:
         sys.exit(f"unknown operation {operation}")
     print(operation, measure(seconds, body))

@@ -1,7 +1,9 @@
 // Times one PortcullisCrypto operation on CPU time and prints `<name> <ops per CPU second>`.
 // Usage: CryptoBench <operation> [seconds]. Driven by Benchmarks/crypto.py, which runs the peers.
+import Foundation
 import Glibc
 import PortcullisCrypto
+import PortcullisOAuth
 
 func cpuSeconds() -> Double {
     var time = timespec()
@@ -118,6 +120,16 @@ case "es256-verify":
     let message = Array("Example of ECDSA with P-256".utf8)
     guard publicKey.isValidSHA256Signature(signature, for: message) else { fatalError("NIST example must verify") }
     rate = measure(seconds: seconds) { blackHole(publicKey.isValidSHA256Signature(signature, for: message)) }
+case "oidc-id-token":
+    // The fixture (JWKS + token from PyJWT) is written by crypto.py so both sides check the same token.
+    let path = ProcessInfo.processInfo.environment["PORTCULLIS_BENCH_FIXTURE"] ?? ""
+    let fixture = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: path))) as? [String: Any] ?? [:]
+    let keys = try JSONWebKeySet(json: Array(try JSONSerialization.data(withJSONObject: fixture["jwks"] ?? [:])))
+    let token = fixture["token"] as? String ?? "", nonce = fixture["nonce"] as? String ?? ""
+    let validator = IDTokenValidator(issuer: fixture["issuer"] as? String ?? "", clientID: fixture["client_id"] as? String ?? "")
+    let now = Int64(Date().timeIntervalSince1970)
+    _ = try validator.validate(token, keys: keys, nonce: nonce, now: now)
+    rate = try measure(seconds: seconds) { blackHole(try validator.validate(token, keys: keys, nonce: nonce, now: now)) }
 case "es256-sign":
     let privateKey = P256.PrivateKey()
     let message = Array("header.payload".utf8)
