@@ -43,7 +43,7 @@ let package = Package(
         ),
         .target(
             name: "PortcullisOAuth",
-            dependencies: ["PortcullisCrypto", "CPortcullisCurl"],
+            dependencies: ["PortcullisCore", "PortcullisCrypto", "CPortcullisCurl"],
             swiftSettings: strictSettings
         ),
         .target(
@@ -106,7 +106,7 @@ let package = Package(
         ),
         .testTarget(
             name: "PortcullisOAuthTests",
-            dependencies: ["PortcullisOAuth", "PortcullisCrypto"],
+            dependencies: ["PortcullisOAuth", "PortcullisCore", "PortcullisCrypto"],
             swiftSettings: strictSettings
         ),
         .testTarget(

@@ -1,4 +1,5 @@
 import FoundationEssentials
+import PortcullisCore
 import PortcullisCrypto
 
 /// Sign in with Apple: `response_mode=form_post` (the callback is a POST), a client secret that is
@@ -26,7 +27,7 @@ public struct AppleProvider: SocialProvider {
         self.teamID = teamID
         self.keyID = keyID
         self.privateKey = privateKey
-        let base = baseURL.map { $0.hasSuffix("/") ? String($0.dropLast()) : $0 } ?? "https://appleid.apple.com"
+        let base = baseURL?.withoutTrailingSlash ?? "https://appleid.apple.com"
         self.base = base
         self.clockTolerance = clockTolerance
         let requests = ProviderRequests(http: http)
@@ -53,7 +54,7 @@ public struct AppleProvider: SocialProvider {
         return input + "." + Base64URL.encode(signature.rawRepresentation)
     }
 
-    public func profile(code: String, flow: FlowState, fields: [String: String]) async throws(SocialLoginError) -> SocialProfile {
+    public func profile(code: String, flow: FlowState, fields: [String: String]) async throws(SocialLoginError) -> SocialIdentity {
         let now = Int64(Date().timeIntervalSince1970)
         var exchange = client
         exchange.clientSecret = clientSecret(now: now)
@@ -81,7 +82,7 @@ public struct AppleProvider: SocialProvider {
             let parts = [user["name"]?["firstName"]?.string, user["name"]?["lastName"]?.string].compactMap { $0 }
             if !parts.isEmpty { name = parts.joined(separator: " ") }
         }
-        return SocialProfile(provider: self.name, id: claims.sub, email: claims.email,
+        return SocialIdentity(provider: self.name, id: claims.sub, email: claims.email,
                              emailVerified: claims.emailVerified ?? true, username: username, name: name)
     }
 }

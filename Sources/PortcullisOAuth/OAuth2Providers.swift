@@ -1,4 +1,5 @@
 import FoundationEssentials
+import PortcullisCore
 
 /// GitHub (and GitHub Enterprise through `GITHUB_ENTERPRISE_BASE_URL`): the profile from `/user`,
 /// the email from `/user/emails` (the primary one if verified, else any verified one).
@@ -14,7 +15,7 @@ public struct GitHubProvider: SocialProvider {
 
     public init(client: AuthorizationCodeClient, enterpriseBaseURL: String?, userAgent: String?, http: any OutboundHTTP) {
         self.client = client
-        let enterprise = enterpriseBaseURL.map { $0.hasSuffix("/") ? String($0.dropLast()) : $0 }
+        let enterprise = enterpriseBaseURL?.withoutTrailingSlash
         webBase = enterprise ?? "https://github.com"
         apiBase = enterprise.map { $0 + "/api/v3" } ?? "https://api.github.com"
         self.userAgent = userAgent ?? "Portcullis"
@@ -25,7 +26,7 @@ public struct GitHubProvider: SocialProvider {
         client.authorizationURL(endpoint: webBase + "/login/oauth/authorize", flow: flow, includeNonce: false)
     }
 
-    public func profile(code: String, flow: FlowState, fields: [String: String]) async throws(SocialLoginError) -> SocialProfile {
+    public func profile(code: String, flow: FlowState, fields: [String: String]) async throws(SocialLoginError) -> SocialIdentity {
         let tokens = try await requests.token(.form(webBase + "/login/oauth/access_token", client.tokenRequestBody(code: code, flow: flow)))
         let headers = [("User-Agent", userAgent), ("X-GitHub-Api-Version", "2022-11-28")]
         let user = try await requests.json(apiBase + "/user", endpoint: "GitHub /user", bearer: tokens.accessToken, headers: headers)
@@ -36,7 +37,7 @@ public struct GitHubProvider: SocialProvider {
         guard let chosen = (verified.first { $0["primary"]?.bool == true } ?? verified.first)?["email"]?.string else {
             throw .profile("GitHub account has no verified email")
         }
-        return SocialProfile(provider: name, id: id, email: chosen, emailVerified: true, username: login,
+        return SocialIdentity(provider: name, id: id, email: chosen, emailVerified: true, username: login,
                              name: user["name"]?.string ?? login, avatar: user["avatar_url"]?.string)
     }
 }
@@ -52,7 +53,7 @@ public struct DiscordProvider: SocialProvider {
 
     public init(client: AuthorizationCodeClient, baseURL: String?, http: any OutboundHTTP) {
         self.client = client
-        base = baseURL.map { $0.hasSuffix("/") ? String($0.dropLast()) : $0 } ?? "https://discord.com"
+        base = baseURL?.withoutTrailingSlash ?? "https://discord.com"
         cdn = "https://cdn.discordapp.com"
         requests = ProviderRequests(http: http)
     }
@@ -61,11 +62,11 @@ public struct DiscordProvider: SocialProvider {
         client.authorizationURL(endpoint: base + "/oauth2/authorize", flow: flow, includeNonce: false, extra: [("prompt", "none")])
     }
 
-    public func profile(code: String, flow: FlowState, fields: [String: String]) async throws(SocialLoginError) -> SocialProfile {
+    public func profile(code: String, flow: FlowState, fields: [String: String]) async throws(SocialLoginError) -> SocialIdentity {
         let tokens = try await requests.token(.form(base + "/api/oauth2/token", client.tokenRequestBody(code: code, flow: flow)))
         let user = try await requests.json(base + "/api/users/@me", endpoint: "Discord /users/@me", bearer: tokens.accessToken)
         guard let id = user["id"]?.identifier, let username = user["username"]?.string else { throw .profile("Discord user without id") }
-        return SocialProfile(provider: name, id: id, email: user["email"]?.string,
+        return SocialIdentity(provider: name, id: id, email: user["email"]?.string,
                              // LibreChat assumes true; Discord says whether the address is verified, so we use that.
                              emailVerified: user["verified"]?.bool ?? false, username: username,
                              name: user["global_name"]?.string ?? username,
@@ -98,9 +99,8 @@ public struct FacebookProvider: SocialProvider {
 
     public init(client: AuthorizationCodeClient, dialogBaseURL: String?, graphBaseURL: String?, http: any OutboundHTTP) {
         self.client = client
-        func trimmed(_ value: String) -> String { value.hasSuffix("/") ? String(value.dropLast()) : value }
-        dialogBase = dialogBaseURL.map(trimmed) ?? "https://www.facebook.com/v18.0"
-        graphBase = graphBaseURL.map(trimmed) ?? "https://graph.facebook.com/v18.0"
+        dialogBase = dialogBaseURL?.withoutTrailingSlash ?? "https://www.facebook.com/v18.0"
+        graphBase = graphBaseURL?.withoutTrailingSlash ?? "https://graph.facebook.com/v18.0"
         requests = ProviderRequests(http: http)
     }
 
@@ -108,11 +108,11 @@ public struct FacebookProvider: SocialProvider {
         client.authorizationURL(endpoint: dialogBase + "/dialog/oauth", flow: flow, includeNonce: false)
     }
 
-    public func profile(code: String, flow: FlowState, fields: [String: String]) async throws(SocialLoginError) -> SocialProfile {
+    public func profile(code: String, flow: FlowState, fields: [String: String]) async throws(SocialLoginError) -> SocialIdentity {
         let tokens = try await requests.token(.form(graphBase + "/oauth/access_token", client.tokenRequestBody(code: code, flow: flow)))
         let user = try await requests.json(graphBase + "/me?fields=id,email,name,picture", endpoint: "Facebook /me", bearer: tokens.accessToken)
         guard let id = user["id"]?.identifier, let displayName = user["name"]?.string else { throw .profile("Facebook user without id or name") }
-        return SocialProfile(provider: name, id: id, email: user["email"]?.string, emailVerified: true, username: displayName,
+        return SocialIdentity(provider: name, id: id, email: user["email"]?.string, emailVerified: true, username: displayName,
                              name: displayName, avatar: user["picture"]?["data"]?["url"]?.string)
     }
 }

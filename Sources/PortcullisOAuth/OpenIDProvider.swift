@@ -1,4 +1,5 @@
 import FoundationEssentials
+import PortcullisCore
 import PortcullisCrypto
 
 /// An OpenID Connect provider found by discovery (`OPENID_*`, and Google with its fixed issuer):
@@ -87,7 +88,7 @@ public final class OpenIDProvider: SocialProvider {
         return client.authorizationURL(endpoint: metadata.authorizationEndpoint, flow: flow, includeNonce: true, extra: extra)
     }
 
-    public func profile(code: String, flow: FlowState, fields: [String: String]) async throws(SocialLoginError) -> SocialProfile {
+    public func profile(code: String, flow: FlowState, fields: [String: String]) async throws(SocialLoginError) -> SocialIdentity {
         let metadata = try await metadata()
         var client = settings.client
         client.usePKCE = client.usePKCE && metadata.supportsS256
@@ -131,11 +132,16 @@ public final class OpenIDProvider: SocialProvider {
         return try map(claims, issuer: metadata.issuer, admin: admin)
     }
 
-    private func map(_ claims: JSONValue, issuer: String, admin: OpenIDRoles.AdminDecision) throws(SocialLoginError) -> SocialProfile {
+    private func map(_ claims: JSONValue, issuer: String, admin: OpenIDRoles.AdminDecision) throws(SocialLoginError) -> SocialIdentity {
+        let admin: Bool? = switch admin {
+        case .grant: true
+        case .revoke: false
+        case .unchanged: nil
+        }
         switch settings.mapping {
         case .openid(let names):
             guard let mapped = OpenIDProfile(claims: claims, names: names) else { throw .profile("no sub or no name claim") }
-            return SocialProfile(provider: name, id: mapped.subject, issuer: issuer, email: mapped.email,
+            return SocialIdentity(provider: name, id: mapped.subject, issuer: issuer, email: mapped.email,
                                  emailVerified: mapped.emailVerified, username: mapped.username, name: mapped.name,
                                  avatar: claims["picture"]?.string, admin: admin)
         case .google:
@@ -145,7 +151,7 @@ public final class OpenIDProvider: SocialProvider {
             let given = claims["given_name"]?.string
             let full = [given, claims["family_name"]?.string].compactMap { $0 }.joined(separator: " ")
             let local = String(email.prefix { $0 != "@" })
-            return SocialProfile(provider: name, id: subject, email: email, emailVerified: claims["email_verified"]?.bool ?? false,
+            return SocialIdentity(provider: name, id: subject, email: email, emailVerified: claims["email_verified"]?.bool ?? false,
                                  username: given ?? local, name: full.isEmpty ? (claims["name"]?.string ?? local) : full,
                                  avatar: claims["picture"]?.string)
         }
@@ -188,8 +194,7 @@ actor OpenIDDiscovery {
 
     private func current(now: Int64) async throws(SocialLoginError) -> (metadata: OpenIDProviderMetadata, keys: JWKSCache, at: Int64) {
         if let cached, now - cached.at < Self.lifetime { return cached }
-        let base = issuer.hasSuffix("/") ? String(issuer.dropLast()) : issuer
-        let response = try await requests.send(OutboundRequest(url: base + "/.well-known/openid-configuration",
+        let response = try await requests.send(OutboundRequest(url: issuer.withoutTrailingSlash + "/.well-known/openid-configuration",
                                                                headers: [("Accept", "application/json")]))
         guard response.status == 200 else { throw .status(endpoint: "discovery", code: response.status) }
         let metadata: OpenIDProviderMetadata

@@ -1,34 +1,5 @@
 import FoundationEssentials
-
-/// The user a provider vouches for, mapped to LibreChat's fields (librechat-auth.md §7).
-public struct SocialProfile: Sendable, Equatable {
-    /// `google`, `github`, `discord`, `facebook`, `apple` or `openid`: also the user's `provider`
-    /// and, with `Id` appended, the name of its id field (`googleId`, ...).
-    public var provider: String
-    public var id: String
-    /// OpenID only: the issuer the id belongs to.
-    public var issuer: String?
-    public var email: String?
-    public var emailVerified: Bool
-    public var username: String
-    public var name: String
-    public var avatar: String?
-    /// OpenID only: what `OPENID_ADMIN_ROLE` says about the ADMIN role.
-    public var admin: OpenIDRoles.AdminDecision
-
-    public init(provider: String, id: String, issuer: String? = nil, email: String?, emailVerified: Bool, username: String,
-                name: String, avatar: String? = nil, admin: OpenIDRoles.AdminDecision = .unchanged) {
-        self.provider = provider
-        self.id = id
-        self.issuer = issuer
-        self.email = email
-        self.emailVerified = emailVerified
-        self.username = username
-        self.name = name
-        self.avatar = avatar
-        self.admin = admin
-    }
-}
+import PortcullisCore
 
 /// Why a callback did not yield a profile. Every case ends in `auth_failed` for the browser; the
 /// case goes to the log, and none carries a code, token or secret.
@@ -71,7 +42,7 @@ public protocol SocialProvider: Sendable {
     /// The provider URL for a new flow.
     func authorizationURL(for flow: FlowState) async throws(SocialLoginError) -> String
     /// Exchanges the code and reads the profile. `fields` holds the callback's other parameters.
-    func profile(code: String, flow: FlowState, fields: [String: String]) async throws(SocialLoginError) -> SocialProfile
+    func profile(code: String, flow: FlowState, fields: [String: String]) async throws(SocialLoginError) -> SocialIdentity
 }
 
 extension SocialProvider {

@@ -10,7 +10,7 @@ extension API {
     static let checkEmail = "Please check your email to verify your email address."
 
     var clientBase: String {
-        configuration.domainClient.hasSuffix("/") ? String(configuration.domainClient.dropLast()) : configuration.domainClient
+        configuration.domainClient.withoutTrailingSlash
     }
 
     func query(_ pairs: [(String, String)]) -> String {

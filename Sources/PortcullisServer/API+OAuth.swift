@@ -18,7 +18,7 @@ extension API {
     }
 
     var authFailedURL: String { clientURL + "/login?redirect=false&error=auth_failed" }
-    var clientURL: String { configuration.domainClient.hasSuffix("/") ? String(configuration.domainClient.dropLast()) : configuration.domainClient }
+    var clientURL: String { configuration.domainClient.withoutTrailingSlash }
 
     static let notEnabled = HTTPResponse.message("This login provider is not enabled", status: .notFound)
 
@@ -71,12 +71,8 @@ extension API {
         // first one is still in flight. Kept until the flow cookie itself would have expired.
         let spentUntil = (flow.issuedAt + social.flowCookies.lifetime + 60) * 1000
         guard await tokens.spend(flow.state, kind: .oauthState, expiresAt: spentUntil) else { return fail("state already used") }
-        let profile: SocialProfile
-        do { profile = try await provider.profile(code: code, flow: flow, fields: fields) } catch { return fail(error.description) }
-        let identity = SocialIdentity(
-            provider: profile.provider, id: profile.id, issuer: profile.issuer, email: profile.email, emailVerified: profile.emailVerified,
-            username: profile.username, name: profile.name, avatar: profile.avatar,
-            admin: profile.admin == .grant ? true : profile.admin == .revoke ? false : nil)
+        let identity: SocialIdentity
+        do { identity = try await provider.profile(code: code, flow: flow, fields: fields) } catch { return fail(error.description) }
         let moderation = moderation
         switch await service.socialLogin(identity, policy: social.policy(for: name),
                                          banExpiry: { await moderation.banExpiry(userId: $0, ip: nil) }) {

@@ -61,7 +61,7 @@ public struct SocialLogin: Sendable {
             linking[name] = try env.bool("\(name.uppercased())_ALLOW_ACCOUNT_LINKING", default: false)
         }
         guard configuration.allowSocialLogin else { return }
-        let server = configuration.domainServer.hasSuffix("/") ? String(configuration.domainServer.dropLast()) : configuration.domainServer
+        let server = configuration.domainServer.withoutTrailingSlash
 
         func client(_ prefix: String, scope: String, secretRequired: Bool = true) throws(ConfigurationError) -> AuthorizationCodeClient? {
             guard let id = env["\(prefix)_CLIENT_ID"] else { return nil }

@@ -1,4 +1,5 @@
 import FoundationEssentials
+import PortcullisCore
 import PortcullisCrypto
 @testable import PortcullisOAuth
 import Testing
@@ -36,7 +37,7 @@ struct ProviderTests {
         #expect(try await provider.authorizationURL(for: Self.flow).hasPrefix("https://ghe.example/login/oauth/authorize?"))
         let profile = try await provider.profile(code: "c", flow: Self.flow, fields: [:])
         // The primary address is unverified, so the verified one is used.
-        #expect(profile == SocialProfile(provider: "github", id: "583231", email: "a@x.io", emailVerified: true, username: "octo",
+        #expect(profile == SocialIdentity(provider: "github", id: "583231", email: "a@x.io", emailVerified: true, username: "octo",
                                          name: "octo", avatar: "https://a/1"))
         let user = try #require(http.requests.first { $0.url.hasSuffix("/user") })
         #expect(user.headers.contains { $0 == ("Authorization", "Bearer gho_abc") })

@@ -1,5 +1,6 @@
-/// A user as a social or OpenID provider vouches for it.
-public struct SocialIdentity: Sendable {
+/// A user as a social or OpenID provider vouches for it, mapped to LibreChat's fields
+/// (librechat-auth.md §7).
+public struct SocialIdentity: Sendable, Equatable {
     /// `google`, `github`, ..., `openid`.
     public var provider: String
     public var id: String
