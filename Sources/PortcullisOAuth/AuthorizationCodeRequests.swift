@@ -75,6 +75,15 @@ public struct AuthorizationCodeClient: Sendable {
     }
 }
 
+/// A provider's error code as it may be logged: RFC 6749 codes are short and plain (§5.2), so
+/// anything else (newlines that would forge log lines, long echoes) is cut away.
+public enum ErrorCode {
+    public static func sanitize(_ raw: String) -> String {
+        String(raw.unicodeScalars.prefix(64).filter { $0.isASCII && ($0.properties.isAlphabetic || ("0"..."9").contains($0) || "_-.".unicodeScalars.contains($0)) }
+            .map(Character.init))
+    }
+}
+
 /// A token endpoint's answer (RFC 6749 §5.1, §5.2).
 public struct TokenResponse: Sendable, Equatable {
     public var accessToken: String
@@ -93,7 +102,7 @@ public struct TokenResponse: Sendable, Equatable {
     /// echo the code or other request data).
     public init(json: [UInt8]) throws(Failure) {
         guard let value = JSONValue.parse(json), case .object(let fields) = value else { throw .malformed }
-        if let error = fields["error"]?.string { throw .provider(error: String(error.prefix(64))) }
+        if let error = fields["error"]?.string { throw .provider(error: ErrorCode.sanitize(error)) }
         guard let accessToken = fields["access_token"]?.string, !accessToken.isEmpty else { throw .malformed }
         self.accessToken = accessToken
         tokenType = fields["token_type"]?.string ?? "Bearer"

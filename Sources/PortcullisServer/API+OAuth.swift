@@ -65,7 +65,7 @@ extension API {
         } catch {
             return fail("flow cookie: \(error)")
         }
-        if let error = fields["error"] { return fail(SocialLoginError.providerDenied(String(error.prefix(64))).description) }
+        if let error = fields["error"] { return fail(SocialLoginError.providerDenied(ErrorCode.sanitize(error)).description) }
         guard let code = fields["code"], !code.isEmpty, code.utf8.count <= 4096 else { return fail(SocialLoginError.missingCode.description) }
         // The state is spent before the code is exchanged: a replayed callback fails even if the
         // first one is still in flight. Kept until the flow cookie itself would have expired.
@@ -99,7 +99,7 @@ extension API {
         let crossSite = provider.usesFormPost
         let secure = configuration.secureCookies || (crossSite && configuration.domainServer.lowercased().hasPrefix("https://"))
         return SetCookie(name: FlowCookieSealer.cookieName, value: value, path: "/oauth", maxAge: maxAge, httpOnly: true,
-                         secure: secure, sameSite: crossSite && secure ? SameSite.none : .lax)
+                         secure: secure, sameSite: crossSite && secure ? SetCookie.SameSite.none : .lax)
     }
 
     /// `redirect` for a logging-out OpenID user when `OPENID_USE_END_SESSION_ENDPOINT=true` and the
@@ -115,5 +115,3 @@ extension API {
         return endpoint + (endpoint.contains("?") ? "&" : "?") + FormEncoding.encode(pairs)
     }
 }
-
-typealias SameSite = SetCookie.SameSite

@@ -48,6 +48,13 @@ struct ProviderTests {
         }
     }
 
+    @Test("provider error codes are logged only as plain RFC 6749 characters")
+    func errorCodes() {
+        #expect(ErrorCode.sanitize("access_denied") == "access_denied")
+        #expect(ErrorCode.sanitize("x\n2026-01-01 info forged=1") == "x2026-01-01infoforged1")
+        #expect(ErrorCode.sanitize(String(repeating: "é", count: 10) + String(repeating: "a", count: 100)).count == 54)
+    }
+
     @Test("Discord avatars: animated, static, new-style and legacy defaults")
     func discordAvatars() {
         let discord = DiscordProvider(client: Self.client, baseURL: nil, http: CannedHTTP([:]))

@@ -70,7 +70,12 @@ extension AuthService {
         if let email, !isDomainAllowed(email) { return .refused("Email domain not allowed") }
         let now = Self.nowMilliseconds()
         let refresh: @Sendable (inout User) -> Void = { user in
-            if let avatar = identity.avatar, !(user.avatar ?? "").contains("?manual=true") { user.avatar = avatar }
+            // The provider's picture replaces the avatar of its own accounts (or fills an empty one),
+            // never a linked account's own or a manually chosen one.
+            if let avatar = identity.avatar, user.provider == identity.provider || user.avatar == nil,
+               !(user.avatar ?? "").contains("?manual=true") {
+                user.avatar = avatar
+            }
             if identity.provider == "openid" && user.provider == "openid" {
                 // Every OpenID login rewrites what the provider owns (librechat-auth.md §7.1).
                 user.username = identity.username
