@@ -75,6 +75,8 @@ public struct IDTokenValidator: Sendable {
     public var clientID: String
     /// Seconds of clock skew allowed on `exp` and `iat` (`OPENID_CLOCK_TOLERANCE`).
     public var clockTolerance: Int64
+    /// Other spellings of the issuer the provider documents (Google: `accounts.google.com`).
+    public var alternativeIssuers: [String] = []
 
     public init(issuer: String, clientID: String, clockTolerance: Int64 = 0) {
         self.issuer = issuer
@@ -99,7 +101,7 @@ public struct IDTokenValidator: Sendable {
         } catch {
             throw .token(error)
         }
-        guard claims.iss == issuer else { throw .wrongIssuer }
+        guard claims.iss == issuer || alternativeIssuers.contains(claims.iss) else { throw .wrongIssuer }
         guard claims.aud.contains(clientID) else { throw .wrongAudience }
         if let azp = claims.azp {
             guard azp == clientID else { throw .wrongAuthorizedParty }

@@ -95,7 +95,11 @@ public final class OpenIDProvider: SocialProvider {
         let tokens = try await requests.token(.form(metadata.tokenEndpoint, client.tokenRequestBody(code: code, flow: flow)))
         guard let idToken = tokens.idToken else { throw .profile("no id_token in the token response") }
         let now = Self.now()
-        let validator = IDTokenValidator(issuer: metadata.issuer, clientID: settings.client.clientID, clockTolerance: settings.clockTolerance)
+        var validator = IDTokenValidator(issuer: metadata.issuer, clientID: settings.client.clientID, clockTolerance: settings.clockTolerance)
+        if case .google = settings.mapping, metadata.issuer == "https://accounts.google.com" {
+            // Google documents both spellings of its issuer in id_tokens.
+            validator.alternativeIssuers = ["accounts.google.com"]
+        }
         let header: JWSPublicKey.Header
         do { header = try JWSPublicKey.header(of: idToken) } catch { throw .idToken(.token(error)) }
         guard let key = try await discovery.key(id: header.keyID, algorithm: header.algorithm, now: now) else {

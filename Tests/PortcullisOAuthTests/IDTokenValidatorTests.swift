@@ -66,6 +66,16 @@ struct IDTokenValidatorTests {
         }
     }
 
+    @Test("documented alternative issuer spellings are accepted, nothing else")
+    func alternativeIssuers() throws {
+        var validator = IDTokenValidator(issuer: Self.issuer, clientID: Self.client)
+        validator.alternativeIssuers = ["accounts.google.com"]
+        #expect(try validator.validate(Self.token(["iss": "\"accounts.google.com\""]), keys: Self.keySet, nonce: "n-1", now: Self.now).sub == "user-42")
+        #expect(throws: IDTokenError.wrongIssuer) {
+            _ = try validator.validate(Self.token(["iss": "\"accounts.google.com.evil\""]), keys: Self.keySet, nonce: "n-1", now: Self.now)
+        }
+    }
+
     @Test("OPENID_CLOCK_TOLERANCE applies to exp and iat")
     func tolerance() throws {
         #expect(try Self.validate(Self.token(["exp": "\(Self.now - 10)"]), tolerance: 30).sub == "user-42")
