@@ -34,6 +34,18 @@ struct SocialLoginTests {
         #expect(await service.users.user(providerField: "githubId", value: "583231")?.id == created.id)
     }
 
+    @Test("profile text is bounded and only https avatars are kept")
+    func bounded() async throws {
+        let service = try Self.service()
+        var identity = Self.github()
+        identity.name = String(repeating: "n", count: 5000)
+        identity.avatar = "javascript:alert(1)"
+        let user = try #require(Self.user(await service.socialLogin(identity, policy: Self.open)))
+        #expect(user.name.count == 80 && user.avatar == nil)
+        identity.id = String(repeating: "9", count: 300)
+        guard case .refused = await service.socialLogin(identity, policy: Self.open) else { Issue.record("long id accepted"); return }
+    }
+
     @Test("registration off refuses unknown users; a missing or unusable email is refused")
     func registrationAndEmails() async throws {
         let service = try Self.service()

@@ -27,6 +27,15 @@ public struct SocialIdentity: Sendable, Equatable {
         self.admin = admin
     }
 
+    /// Names cut to registration's 80 characters; an avatar kept only as an https URL of ≤ 2 KiB.
+    var bounded: SocialIdentity {
+        var copy = self
+        copy.name = String(name.prefix(80))
+        copy.username = String(username.prefix(80))
+        if let avatar, avatar.utf8.count > 2048 || !avatar.lowercased().hasPrefix("https://") { copy.avatar = nil }
+        return copy
+    }
+
     /// The user field holding this provider's id (`googleId`).
     public var field: String { provider + "Id" }
 }
@@ -60,6 +69,10 @@ extension AuthService {
     /// - Parameter banExpiry: the end of a ban on the account, checked before any session starts.
     public func socialLogin(_ identity: SocialIdentity, policy: SocialLoginPolicy,
                             banExpiry: @escaping @Sendable (String) async -> Int64? = { _ in nil }) async -> SocialLoginOutcome {
+        // Profile text is the provider's (or, for Apple's first-login name, the browser's): bounded
+        // like registration's fields, and an oversized avatar URL is dropped rather than stored.
+        let identity = identity.bounded
+        guard !identity.id.isEmpty, identity.id.utf8.count <= 256 else { return .refused("provider id missing or too long") }
         let signIn: @Sendable (User) async -> SocialLoginOutcome = { [self] user in
             if let expiry = await banExpiry(user.id) { return .banned(until: expiry) }
             metrics.loginsSucceeded.increment()
