@@ -59,6 +59,8 @@ class Server:
                     return
             except requests.RequestException:
                 time.sleep(0.05)
+        self.process.kill()  # never leave a server behind that no fixture will stop
+        self.process.wait()
         raise RuntimeError("server did not start")
 
     def url(self, path):
