@@ -32,11 +32,7 @@ public struct AppleProvider: SocialProvider {
         self.clockTolerance = clockTolerance
         let requests = ProviderRequests(http: http)
         self.requests = requests
-        keys = JWKSCache { () async throws -> [UInt8] in
-            let response = try await requests.send(OutboundRequest(url: base + "/auth/keys", headers: [("Accept", "application/json")]))
-            guard response.status == 200 else { throw SocialLoginError.status(endpoint: "Apple keys", code: response.status) }
-            return response.body
-        }
+        keys = requests.keySet(base + "/auth/keys", endpoint: "Apple keys")
     }
 
     public func authorizationURL(for flow: FlowState) async throws(SocialLoginError) -> String {
@@ -60,20 +56,8 @@ public struct AppleProvider: SocialProvider {
         exchange.clientSecret = clientSecret(now: now)
         let tokens = try await requests.token(.form(base + "/auth/token", exchange.tokenRequestBody(code: code, flow: flow)))
         guard let idToken = tokens.idToken else { throw .profile("no id_token in Apple's answer") }
-        let header: JWSPublicKey.Header
-        do { header = try JWSPublicKey.header(of: idToken) } catch { throw .idToken(.token(error)) }
-        let key: JWSPublicKey?
-        do { key = try await keys.key(id: header.keyID, algorithm: header.algorithm, now: now) } catch {
-            throw (error as? SocialLoginError) ?? .profile("Apple keys: \(error)")
-        }
-        guard let key else { throw .idToken(.unknownKey) }
-        let claims: IDTokenClaims
-        do {
-            claims = try IDTokenValidator(issuer: base, clientID: client.clientID, clockTolerance: clockTolerance)
-                .validate(idToken, key: key, nonce: flow.nonce, now: now)
-        } catch {
-            throw .idToken(error)
-        }
+        let claims = try await IDTokenValidator(issuer: base, clientID: client.clientID, clockTolerance: clockTolerance)
+            .validate(idToken, keys: keys, nonce: flow.nonce, now: now)
         let local = claims.email.map { String($0.prefix { $0 != "@" }) }
         let username = local.flatMap { $0.isEmpty ? nil : $0 } ?? "user_\(claims.sub)"
         // Apple sends the name once, on the first sign-in, as a JSON form field.

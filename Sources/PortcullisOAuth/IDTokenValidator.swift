@@ -92,6 +92,19 @@ public struct IDTokenValidator: Sendable {
         return try validate(token, key: key, nonce: nonce, now: now)
     }
 
+    /// Validates with the key the cache holds (fetching or refetching it as ``JWKSCache`` allows)
+    /// for the token's `kid` and `alg`.
+    public func validate(_ token: String, keys: JWKSCache, nonce: String, now: Int64) async throws(SocialLoginError) -> IDTokenClaims {
+        let header: JWSPublicKey.Header
+        do { header = try JWSPublicKey.header(of: token) } catch { throw .idToken(.token(error)) }
+        let key: JWSPublicKey?
+        do { key = try await keys.key(id: header.keyID, algorithm: header.algorithm, now: now) } catch {
+            throw (error as? SocialLoginError) ?? .profile("key set: \(error)")
+        }
+        guard let key else { throw .idToken(.unknownKey) }
+        do { return try validate(token, key: key, nonce: nonce, now: now) } catch { throw .idToken(error) }
+    }
+
     /// Validates with a key already chosen (by `JWKSCache.key(id:algorithm:now:)` on the token's header).
     public func validate(_ token: String, key: JWSPublicKey, nonce: String, now: Int64) throws(IDTokenError) -> IDTokenClaims {
         let claims: IDTokenClaims

@@ -37,6 +37,30 @@ public enum JSONValue: Sendable, Equatable, Decodable {
         return nil
     }
 
+    /// A string, or a number written without a fraction (GitHub's and Facebook's numeric ids).
+    var identifier: String? {
+        switch self {
+        case .string(let text): text.isEmpty ? nil : text
+        case .number(let number): number.rounded() == number && abs(number) < 1e15 ? String(Int64(number)) : nil
+        default: nil
+        }
+    }
+
+    /// An object's member; nil for a missing key or a value that is not an object.
+    subscript(key: String) -> JSONValue? {
+        if case .object(let fields) = self { return fields[key] }
+        return nil
+    }
+
+    /// A boolean, or the strings "true"/"false" some providers send (`email_verified`).
+    var bool: Bool? {
+        switch self {
+        case .bool(let flag): flag
+        case .string(let text): text == "true" ? true : text == "false" ? false : nil
+        default: nil
+        }
+    }
+
     /// The value at a lodash-style path (`realm_access.roles`, `groups[0]`); nil when absent.
     public func value(at path: String) -> JSONValue? {
         var current: JSONValue? = self

@@ -52,11 +52,7 @@ public struct OpenIDProfile: Equatable, Sendable {
         self.email = email
         self.username = username
         self.name = names.name.flatMap(text) ?? fullName ?? username
-        switch claims.value(at: "email_verified") {
-        case .bool(let flag)?: emailVerified = flag
-        case .string(let flag)?: emailVerified = flag == "true"
-        default: emailVerified = false
-        }
+        emailVerified = claims.value(at: "email_verified")?.bool ?? false
     }
 }
 

@@ -100,13 +100,7 @@ public final class OpenIDProvider: SocialProvider {
             // Google documents both spellings of its issuer in id_tokens.
             validator.alternativeIssuers = ["accounts.google.com"]
         }
-        let header: JWSPublicKey.Header
-        do { header = try JWSPublicKey.header(of: idToken) } catch { throw .idToken(.token(error)) }
-        guard let key = try await discovery.key(id: header.keyID, algorithm: header.algorithm, now: now) else {
-            throw .idToken(.unknownKey)
-        }
-        let validated: IDTokenClaims
-        do { validated = try validator.validate(idToken, key: key, nonce: flow.nonce, now: now) } catch { throw .idToken(error) }
+        let validated = try await validator.validate(idToken, keys: discovery.keys(now: now), nonce: flow.nonce, now: now)
         guard let idClaims = Self.payload(of: idToken) else { throw .profile("id_token payload") }
         var userinfo: JSONValue?
         if let endpoint = metadata.userinfoEndpoint {
@@ -189,27 +183,16 @@ actor OpenIDDiscovery {
         try await current(now: now).metadata
     }
 
-    func key(id: String?, algorithm: String, now: Int64) async throws(SocialLoginError) -> JWSPublicKey? {
-        let keys = try await current(now: now).keys
-        do { return try await keys.key(id: id, algorithm: algorithm, now: now) } catch {
-            throw (error as? SocialLoginError) ?? .profile("jwks: \(error)")
-        }
+    func keys(now: Int64) async throws(SocialLoginError) -> JWKSCache {
+        try await current(now: now).keys
     }
 
     private func current(now: Int64) async throws(SocialLoginError) -> (metadata: OpenIDProviderMetadata, keys: JWKSCache, at: Int64) {
         if let cached, now - cached.at < Self.lifetime { return cached }
-        let response = try await requests.send(OutboundRequest(url: issuer.withoutTrailingSlash + "/.well-known/openid-configuration",
-                                                               headers: [("Accept", "application/json")]))
-        guard response.status == 200 else { throw .status(endpoint: "discovery", code: response.status) }
+        let body = try await requests.document(issuer.withoutTrailingSlash + "/.well-known/openid-configuration", endpoint: "discovery")
         let metadata: OpenIDProviderMetadata
-        do { metadata = try OpenIDProviderMetadata(json: response.body, expectedIssuer: issuer) } catch { throw .discovery(error) }
-        let requests = requests
-        let jwksURI = metadata.jwksURI
-        let keys = JWKSCache(minimumRefetchInterval: refetchInterval) { () async throws -> [UInt8] in
-            let response = try await requests.send(OutboundRequest(url: jwksURI, headers: [("Accept", "application/json")]))
-            guard response.status == 200 else { throw SocialLoginError.status(endpoint: "jwks_uri", code: response.status) }
-            return response.body
-        }
+        do { metadata = try OpenIDProviderMetadata(json: body, expectedIssuer: issuer) } catch { throw .discovery(error) }
+        let keys = requests.keySet(metadata.jwksURI, endpoint: "jwks_uri", minimumRefetchInterval: refetchInterval)
         let fresh = (metadata: metadata, keys: keys, at: now)
         cached = fresh
         return fresh

@@ -68,6 +68,18 @@ struct ProviderRequests: Sendable {
         }
     }
 
+    /// A document that must be answered with 200 (discovery, key sets): its body.
+    func document(_ url: String, endpoint: String) async throws(SocialLoginError) -> [UInt8] {
+        let response = try await send(OutboundRequest(url: url, headers: [("Accept", "application/json")]))
+        guard response.status == 200 else { throw .status(endpoint: endpoint, code: response.status) }
+        return response.body
+    }
+
+    /// A key set fetched from `url` on demand (``JWKSCache``).
+    func keySet(_ url: String, endpoint: String, minimumRefetchInterval: Int64 = 60) -> JWKSCache {
+        JWKSCache(minimumRefetchInterval: minimumRefetchInterval) { [self] in try await document(url, endpoint: endpoint) }
+    }
+
     /// A JSON document from an API with a bearer token.
     func json(_ url: String, endpoint: String, bearer: String?, headers: [(String, String)] = []) async throws(SocialLoginError) -> JSONValue {
         var all = headers + [("Accept", "application/json")]
@@ -76,29 +88,5 @@ struct ProviderRequests: Sendable {
         guard (200..<300).contains(response.status) else { throw .status(endpoint: endpoint, code: response.status) }
         guard let value = JSONValue.parse(response.body) else { throw .profile("\(endpoint) did not answer JSON") }
         return value
-    }
-}
-
-extension JSONValue {
-    /// A string, or a number written without a fraction (GitHub's and Facebook's numeric ids).
-    var identifier: String? {
-        switch self {
-        case .string(let text): text.isEmpty ? nil : text
-        case .number(let number): number.rounded() == number && abs(number) < 1e15 ? String(Int64(number)) : nil
-        default: nil
-        }
-    }
-
-    subscript(key: String) -> JSONValue? {
-        if case .object(let fields) = self { return fields[key] }
-        return nil
-    }
-
-    var bool: Bool? {
-        switch self {
-        case .bool(let flag): flag
-        case .string(let text): text == "true" ? true : text == "false" ? false : nil
-        default: nil
-        }
     }
 }

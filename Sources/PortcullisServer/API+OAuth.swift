@@ -110,8 +110,7 @@ extension API {
               let endpoint = try? await provider.metadata().endSessionEndpoint
         else { return nil }
         let target = social.openidPostLogoutRedirect ?? clientURL + "/login"
-        var pairs = [("post_logout_redirect_uri", target)]
-        if let client = social.openidClientID { pairs.append(("client_id", client)) }
+        let pairs = [("post_logout_redirect_uri", target), ("client_id", provider.settings.client.clientID)]
         return endpoint + (endpoint.contains("?") ? "&" : "?") + FormEncoding.encode(pairs)
     }
 }

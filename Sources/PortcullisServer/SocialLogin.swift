@@ -20,18 +20,17 @@ public struct SocialLogin: Sendable {
     /// `OPENID_USE_END_SESSION_ENDPOINT`.
     public var openidEndSession: Bool
     public var openidPostLogoutRedirect: String?
-    public var openidClientID: String?
 
     /// An empty configuration: no provider enabled.
     public static func disabled(secret: [UInt8]) -> SocialLogin {
         SocialLogin(providers: [:], linking: [:], allowRegistration: false, flowCookies: FlowCookieSealer(secret: secret),
                     openidLabel: "Continue with OpenID", openidImageURL: "", openidAutoRedirect: false, openidEndSession: false,
-                    openidPostLogoutRedirect: nil, openidClientID: nil)
+                    openidPostLogoutRedirect: nil)
     }
 
     init(providers: [String: any SocialProvider], linking: [String: Bool], allowRegistration: Bool, flowCookies: FlowCookieSealer,
          openidLabel: String, openidImageURL: String, openidAutoRedirect: Bool, openidEndSession: Bool,
-         openidPostLogoutRedirect: String?, openidClientID: String?) {
+         openidPostLogoutRedirect: String?) {
         self.providers = providers
         self.linking = linking
         self.allowRegistration = allowRegistration
@@ -41,7 +40,6 @@ public struct SocialLogin: Sendable {
         self.openidAutoRedirect = openidAutoRedirect
         self.openidEndSession = openidEndSession
         self.openidPostLogoutRedirect = openidPostLogoutRedirect
-        self.openidClientID = openidClientID
     }
 
     /// Reads the variables. A provider is on when `ALLOW_SOCIAL_LOGIN=true` and its credentials are
@@ -56,7 +54,6 @@ public struct SocialLogin: Sendable {
         openidAutoRedirect = try env.bool("OPENID_AUTO_REDIRECT", default: false)
         openidEndSession = try env.bool("OPENID_USE_END_SESSION_ENDPOINT", default: false)
         openidPostLogoutRedirect = env["OPENID_POST_LOGOUT_REDIRECT_URI"]
-        openidClientID = env["OPENID_CLIENT_ID"]
         for name in Self.providerNames {
             linking[name] = try env.bool("\(name.uppercased())_ALLOW_ACCOUNT_LINKING", default: false)
         }
@@ -107,13 +104,11 @@ public struct SocialLogin: Sendable {
                                                baseURL: try endpoint("APPLE_BASE_URL"), http: http)
         }
         let openidPKCE = try env.bool("OPENID_USE_PKCE", default: false)
-        if let issuer = env["OPENID_ISSUER"], var openid = try client("OPENID", scope: env["OPENID_SCOPE"] ?? "openid profile email",
-                                                                   secretRequired: !openidPKCE) {
-            guard OpenIDProviderMetadata.isAcceptableEndpoint(issuer) else {
-                throw ConfigurationError("OPENID_ISSUER", "must be an https URL (http only for loopback hosts)")
-            }
-            // PKCE (S256) is sent whenever the provider offers it, not only with OPENID_USE_PKCE.
-            openid.usePKCE = true
+        // PKCE (S256) is sent whenever the provider offers it, not only with OPENID_USE_PKCE, which
+        // only lets a public client (no secret) be configured. The issuer is checked once a client is.
+        if env["OPENID_ISSUER"] != nil,
+           let openid = try client("OPENID", scope: env["OPENID_SCOPE"] ?? "openid profile email", secretRequired: !openidPKCE),
+           let issuer = try endpoint("OPENID_ISSUER") {
             providers["openid"] = OpenIDProvider(settings: .init(
                 name: "openid", issuer: issuer, client: openid,
                 clockTolerance: try env.integer("OPENID_CLOCK_TOLERANCE", default: 300, range: 0...3600),
