@@ -43,6 +43,14 @@ extension API {
         return Self.tooMany(message, retryAfter: wait)
     }
 
+    /// The login limiter: password logins and every social-login start and callback share its
+    /// per-IP budget, as in LibreChat.
+    func moderateLogin(_ request: HTTPRequest, email: String?) async -> HTTPResponse? {
+        let limit = moderationConfiguration.login
+        return await moderate(request, email: email, limiter: "login", limit: limit, violation: "logins",
+                              message: "Too many login attempts, please try again after \(limit.windowMinutes) minutes.")
+    }
+
     func addModerationRoutes(_ router: inout Router) {
         route(&router, .get, "/api/auth/verify") { [self] request in
             guard let user = await service.authenticate(authorization: request.headers["Authorization"]) else { return Self.unauthorized }

@@ -22,16 +22,9 @@ extension API {
 
     static let notEnabled = HTTPResponse.message("This login provider is not enabled", status: .notFound)
 
-    /// Every start and callback counts against the per-IP login budget, as in LibreChat.
-    func moderateSocial(_ request: HTTPRequest) async -> HTTPResponse? {
-        let window = moderationConfiguration.login.windowMinutes
-        return await moderate(request, email: nil, limiter: "login", limit: moderationConfiguration.login, violation: "logins",
-                              message: "Too many login attempts, please try again after \(window) minutes.")
-    }
-
     func startSocialLogin(_ name: String, _ request: HTTPRequest) async -> HTTPResponse {
         guard let provider = social.providers[name] else { return Self.notEnabled }
-        if let refusal = await moderateSocial(request) { return refusal }
+        if let refusal = await moderateLogin(request, email: nil) { return refusal }
         let flow = FlowState(provider: name, now: Int64(Date().timeIntervalSince1970))
         do {
             let url = try await provider.authorizationURL(for: flow)
@@ -47,7 +40,7 @@ extension API {
 
     func finishSocialLogin(_ name: String, _ request: HTTPRequest) async -> HTTPResponse {
         guard let provider = social.providers[name] else { return Self.notEnabled }
-        if let refusal = await moderateSocial(request) { return refusal }
+        if let refusal = await moderateLogin(request, email: nil) { return refusal }
         var fields: [String: String] = [:]
         for (key, value) in (provider.usesFormPost ? request.formFields : request.queryItems) where fields[key] == nil {
             fields[key] = value

@@ -158,12 +158,7 @@ public final class API: Sendable {
 
     func login(_ request: HTTPRequest) async -> HTTPResponse {
         guard let body = Self.fields(request) else { return Self.badJSON }
-        let window = moderationConfiguration.login.windowMinutes
-        if let refusal = await moderate(request, email: body["email"], limiter: "login", limit: moderationConfiguration.login,
-                                        violation: "logins",
-                                        message: "Too many login attempts, please try again after \(window) minutes.") {
-            return refusal
-        }
+        if let refusal = await moderateLogin(request, email: body["email"]) { return refusal }
         switch await service.login(email: body["email"], password: body["password"]) {
         case .success(let tokens):
             return sessionResponse(tokens)
