@@ -119,15 +119,17 @@ public struct CurlHTTP: OutboundHTTP {
         if request.method != "GET" && request.method != "POST" {
             _ = CPortcullisCurl_setopt_string(handle, CURLOPT_CUSTOMREQUEST, request.method)
         }
-        var storage = [CChar](repeating: 0, count: maximumResponseBytes)
-        let (code, length) = storage.withUnsafeMutableBufferPointer { buffer -> (CURLcode, Int) in
-            var capture = CPortcullisCurl_Capture(bytes: buffer.baseAddress, capacity: buffer.count, length: 0)
+        // The body is written straight into the array it is returned in (no zero-fill, no copy).
+        var code = CURLE_OK
+        let body = [UInt8](unsafeUninitializedCapacity: maximumResponseBytes) { buffer, count in
+            var capture = CPortcullisCurl_Capture(bytes: UnsafeMutableRawPointer(buffer.baseAddress)?.assumingMemoryBound(to: CChar.self),
+                                                  capacity: buffer.count, length: 0)
             _ = CPortcullisCurl_set_bounded_capture(handle, &capture)
-            return (curl_easy_perform(handle), capture.length)
+            code = curl_easy_perform(handle)
+            count = capture.length
         }
         switch code {
         case CURLE_OK:
-            let body = storage.prefix(length).map { UInt8(bitPattern: $0) }
             return .success(OutboundResponse(status: CPortcullisCurl_response_code(handle), body: body))
         case CURLE_WRITE_ERROR, CURLE_FILESIZE_EXCEEDED:
             return .failure(.tooLarge)
