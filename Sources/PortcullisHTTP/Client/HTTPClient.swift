@@ -126,47 +126,20 @@ public final class HTTPClient {
     }
 
     private func connect() throws(ClientError) {
-        let result: Int32
-        switch address {
-        case .tcp(let host, let port):
-            let ipv6 = host.contains(":")
-            fd = socket(ipv6 ? AF_INET6 : AF_INET, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
-            setTimeouts()
-            if ipv6 {
-                var address = sockaddr_in6()
-                address.sin6_family = sa_family_t(AF_INET6)
-                address.sin6_port = in_port_t(UInt16(port).bigEndian)
-                inet_pton(AF_INET6, host, &address.sin6_addr)
-                result = withUnsafePointer(to: &address) {
-                    $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { Glibc.connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in6>.size)) }
-                }
-            } else {
-                var address = sockaddr_in()
-                address.sin_family = sa_family_t(AF_INET)
-                address.sin_port = in_port_t(UInt16(port).bigEndian)
-                inet_pton(AF_INET, host, &address.sin_addr)
-                result = withUnsafePointer(to: &address) {
-                    $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { Glibc.connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
-                }
-            }
+        let family = switch address {
+        case .tcp(let host, _): host.contains(":") ? AF_INET6 : AF_INET
+        case .unix: AF_UNIX
+        }
+        fd = socket(family, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
+        setTimeouts()
+        if case .tcp = address {
             var one: Int32 = 1
             setsockopt(fd, Int32(IPPROTO_TCP), TCP_NODELAY, &one, socklen_t(MemoryLayout<Int32>.size))
-        case .unix(let path, _):
-            fd = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
-            setTimeouts()
-            var address = sockaddr_un()
-            address.sun_family = sa_family_t(AF_UNIX)
-            let bytes = Array(path.utf8.prefix(100))
-            withUnsafeMutableBytes(of: &address.sun_path) { raw in
-                raw.copyBytes(from: bytes)
-                raw[bytes.count] = 0
-            }
-            result = withUnsafePointer(to: &address) {
-                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { Glibc.connect(fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size)) }
-            }
         }
+        // A host that is not an IP literal, or a Unix path too long for sun_path, cannot be reached.
+        let result = Socket.withSocketAddress(address) { Glibc.connect(fd, $0, $1) }
         if result != 0 {
-            let code = errno
+            let code = result == nil ? EINVAL : errno
             disconnect()
             throw .connectFailed(code)
         }

@@ -37,36 +37,16 @@ enum Socket {
     /// can own one and the kernel spreads connections among them. Returns the descriptor and the port.
     static func listen(_ address: ListenAddress, backlog: Int32 = 1024) throws -> (fd: Int32, port: Int) {
         switch address {
-        case .tcp(let host, let port):
+        case .tcp(let host, _):
             let ipv6 = host.contains(":")
             let fd = socket(ipv6 ? AF_INET6 : AF_INET, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_NONBLOCK.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
             guard fd >= 0 else { throw SocketError.last("socket") }
             setOption(fd, SOL_SOCKET, SO_REUSEADDR, 1)
             setOption(fd, SOL_SOCKET, SO_REUSEPORT, 1)
             if ipv6 { setOption(fd, Int32(IPPROTO_IPV6), IPV6_V6ONLY, host == "::" ? 0 : 1) }
-            let bound: Int32
-            if ipv6 {
-                var socketAddress = sockaddr_in6()
-                socketAddress.sin6_family = sa_family_t(AF_INET6)
-                socketAddress.sin6_port = in_port_t(UInt16(port).bigEndian)
-                guard inet_pton(AF_INET6, host, &socketAddress.sin6_addr) == 1 else {
-                    close(fd)
-                    throw SocketError(call: "inet_pton(\(host))", code: EINVAL)
-                }
-                bound = withUnsafePointer(to: &socketAddress) {
-                    $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in6>.size)) }
-                }
-            } else {
-                var socketAddress = sockaddr_in()
-                socketAddress.sin_family = sa_family_t(AF_INET)
-                socketAddress.sin_port = in_port_t(UInt16(port).bigEndian)
-                guard inet_pton(AF_INET, host, &socketAddress.sin_addr) == 1 else {
-                    close(fd)
-                    throw SocketError(call: "inet_pton(\(host))", code: EINVAL)
-                }
-                bound = withUnsafePointer(to: &socketAddress) {
-                    $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
-                }
+            guard let bound = withSocketAddress(address, { bind(fd, $0, $1) }) else {
+                close(fd)
+                throw SocketError(call: "inet_pton(\(host))", code: EINVAL)
             }
             guard bound == 0 else {
                 let error = SocketError.last("bind(\(address))")
@@ -82,20 +62,13 @@ enum Socket {
         case .unix(let path, let mode):
             let fd = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_NONBLOCK.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
             guard fd >= 0 else { throw SocketError.last("socket") }
-            var socketAddress = sockaddr_un()
-            socketAddress.sun_family = sa_family_t(AF_UNIX)
-            let pathBytes = Array(path.utf8)
-            guard pathBytes.count < MemoryLayout.size(ofValue: socketAddress.sun_path) else {
+            let bound = withSocketAddress(address) { pointer, length in
+                unlink(path)  // a stale socket from a previous run (only once the path is known to fit)
+                return bind(fd, pointer, length)
+            }
+            guard let bound else {
                 close(fd)
                 throw SocketError(call: "unix socket path too long", code: ENAMETOOLONG)
-            }
-            withUnsafeMutableBytes(of: &socketAddress.sun_path) { raw in
-                raw.copyBytes(from: pathBytes)
-                raw[pathBytes.count] = 0
-            }
-            unlink(path)  // a stale socket from a previous run
-            let bound = withUnsafePointer(to: &socketAddress) {
-                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size)) }
             }
             guard bound == 0, chmod(path, mode) == 0, Glibc.listen(fd, backlog) == 0 else {
                 let error = SocketError.last("bind/listen(\(path))")
@@ -103,6 +76,40 @@ enum Socket {
                 throw error
             }
             return (fd, 0)
+        }
+    }
+
+    /// Runs `body` (a `bind` or a `connect`) with `address` as a `sockaddr` and its length; nil when
+    /// the host is not an IPv4/IPv6 literal or the Unix path does not fit `sun_path`.
+    static func withSocketAddress<T>(_ address: ListenAddress, _ body: (UnsafePointer<sockaddr>, socklen_t) -> T) -> T? {
+        func call<Address>(_ value: inout Address) -> T {
+            withUnsafePointer(to: &value) {
+                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { body($0, socklen_t(MemoryLayout<Address>.size)) }
+            }
+        }
+        switch address {
+        case .tcp(let host, let port) where host.contains(":"):
+            var socketAddress = sockaddr_in6()
+            socketAddress.sin6_family = sa_family_t(AF_INET6)
+            socketAddress.sin6_port = in_port_t(UInt16(port).bigEndian)
+            guard inet_pton(AF_INET6, host, &socketAddress.sin6_addr) == 1 else { return nil }
+            return call(&socketAddress)
+        case .tcp(let host, let port):
+            var socketAddress = sockaddr_in()
+            socketAddress.sin_family = sa_family_t(AF_INET)
+            socketAddress.sin_port = in_port_t(UInt16(port).bigEndian)
+            guard inet_pton(AF_INET, host, &socketAddress.sin_addr) == 1 else { return nil }
+            return call(&socketAddress)
+        case .unix(let path, _):
+            var socketAddress = sockaddr_un()
+            socketAddress.sun_family = sa_family_t(AF_UNIX)
+            let pathBytes = Array(path.utf8)
+            guard pathBytes.count < MemoryLayout.size(ofValue: socketAddress.sun_path) else { return nil }
+            withUnsafeMutableBytes(of: &socketAddress.sun_path) { raw in
+                raw.copyBytes(from: pathBytes)
+                raw[pathBytes.count] = 0
+            }
+            return call(&socketAddress)
         }
     }
 
