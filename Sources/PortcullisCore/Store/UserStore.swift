@@ -110,14 +110,11 @@ public final class UserStore: Sendable {
     public func createDeferringDurability(_ user: User, promoteFirstToAdmin: Bool = true) async -> (CreateOutcome, UInt64?) {
         var user = user
         guard await emailShard(user.email).claim(user.email, for: user.id) else { return (.emailTaken, nil) }
-        var claimed: [String] = []
-        for key in Self.providerKeys(of: user) {
-            guard await emailShard(key).claim(key, for: user.id) else {
-                // Another account holds this provider id (a concurrent first social login): undo.
-                for taken in claimed + [user.email] { await emailShard(taken).release(taken, from: user.id) }
-                return (.emailTaken, nil)
-            }
-            claimed.append(key)
+        for key in Self.providerKeys(of: user) where await !emailShard(key).claim(key, for: user.id) {
+            // Another account holds this provider id (a concurrent first social login): undo. Release
+            // only frees keys this id holds, so the ones never claimed are left alone.
+            await releaseKeys(of: user)
+            return (.emailTaken, nil)
         }
         let previous = population.add(1, ordering: .sequentiallyConsistent).oldValue
         if promoteFirstToAdmin && previous == 0 { user.role = "ADMIN" }
