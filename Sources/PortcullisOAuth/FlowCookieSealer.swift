@@ -51,8 +51,7 @@ public struct FlowCookieSealer: Sendable {
     /// - Parameter secret: server secret; a purpose label is mixed in so the key differs from the
     ///   JWT key even when both come from `JWT_SECRET`.
     public init<Secret: Sequence>(secret: Secret, lifetime: Int64 = 600) where Secret.Element == UInt8 {
-        let derived = HMAC<SHA256>(key: SymmetricKey(data: secret)).authenticationCode(for: Array("portcullis oauth flow cookie v1".utf8))
-        mac = HMAC(key: SymmetricKey(data: derived.bytes))
+        mac = HMAC(key: SymmetricKey(derivedFrom: secret, purpose: "portcullis oauth flow cookie v1"))
         self.lifetime = lifetime
     }
 

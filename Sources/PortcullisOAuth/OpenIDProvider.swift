@@ -127,7 +127,10 @@ public final class OpenIDProvider: SocialProvider {
             admin = OpenIDRoles.adminDecision(adminRole: role, claims: source(rule.kind), path: rule.path,
                                               fullyConfigured: settings.adminFullyConfigured)
         }
-        return try map(claims, issuer: metadata.issuer, admin: admin)
+        var identity = try map(claims, issuer: metadata.issuer, admin: admin)
+        // Only OpenID logouts send an id_token_hint (Google has no end-session endpoint).
+        if settings.name == "openid" { identity.idToken = idToken }
+        return identity
     }
 
     private func map(_ claims: JSONValue, issuer: String, admin: OpenIDRoles.AdminDecision) throws(SocialLoginError) -> SocialIdentity {

@@ -27,8 +27,10 @@ extension API {
         return response
     }
 
-    /// `checkBan` then the route's limiter, as LibreChat's middleware chain does. Anonymous floods
-    /// count against the IP and, when the body names an existing account, against that account too.
+    /// `checkBan` then the route's limiter, as LibreChat's middleware chain does. A ban on the
+    /// account the body names still refuses (an admin's, or one the account earned while signed in),
+    /// but the violations of these anonymous limiters count against the client IP only: a stranger's
+    /// flood never bans the account it names nor ends its sessions.
     /// Returns the answer that ends the request, or `nil` to go on.
     func moderate(_ request: HTTPRequest, email: String?, limiter name: String, limit: ModerationConfiguration.Limit,
                   violation type: String, message: String) async -> HTTPResponse? {
@@ -37,7 +39,7 @@ extension API {
         let userId = await target.asyncFlatMap { await service.users.user(email: $0)?.id }
         if let expiry = await moderation.banExpiry(userId: userId, ip: ip) { return Self.banned(until: expiry) }
         guard let wait = await moderation.limit(name, key: ip, limit) else { return nil }
-        if await moderation.violation(type, userId: userId, ip: ip), let expiry = await moderation.banExpiry(userId: userId, ip: ip) {
+        if await moderation.violation(type, userId: nil, ip: ip), let expiry = await moderation.banExpiry(userId: nil, ip: ip) {
             return Self.banned(until: expiry)
         }
         return Self.tooMany(message, retryAfter: wait)
@@ -46,9 +48,13 @@ extension API {
     /// The login limiter: password logins and every social-login start and callback share its
     /// per-IP budget, as in LibreChat.
     func moderateLogin(_ request: HTTPRequest, email: String?) async -> HTTPResponse? {
-        let limit = moderationConfiguration.login
-        return await moderate(request, email: email, limiter: "login", limit: limit, violation: "logins",
-                              message: "Too many login attempts, please try again after \(limit.windowMinutes) minutes.")
+        await moderate(request, email: email, limiter: "login", limit: moderationConfiguration.login, violation: "logins",
+                       message: loginLimitMessage)
+    }
+
+    /// The login limiter's message, also the answer of an account lockout.
+    var loginLimitMessage: String {
+        "Too many login attempts, please try again after \(moderationConfiguration.login.windowMinutes) minutes."
     }
 
     func addModerationRoutes(_ router: inout Router) {

@@ -96,14 +96,23 @@ extension API {
     }
 
     /// `redirect` for a logging-out OpenID user when `OPENID_USE_END_SESSION_ENDPOINT=true` and the
-    /// provider publishes an end-session endpoint (librechat-auth.md §2.1). No id_token is kept, so
-    /// the URL names the client instead (`client_id`), as LibreChat does when it has none.
-    func openIDLogoutRedirect(for user: User) async -> String? {
+    /// provider publishes an end-session endpoint. As LibreChat: `post_logout_redirect_uri` always;
+    /// `id_token_hint` with the session's id_token when the URL stays within
+    /// `OPENID_MAX_LOGOUT_URL_LENGTH`; otherwise `client_id` and a `logout_hint` (email, username or
+    /// the OpenID subject, in that order).
+    func openIDLogoutRedirect(for user: User, idToken: String?) async -> String? {
         guard user.provider == "openid", social.openidEndSession, let provider = social.providers["openid"] as? OpenIDProvider,
               let endpoint = try? await provider.metadata().endSessionEndpoint
         else { return nil }
         let target = social.openidPostLogoutRedirect ?? clientURL + "/login"
-        let pairs = [("post_logout_redirect_uri", target), ("client_id", provider.settings.client.clientID)]
-        return endpoint + (endpoint.contains("?") ? "&" : "?") + FormEncoding.encode(pairs)
+        let base = endpoint + (endpoint.contains("?") ? "&" : "?")
+        if let idToken {
+            let url = base + FormEncoding.encode([("post_logout_redirect_uri", target), ("id_token_hint", idToken)])
+            if url.utf8.count <= social.openidMaxLogoutURLLength { return url }
+        }
+        var pairs = [("post_logout_redirect_uri", target), ("client_id", provider.settings.client.clientID)]
+        let hint = [user.email, user.username, user.providerIds["openidId"] ?? ""].first { !$0.isEmpty }
+        if let hint { pairs.append(("logout_hint", hint)) }
+        return base + FormEncoding.encode(pairs)
     }
 }

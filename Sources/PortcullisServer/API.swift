@@ -37,7 +37,7 @@ public final class API: Sendable {
         guard let persistence else { return nil }
         do {
             let info = try await persistence.snapshot(users: service.users, sessions: service.sessions, moderation: moderation,
-                                                      tokens: tokens, mail: outbox.queue)
+                                                      tokens: tokens, mail: outbox.queue, lockout: service.lockout)
             lastSnapshot.withLock { $0 = info }
             logger.info("snapshot written", metadata: [
                 "path": "\(info.path)", "users": "\(info.users)", "sessions": "\(info.sessions)",
@@ -67,6 +67,18 @@ public final class API: Sendable {
             return .json(bytes: UserPayload(user: user, withProviderIds: false).bytes)
         }
         route(&router, .delete, "/api/user/delete") { [self] in await deleteAccount($0) }
+        route(&router, .get, "/api/user/terms") { [self] request in
+            guard let user = await service.authenticate(authorization: request.headers["Authorization"]) else { return Self.unauthorized }
+            let acceptedAt: Any = user.termsAcceptedAt.map(UserJSON.isoDate) ?? NSNull()
+            return .json(bytes: UserJSON.data(["termsAccepted": user.termsAccepted, "termsAcceptedAt": acceptedAt]))
+        }
+        route(&router, .post, "/api/user/terms/accept") { [self] request in
+            guard let user = await service.authenticate(authorization: request.headers["Authorization"]) else { return Self.unauthorized }
+            guard let accepted = await service.acceptTerms(userId: user.id), let at = accepted.termsAcceptedAt else {
+                return .message("User not found", status: .notFound)
+            }
+            return .json(bytes: UserJSON.data(["message": "Terms accepted successfully", "termsAcceptedAt": UserJSON.isoDate(at)]))
+        }
         addModerationRoutes(&router)
         addEmailRoutes(&router)
         addOAuthRoutes(&router)
@@ -159,9 +171,12 @@ public final class API: Sendable {
     func login(_ request: HTTPRequest) async -> HTTPResponse {
         guard let body = Self.fields(request) else { return Self.badJSON }
         if let refusal = await moderateLogin(request, email: body["email"]) { return refusal }
-        switch await service.login(email: body["email"], password: body["password"]) {
+        switch await service.login(email: body["email"], password: body["password"],
+                                   deviceCookie: request.cookies[DeviceCookie.name]) {
         case .success(let tokens):
             return sessionResponse(tokens)
+        case .lockedOut(let seconds):
+            return Self.tooMany(loginLimitMessage, retryAfter: seconds)
         case .missingCredentials:
             return .message("Missing credentials", status: .notFound)
         case .invalid(let message):
@@ -185,10 +200,15 @@ public final class API: Sendable {
         return response
     }
 
-    /// The `refreshToken` and `token_provider` cookies of a new or rotated session.
+    /// The `refreshToken` and `token_provider` cookies of a new or rotated session, and the device
+    /// cookie a login issues (HttpOnly, SameSite=Strict, Secure by the same rule, one year).
     func setSessionCookies(_ response: inout HTTPResponse, _ tokens: AuthService.IssuedTokens) {
         let expires = tokens.refreshExpiresAt / 1000
         let secure = configuration.secureCookies
+        if let device = tokens.deviceCookie {
+            response.setCookie(SetCookie(name: DeviceCookie.name, value: device, maxAge: Int(DeviceCookie.lifetime),
+                                         secure: secure, sameSite: .strict))
+        }
         // token_provider first: tools that keep only the last Set-Cookie (wrk's Lua API) then see the token.
         response.setCookie(SetCookie(name: "token_provider", value: "librechat", expires: expires, secure: secure, sameSite: .strict))
         response.setCookie(SetCookie(name: "refreshToken", value: tokens.refreshToken, expires: expires, secure: secure, sameSite: .strict))
@@ -213,9 +233,9 @@ public final class API: Sendable {
 
     func logout(_ request: HTTPRequest) async -> HTTPResponse {
         guard let user = await service.authenticate(authorization: request.headers["Authorization"]) else { return Self.unauthorized }
-        await service.logout(user: user, refreshToken: request.cookies["refreshToken"])
+        let ended = await service.logout(user: user, refreshToken: request.cookies["refreshToken"])
         var response = HTTPResponse.message("Logout successful", status: .ok)
-        if let redirect = await openIDLogoutRedirect(for: user) {
+        if let redirect = await openIDLogoutRedirect(for: user, idToken: ended?.idToken) {
             response = .json(bytes: UserJSON.data(["message": "Logout successful", "redirect": redirect]))
         }
         clearAuthCookies(&response)
@@ -253,6 +273,8 @@ public final class API: Sendable {
             "samlLoginEnabled": false,
             "openidLabel": social.openidLabel, "openidImageUrl": social.openidImageURL, "openidAutoRedirect": social.openidAutoRedirect,
             "ldap": ["enabled": false],
+            // LibreChat's login page draws its social buttons from this list, in this order.
+            "socialLogins": SocialLogin.providerNames.filter { social.providers[$0] != nil },
         ]
         for name in SocialLogin.providerNames { config["\(name)LoginEnabled"] = social.providers[name] != nil }
         if configuration.minPasswordLengthConfigured { config["minPasswordLength"] = configuration.minPasswordLength }
@@ -277,6 +299,10 @@ public final class API: Sendable {
             ("portcullis_mail_failed_total", "counter", "", outbox.failed.current),
             ("portcullis_mail_retries_total", "counter", "", outbox.retried.current),
             ("portcullis_rate_limited_total", "counter", "", moderation.limited.current),
+            ("portcullis_device_cookies_issued_total", "counter", "", metrics.deviceCookiesIssued.current),
+            ("portcullis_lockouts_started_total", "counter", "", service.lockout?.started.current ?? 0),
+            ("portcullis_lockout_refusals_total", "counter", "", service.lockout?.refused.current ?? 0),
+            ("portcullis_lockout_windows", "gauge", "", service.lockout?.windows.current ?? 0),
         ]
         var described = Set<String>()
         for (name, type, labels, value) in gauges {

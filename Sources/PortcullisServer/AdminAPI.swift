@@ -14,7 +14,7 @@ extension API {
             return .json(bytes: UserJSON.data(users.map { user -> [String: Any] in
                 ["id": user.id, "email": user.email, "username": user.username, "name": user.name,
                  "provider": user.provider, "role": user.role, "emailVerified": user.emailVerified,
-                 "createdAt": UserJSON.isoDate(user.createdAt)]
+                 "createdAt": UserJSON.isoDate(user.createdAt), "termsAccepted": user.termsAccepted]
             }))
         }
         route(&router, .post, "/admin/users") { [self] request in
@@ -61,6 +61,9 @@ extension API {
             case .overloaded:
                 return Self.overloaded
             }
+        }
+        route(&router, .post, "/admin/terms/reset") { [self] _ in
+            .json(bytes: UserJSON.data(["message": "Terms reset", "users": await service.resetTerms()]))
         }
         route(&router, .get, "/admin/stats") { [self] _ in
             .json(bytes: UserJSON.data(["users": service.users.count, "sessions": service.sessions.count]))

@@ -34,13 +34,15 @@ public enum Application {
 
         let persistence = Persistence(directory: configuration.dataDirectory,
                                       durability: configuration.durabilityFsync ? .fsync : .none, keep: configuration.snapshotKeep)
-        let service = try AuthService(configuration: configuration, journal: persistence.journal)
         let moderationConfiguration: ModerationConfiguration
         do {
             moderationConfiguration = try ModerationConfiguration(environment: environment)
         } catch {
             throw StartupError(description: "configuration error: \(error)")
         }
+        let lockout = AccountLockout(policy: moderationConfiguration.lockout, journal: persistence.journal,
+                                     shardCount: configuration.shardCount)
+        let service = try AuthService(configuration: configuration, journal: persistence.journal, lockout: lockout)
         let moderation = Moderation(configuration: moderationConfiguration, sessions: service.sessions,
                                     journal: persistence.journal, shardCount: configuration.shardCount)
         let email: EmailConfiguration
@@ -59,7 +61,7 @@ public enum Application {
         let outbox = Outbox(transport: Application.transport(for: email), journal: persistence.journal) { line in logger.warning("\(line)") }
         let recovery = try blocking {
             try await persistence.recover(users: service.users, sessions: service.sessions, moderation: moderation, tokens: tokens,
-                                          mail: outbox.queue) { line in logger.info("\(line)") }
+                                          mail: outbox.queue, lockout: lockout) { line in logger.info("\(line)") }
         }
         logger.info("\(email.summary)")
         logger.info("\(social.summary)")
@@ -103,6 +105,7 @@ public enum Application {
                 await service.sessions.sweep(now: Int64(Date().timeIntervalSince1970 * 1000))
                 await moderation.sweep()
                 await tokens.sweep()
+                await lockout.sweep(now: Int64(Date().timeIntervalSince1970 * 1000))
             }
         }
         let snapshotter = Task.detached {

@@ -20,8 +20,11 @@ public enum OfflineAdmin {
         defer { close(lock) }
         let persistence = Persistence(directory: configuration.dataDirectory,
                                       durability: configuration.durabilityFsync ? .fsync : .none, keep: configuration.snapshotKeep)
-        let service = try AuthService(configuration: configuration, journal: persistence.journal)
-        let moderation = Moderation(configuration: try ModerationConfiguration(environment: environment), sessions: service.sessions,
+        let moderationConfiguration = try ModerationConfiguration(environment: environment)
+        let lockout = AccountLockout(policy: moderationConfiguration.lockout, journal: persistence.journal,
+                                     shardCount: configuration.shardCount)
+        let service = try AuthService(configuration: configuration, journal: persistence.journal, lockout: lockout)
+        let moderation = Moderation(configuration: moderationConfiguration, sessions: service.sessions,
                                     journal: persistence.journal, shardCount: configuration.shardCount)
         let email = try EmailConfiguration(environment: environment, appTitle: configuration.appTitle)
         let tokens = OneTimeTokens(journal: persistence.journal)
@@ -31,7 +34,7 @@ public enum OfflineAdmin {
         let router = api.makeAdminRouter()
         return try Application.blocking {
             _ = try await persistence.recover(users: service.users, sessions: service.sessions, moderation: moderation, tokens: tokens,
-                                              mail: outbox.queue)
+                                              mail: outbox.queue, lockout: lockout)
             var request = HTTPRequest(method: HTTPMethod(method), target: target, body: body, remoteAddress: "offline")
             switch router.resolve(&request) {
             case .handler(.deferred(let handler)):

@@ -20,6 +20,8 @@ public struct SocialLogin: Sendable {
     /// `OPENID_USE_END_SESSION_ENDPOINT`.
     public var openidEndSession: Bool
     public var openidPostLogoutRedirect: String?
+    /// `OPENID_MAX_LOGOUT_URL_LENGTH`: the longest end-session URL that carries an `id_token_hint`.
+    public var openidMaxLogoutURLLength = 2000
 
     /// An empty configuration: no provider enabled.
     public static func disabled(secret: [UInt8]) -> SocialLogin {
@@ -54,6 +56,8 @@ public struct SocialLogin: Sendable {
         openidAutoRedirect = try env.bool("OPENID_AUTO_REDIRECT", default: false)
         openidEndSession = try env.bool("OPENID_USE_END_SESSION_ENDPOINT", default: false)
         openidPostLogoutRedirect = env["OPENID_POST_LOGOUT_REDIRECT_URI"]
+        // LibreChat falls back to 2000 for an unusable value.
+        openidMaxLogoutURLLength = Int((try? env.integer("OPENID_MAX_LOGOUT_URL_LENGTH", default: 2000, range: 1...1_000_000)) ?? 2000)
         for name in Self.providerNames {
             linking[name] = try env.bool("\(name.uppercased())_ALLOW_ACCOUNT_LINKING", default: false)
         }

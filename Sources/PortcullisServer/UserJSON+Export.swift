@@ -18,6 +18,7 @@ extension UserJSON {
         object["avatar"] = user.avatar ?? NSNull()
         for (key, value) in user.providerIds { object[key] = value }
         if let issuer = user.openidIssuer { object["openidIssuer"] = issuer }
+        if let accepted = user.termsAcceptedAt { object["termsAcceptedAt"] = ["$date": isoDate(accepted)] }
         return object
     }
 
@@ -58,7 +59,7 @@ extension UserJSON {
             passwordHash: hash, avatar: object["avatar"] as? String, provider: object["provider"] as? String ?? "local",
             role: object["role"] as? String ?? "USER", providerIds: providerIds, openidIssuer: object["openidIssuer"] as? String,
             twoFactorEnabled: object["twoFactorEnabled"] as? Bool ?? false, termsAccepted: object["termsAccepted"] as? Bool ?? false,
-            createdAt: date(object["createdAt"]) ?? now, updatedAt: date(object["updatedAt"]) ?? now)
+            termsAcceptedAt: date(object["termsAcceptedAt"]), createdAt: date(object["createdAt"]) ?? now, updatedAt: date(object["updatedAt"]) ?? now)
     }
 
     /// `{"$date": "ISO"}`, `{"$date": {"$numberLong": "ms"}}`, an ISO string, or milliseconds.

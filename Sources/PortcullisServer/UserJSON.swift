@@ -18,6 +18,7 @@ enum UserJSON {
             "createdAt": isoDate(user.createdAt), "updatedAt": isoDate(user.updatedAt),
         ]
         object["avatar"] = user.avatar ?? NSNull()
+        object["termsAcceptedAt"] = user.termsAcceptedAt.map(isoDate) ?? NSNull()
         return object
     }
 
@@ -47,6 +48,7 @@ struct UserPayload {
         json.key("plugins"); json.raw("[]")
         json.field("twoFactorEnabled", user.twoFactorEnabled)
         json.field("termsAccepted", user.termsAccepted)
+        json.field("termsAcceptedAt", user.termsAcceptedAt.map(UserJSON.isoDate))
         json.key("personalization"); json.raw(#"{"memories":true}"#)
         json.key("favorites"); json.raw("[]")
         json.field("createdAt", UserJSON.isoDate(user.createdAt))
@@ -79,7 +81,4 @@ struct SessionPayload {
         json.endObject()
         return json.bytes
     }
-}
-
-extension UserJSON {
 }

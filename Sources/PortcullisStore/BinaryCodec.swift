@@ -1,5 +1,14 @@
 import PortcullisCore
 
+/// The layout of a user or session record. Records are always written in the newest layout; older
+/// ones are still read (journal records by their tag, snapshot records by the file's version).
+enum RecordLayout: Sendable {
+    /// Snapshot versions 1–2 and journal tags 1 (user) and 3 (session).
+    case v1
+    /// Users gain `termsAcceptedAt` and `devicesRevokedAt`, sessions their OpenID `idToken`.
+    case v2
+}
+
 /// Little-endian, length-prefixed encoding of users, sessions and mutations, shared by snapshots
 /// and the journal. Decoding is bounds-checked everywhere: these bytes come from files.
 struct BinaryWriter {
@@ -20,7 +29,7 @@ struct BinaryWriter {
         if let value { string(value) }
     }
 
-    mutating func user(_ user: User) {
+    mutating func user(_ user: User, layout: RecordLayout = .v2) {
         string(user.id)
         string(user.name)
         string(user.username)
@@ -40,9 +49,17 @@ struct BinaryWriter {
         bool(user.termsAccepted)
         i64(user.createdAt)
         i64(user.updatedAt)
+        guard layout == .v2 else { return }
+        optionalInt64(user.termsAcceptedAt)
+        i64(user.devicesRevokedAt)
     }
 
-    mutating func session(_ session: Session) {
+    mutating func optionalInt64(_ value: Int64?) {
+        bool(value != nil)
+        if let value { i64(value) }
+    }
+
+    mutating func session(_ session: Session, layout: RecordLayout = .v2) {
         string(session.id)
         string(session.userId)
         data(session.currentHash)
@@ -52,13 +69,14 @@ struct BinaryWriter {
         i64(session.rotatedAt)
         i64(session.createdAt)
         i64(session.expiresAt)
+        if layout == .v2 { optionalString(session.idToken) }
     }
 
     mutating func mutation(_ mutation: Mutation) {
         switch mutation {
-        case .putUser(let user): u8(1); self.user(user)
+        case .putUser(let user): u8(13); self.user(user)
         case .deleteUser(let id): u8(2); string(id)
-        case .putSession(let session): u8(3); self.session(session)
+        case .putSession(let session): u8(14); self.session(session)
         case .deleteSession(let id): u8(4); string(id)
         case .deleteSessionsOfUser(let userId): u8(5); string(userId)
         case .putViolation(let subject, let type, let count): u8(6); violation(subject: subject, type: type, count: count)
@@ -68,7 +86,14 @@ struct BinaryWriter {
         case .deleteToken(let hash): u8(10); string(hash)
         case .putMail(let mail): u8(11); self.mail(mail)
         case .deleteMail(let id): u8(12); string(id)
+        case .putLockout(let window): u8(15); lockout(window)
         }
+    }
+
+    mutating func lockout(_ window: LockoutWindow) {
+        string(window.key)
+        u32(UInt32(window.failures.count))
+        for failure in window.failures { i64(failure) }
     }
 
     mutating func token(_ token: OneTimeToken) {
@@ -157,8 +182,9 @@ struct BinaryReader {
         return text
     }
     mutating func optionalString() throws(DecodeError) -> String? { try bool() ? try string() : nil }
+    mutating func optionalInt64() throws(DecodeError) -> Int64? { try bool() ? try i64() : nil }
 
-    mutating func user() throws(DecodeError) -> User {
+    mutating func user(_ layout: RecordLayout) throws(DecodeError) -> User {
         let id = try string(), name = try string(), username = try string(), email = try string()
         let emailVerified = try bool()
         let passwordHash = try optionalString(), avatar = try optionalString()
@@ -170,18 +196,37 @@ struct BinaryReader {
         let issuer = try optionalString()
         let twoFactor = try bool(), terms = try bool()
         let created = try i64(), updated = try i64()
+        var termsAcceptedAt: Int64?
+        var devicesRevokedAt: Int64 = 0
+        if layout == .v2 {
+            termsAcceptedAt = try optionalInt64()
+            devicesRevokedAt = try i64()
+        }
         return User(id: id, name: name, username: username, email: email, emailVerified: emailVerified, passwordHash: passwordHash,
                     avatar: avatar, provider: provider, role: role, providerIds: providerIds, openidIssuer: issuer,
-                    twoFactorEnabled: twoFactor, termsAccepted: terms, createdAt: created, updatedAt: updated)
+                    twoFactorEnabled: twoFactor, termsAccepted: terms, termsAcceptedAt: termsAcceptedAt,
+                    devicesRevokedAt: devicesRevokedAt, createdAt: created, updatedAt: updated)
     }
 
-    mutating func session() throws(DecodeError) -> Session {
+    mutating func session(_ layout: RecordLayout) throws(DecodeError) -> Session {
         let id = try string(), userId = try string()
         let current = try data(limit: 64)
         let previous = try bool() ? try data(limit: 64) : nil
         let generation = Int(try i64())
+        let rotatedAt = try i64(), createdAt = try i64(), expiresAt = try i64()
+        let idToken = layout == .v2 ? try optionalString() : nil
         return Session(id: id, userId: userId, currentHash: current, previousHash: previous, generation: generation,
-                       rotatedAt: try i64(), createdAt: try i64(), expiresAt: try i64())
+                       rotatedAt: rotatedAt, createdAt: createdAt, expiresAt: expiresAt, idToken: idToken)
+    }
+
+    mutating func lockout() throws(DecodeError) -> LockoutWindow {
+        let key = try string()
+        let count = Int(try u32())
+        guard count <= LockoutWindow.maximumFailures else { throw DecodeError(description: "lockout window of \(count) failures at byte \(offset)") }
+        var failures: [Int64] = []
+        failures.reserveCapacity(count)
+        for _ in 0..<count { failures.append(try i64()) }
+        return LockoutWindow(key: key, failures: failures)
     }
 
     mutating func token() throws(DecodeError) -> OneTimeToken {
@@ -204,9 +249,11 @@ struct BinaryReader {
 
     mutating func mutation() throws(DecodeError) -> Mutation {
         switch try u8() {
-        case 1: return .putUser(try user())
+        case 1: return .putUser(try user(.v1))
+        case 13: return .putUser(try user(.v2))
         case 2: return .deleteUser(id: try string())
-        case 3: return .putSession(try session())
+        case 3: return .putSession(try session(.v1))
+        case 14: return .putSession(try session(.v2))
         case 4: return .deleteSession(id: try string())
         case 5: return .deleteSessionsOfUser(userId: try string())
         case 6: return .putViolation(subject: try string(), type: try string(), count: Int(try i64()))
@@ -216,6 +263,7 @@ struct BinaryReader {
         case 10: return .deleteToken(hash: try string())
         case 11: return .putMail(try mail())
         case 12: return .deleteMail(id: try string())
+        case 15: return .putLockout(try lockout())
         case let tag: throw DecodeError(description: "unknown mutation tag \(tag) at byte \(offset - 1)")
         }
     }

@@ -29,8 +29,10 @@ public final class Persistence: Sendable {
     /// Loads the newest snapshot that verifies (older ones are tried when it does not), replays the
     /// journal after it, then starts the journal writer. `progress` is called on long loads.
     public func recover(users: UserStore, sessions: SessionStore, moderation: Moderation? = nil, tokens: OneTimeTokens? = nil,
-                        mail: MailQueue? = nil, progress: (String) -> Void = { _ in }) async throws -> Recovery {
+                        mail: MailQueue? = nil, lockout: AccountLockout? = nil,
+                        progress: (String) -> Void = { _ in }) async throws -> Recovery {
         let started = Date()
+        let now = Int64(started.timeIntervalSince1970 * 1000)
         var recovery = Recovery()
         var position: UInt64 = 0
         for candidate in SnapshotFile.snapshots(in: directory) {
@@ -45,6 +47,7 @@ public final class Persistence: Sendable {
                     case .ban(let ban): await moderation?.restore(ban: ban)
                     case .token(let token): await tokens?.restore(token)
                     case .mail(let item): await mail?.restore(item)
+                    case .lockout(let window): await lockout?.restore(window, now: now)
                     }
                 }
                 position = header.position
@@ -75,6 +78,7 @@ public final class Persistence: Sendable {
             case .deleteToken(let hash): await tokens?.restoreDelete(hash: hash)
             case .putMail(let item): await mail?.restore(item)
             case .deleteMail(let id): await mail?.restoreDelete(id)
+            case .putLockout(let window): await lockout?.restore(window, now: now)
             }
         }
         recovery.replayed = replay.applied
@@ -98,7 +102,7 @@ public final class Persistence: Sendable {
     /// shards are copied one by one. A shard may already hold changes after P; replaying them
     /// later writes the same full state again, so the result is consistent.
     public func snapshot(users: UserStore, sessions: SessionStore, moderation: Moderation? = nil, tokens: OneTimeTokens? = nil,
-                         mail: MailQueue? = nil) async throws -> SnapshotInfo {
+                         mail: MailQueue? = nil, lockout: AccountLockout? = nil) async throws -> SnapshotInfo {
         let started = Date()
         let position = journal.rotate()
         await journal.waitUntilDurable(position)
@@ -111,6 +115,7 @@ public final class Persistence: Sendable {
         }
         if let tokens { extra += await tokens.all().map { .token($0) } }
         if let mail { extra += await mail.all().map { .mail($0) } }
+        if let lockout { extra += await lockout.all().map { .lockout($0) } }
         let written = try SnapshotFile.write(directory: directory, position: position, users: allUsers, sessions: allSessions, extra: extra)
         let existing = SnapshotFile.snapshots(in: directory)
         for old in existing.dropFirst(keep) { unlink(old.path) }

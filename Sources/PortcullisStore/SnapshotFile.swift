@@ -7,8 +7,10 @@ import PortcullisCore
 /// `Snapshots/README.md`; version 1 must stay readable.
 public enum SnapshotFile {
     static let magic = Array("PCSNAP01".utf8)
-    /// Version 2 adds `V` (violation count) and `B` (ban) records; version 1 files still read.
-    static let version: UInt32 = 2
+    /// Version 2 adds `V` (violation count), `B` (ban), `T` (one-time token) and `M` (mail) records;
+    /// version 3 writes users and sessions in their v2 layout and adds `L` (lockout window) records.
+    /// Versions 1 and 2 still read.
+    static let version: UInt32 = 3
 
     /// Moderation state carried by version-2 snapshots.
     public enum Extra: Sendable, Equatable {
@@ -16,6 +18,12 @@ public enum SnapshotFile {
         case ban(Ban)
         case token(OneTimeToken)
         case mail(OutboxMail)
+        case lockout(LockoutWindow)
+
+        var isLockout: Bool {
+            if case .lockout = self { return true }
+            return false
+        }
     }
     static let headerLength = 60
     /// Decompressed payloads beyond this are refused (a zstd bomb must not exhaust memory).
@@ -62,7 +70,7 @@ public enum SnapshotFile {
         guard CRC32.checksum(Array(bytes[0..<headerLength - 4])) == crc else {
             throw RecoveryError(description: "\(path) at offset 0: header checksum mismatch")
         }
-        guard version == 1 || version == 2 else {
+        guard (1...3).contains(version) else {
             throw RecoveryError(description: "\(path) at offset 8: unsupported snapshot version \(version)")
         }
         return header
@@ -91,6 +99,8 @@ public enum SnapshotFile {
         var chunk = BinaryWriter()
         var raw = 0
         var compressed = 0
+        // Older versions are written only by tests that prove they still read.
+        let layout: RecordLayout = version >= 3 ? .v2 : .v1
         let sink: ([UInt8]) throws -> Void = { bytes in
             compressed += bytes.count
             try put(bytes)
@@ -102,15 +112,15 @@ public enum SnapshotFile {
         }
         for user in users {
             chunk.u8(UInt8(ascii: "U"))
-            chunk.user(user)
+            chunk.user(user, layout: layout)
             if chunk.bytes.count >= 1 << 20 { try flush(final: false) }
         }
         for session in sessions {
             chunk.u8(UInt8(ascii: "S"))
-            chunk.session(session)
+            chunk.session(session, layout: layout)
             if chunk.bytes.count >= 1 << 20 { try flush(final: false) }
         }
-        for item in extra {
+        for item in extra where version >= 3 || (version == 2 && !item.isLockout) {
             switch item {
             case .violation(let subject, let type, let count):
                 chunk.u8(UInt8(ascii: "V"))
@@ -124,6 +134,9 @@ public enum SnapshotFile {
             case .mail(let mail):
                 chunk.u8(UInt8(ascii: "M"))
                 chunk.mail(mail)
+            case .lockout(let window):
+                chunk.u8(UInt8(ascii: "L"))
+                chunk.lockout(window)
             }
             if chunk.bytes.count >= 1 << 20 { try flush(final: false) }
         }
@@ -157,6 +170,7 @@ public enum SnapshotFile {
         var sessions: [Session] = []
         var extra: [Extra] = []
         let allowsExtra = header.version >= 2
+        let layout: RecordLayout = header.version >= 3 ? .v2 : .v1
         do {
             try decompressor.decompress(bytes[headerLength...]) { chunk in
                 pending += chunk
@@ -166,13 +180,14 @@ public enum SnapshotFile {
                     let start = reader.offset
                     do {
                         switch try reader.u8() {
-                        case UInt8(ascii: "U"): users.append(try reader.user())
-                        case UInt8(ascii: "S"): sessions.append(try reader.session())
+                        case UInt8(ascii: "U"): users.append(try reader.user(layout))
+                        case UInt8(ascii: "S"): sessions.append(try reader.session(layout))
                         case UInt8(ascii: "V") where allowsExtra:
                             extra.append(.violation(subject: try reader.string(), type: try reader.string(), count: Int(try reader.i64())))
                         case UInt8(ascii: "B") where allowsExtra: extra.append(.ban(try reader.ban()))
                         case UInt8(ascii: "T") where allowsExtra: extra.append(.token(try reader.token()))
                         case UInt8(ascii: "M") where allowsExtra: extra.append(.mail(try reader.mail()))
+                        case UInt8(ascii: "L") where layout == .v2: extra.append(.lockout(try reader.lockout()))
                         case let tag: throw RecoveryError(description: "\(path): unknown record tag \(tag) in the payload")
                         }
                         consumed = reader.offset

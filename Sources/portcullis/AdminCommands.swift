@@ -111,10 +111,28 @@ struct ListUsers: ParsableCommand {
         }
         let users = (try JSONSerialization.jsonObject(with: Data(response.body)) as? [[String: Any]]) ?? []
         for user in users {
-            let fields = ["id", "email", "username", "name", "provider", "role", "createdAt"].map { "\(user[$0] ?? "")" }
+            let fields = ["id", "email", "username", "name", "provider", "role", "createdAt", "termsAccepted"].map { "\(user[$0] ?? "")" }
             print(fields.joined(separator: "\t"))
         }
         print("\(users.count) user(s)")
+    }
+}
+
+struct ResetTerms: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "reset-terms", abstract: "Mark every user as not having accepted the terms (LibreChat's reset-terms).")
+    @Flag(name: .shortAndLong, help: "Do not ask for confirmation.") var yes = false
+
+    func run() throws {
+        if !yes {
+            print("Reset the terms acceptance of every user? [y/N] ", terminator: "")
+            guard let line = StandardInput.readLine(), ["y", "yes"].contains(String(decoding: line, as: UTF8.self).lowercased()) else {
+                print("cancelled")
+                return
+            }
+        }
+        let response = try AdminConnection.perform("POST", "/admin/terms/reset")
+        print("terms reset for \(AdminConnection.field("users", in: response) ?? 0) user(s)")
     }
 }
 

@@ -26,12 +26,14 @@ def test_register_then_login_sets_librechat_cookies(server):
     assert "password" not in user and "passwordHash" not in user
     cookies = r.headers.get("Set-Cookie")
     raw = r.raw.headers.getlist("Set-Cookie")
-    assert len(raw) == 2, cookies
+    assert len(raw) == 3, cookies
     refresh = next(c for c in raw if c.startswith("refreshToken="))
     provider = next(c for c in raw if c.startswith("token_provider="))
-    for cookie in (refresh, provider):
+    device = next(c for c in raw if c.startswith("portcullis_device="))  # ours: account protection by device
+    for cookie in (refresh, provider, device):
         assert "HttpOnly" in cookie and "SameSite=Strict" in cookie and "Path=/" in cookie
         assert "Secure" not in cookie  # development defaults, as LibreChat
+    assert "Max-Age=31536000" in device and device.split("=", 1)[1].startswith(user["id"] + ".")
     assert provider.startswith("token_provider=librechat;")
     expires = time.strptime(refresh.split("Expires=")[1].split(";")[0], "%a, %d %b %Y %H:%M:%S GMT")
     assert abs(time.mktime(expires) - time.timezone - (time.time() + 7 * 86400)) < 120
@@ -67,7 +69,8 @@ def test_librechat_issued_token_is_accepted_and_forgeries_are_not(server):
     r = requests.get(server.url("/api/user"), headers={"Authorization": f"Bearer {good}"})
     assert r.status_code == 200 and r.json()["email"] == "lc@example.com"
     assert set(r.json()) == {"_id", "id", "name", "username", "email", "emailVerified", "avatar", "provider", "role", "plugins",
-                             "twoFactorEnabled", "termsAccepted", "personalization", "favorites", "createdAt", "updatedAt"}
+                             "twoFactorEnabled", "termsAccepted", "termsAcceptedAt", "personalization", "favorites", "createdAt",
+                             "updatedAt"}
     forged = [
         jwt.encode(claims, JWT_SECRET + "x", algorithm="HS256"),
         jwt.encode(claims, JWT_SECRET.encode() * 2, algorithm="HS512"),
@@ -271,6 +274,7 @@ def test_config_health_and_metrics(start_server):
     assert config["appTitle"] == "Portcullis Test" and config["minPasswordLength"] == 10
     assert config["registrationEnabled"] is True and config["emailLoginEnabled"] is True
     assert config["passwordResetEnabled"] is True and config["socialLoginEnabled"] is False
+    assert config["socialLogins"] == []
     register(server, "m@example.com", password="long enough password")
     login(server, "m@example.com", "long enough password")
     login(server, "m@example.com", "wrong but long password")
@@ -342,3 +346,34 @@ def test_a_cached_access_token_still_expires_and_dies_with_its_user(start_server
     assert requests.get(server.url("/api/user"), headers=headers).status_code == 200
     assert requests.delete(server.url("/api/user/delete"), headers=headers).status_code == 200
     assert requests.get(server.url("/api/user"), headers=headers).status_code == 401
+
+
+def test_terms_routes_accept_journal_and_reset(start_server):
+    from test_durability import restart
+    server = start_server()
+    register(server, "terms@example.com")
+    token = login(server, "terms@example.com").json()["token"]
+    auth = {"Authorization": f"Bearer {token}"}
+    assert requests.get(server.url("/api/user/terms")).status_code == 401
+    assert requests.post(server.url("/api/user/terms/accept")).status_code == 401
+    assert requests.get(server.url("/api/user/terms"), headers=auth).json() == {"termsAccepted": False, "termsAcceptedAt": None}
+    before = time.time()
+    r = requests.post(server.url("/api/user/terms/accept"), headers=auth)
+    assert r.status_code == 200 and r.json()["message"] == "Terms accepted successfully"
+    accepted_at = r.json()["termsAcceptedAt"]
+    stamp = time.mktime(time.strptime(accepted_at[:19], "%Y-%m-%dT%H:%M:%S")) - time.timezone
+    assert accepted_at.endswith("Z") and before - 2 <= stamp <= time.time() + 1
+    server = restart(server)  # acknowledged, so durable
+    try:
+        assert requests.get(server.url("/api/user/terms"), headers=auth).json() == {"termsAccepted": True, "termsAcceptedAt": accepted_at}
+        user = requests.get(server.url("/api/user"), headers=auth).json()
+        assert user["termsAccepted"] is True and user["termsAcceptedAt"] == accepted_at
+        assert "terms@example.com" in server.cli("list-users").stdout
+        assert server.cli("reset-terms", stdin="n\n").stdout.strip().endswith("cancelled")
+        assert requests.get(server.url("/api/user/terms"), headers=auth).json()["termsAccepted"] is True
+        done = server.cli("reset-terms", "--yes")
+        assert done.returncode == 0 and "1 user(s)" in done.stdout
+        assert requests.get(server.url("/api/user/terms"), headers=auth).json() == {"termsAccepted": False, "termsAcceptedAt": None}
+    finally:
+        server.process.kill()
+        server.process.wait()

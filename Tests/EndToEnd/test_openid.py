@@ -14,6 +14,7 @@ import pytest
 import requests
 
 from conftest import JWT_SECRET, free_port, register
+from test_durability import restart
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 CLIENT_ID, CLIENT_SECRET = "portcullis", "provider-side-secret-81f2"
@@ -119,6 +120,7 @@ def test_code_flow_signs_in_and_sets_the_password_login_cookies(openid):
     config = requests.get(server.url("/api/config"), timeout=5).json()
     assert config["openidLoginEnabled"] is True and config["socialLoginEnabled"] is True
     assert config["googleLoginEnabled"] is False and config["openidLabel"] == "Continue with OpenID"
+    assert config["socialLogins"] == ["openid"]
 
     client = requests.Session()
     provider.hook("login-as", user="alice")
@@ -290,15 +292,39 @@ def test_social_registration_off_refuses_new_users(openid):
     assert "Social registration is disabled" in server.logs()
 
 
-def test_logout_offers_the_end_session_endpoint(openid):
-    server, provider = openid(OPENID_USE_END_SESSION_ENDPOINT="true")
-    client, _ = login_flow(server, provider)
+def logout_target(server, client):
     token, _ = access_token(server, client)
     r = client.post(server.url("/api/auth/logout"), headers={"Authorization": f"Bearer {token}"}, timeout=5)
     assert r.status_code == 200 and r.json()["message"] == "Logout successful"
     target = urllib.parse.urlsplit(r.json()["redirect"])
-    assert f"{target.scheme}://{target.netloc}{target.path}" == provider.base + "/logout"
-    assert dict(urllib.parse.parse_qsl(target.query)) == {"post_logout_redirect_uri": CLIENT_URL + "/login", "client_id": CLIENT_ID}
+    return f"{target.scheme}://{target.netloc}{target.path}", dict(urllib.parse.parse_qsl(target.query))
+
+
+def test_logout_sends_the_sessions_id_token_as_hint_even_after_a_crash(openid):
+    server, provider = openid(OPENID_USE_END_SESSION_ENDPOINT="true")
+    client, _ = login_flow(server, provider)
+    server = restart(server)  # the id_token is kept with the session, durably
+    try:
+        endpoint, query = logout_target(server, client)
+        assert endpoint == provider.base + "/logout"
+        assert set(query) == {"post_logout_redirect_uri", "id_token_hint"}
+        assert query["post_logout_redirect_uri"] == CLIENT_URL + "/login"
+        # The hint is the provider's own id_token for this login: it verifies with the provider's keys.
+        keys = pyjwt.PyJWKClient(provider.base + "/jwks")
+        claims = pyjwt.decode(query["id_token_hint"], keys.get_signing_key_from_jwt(query["id_token_hint"]).key,
+                              algorithms=["RS256", "ES256"], audience=CLIENT_ID, issuer=provider.base,
+                              options={"verify_exp": False})
+        assert claims["sub"] == "alice-001"
+    finally:
+        server.process.kill()
+        server.process.wait()
+
+
+def test_logout_falls_back_to_client_id_and_logout_hint_when_the_url_is_too_long(openid):
+    server, provider = openid(OPENID_USE_END_SESSION_ENDPOINT="true", OPENID_MAX_LOGOUT_URL_LENGTH="200")
+    client, _ = login_flow(server, provider)
+    _, query = logout_target(server, client)
+    assert query == {"post_logout_redirect_uri": CLIENT_URL + "/login", "client_id": CLIENT_ID, "logout_hint": "alice@example.test"}
 
 
 def test_no_parameter_chooses_a_redirect_target_and_nothing_secret_is_logged(openid):

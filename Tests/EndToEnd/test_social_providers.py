@@ -91,6 +91,8 @@ def test_config_lists_every_configured_provider(social):
     for name in ["github", "discord", "facebook", "apple"]:
         assert config[f"{name}LoginEnabled"] is True, name
     assert config["googleLoginEnabled"] is False and config["openidLoginEnabled"] is False
+    # LibreChat's login page draws the buttons from socialLogins: its default order, only what is on.
+    assert config["socialLogins"] == ["facebook", "github", "discord", "apple"]
 
 
 def test_github_enterprise_flow_uses_the_primary_verified_email(social):

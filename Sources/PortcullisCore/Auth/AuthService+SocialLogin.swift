@@ -13,9 +13,11 @@ public struct SocialIdentity: Sendable, Equatable {
     public var avatar: String?
     /// true: grant ADMIN, false: take it away, nil: leave the role alone (`OPENID_ADMIN_ROLE`).
     public var admin: Bool?
+    /// OpenID: the validated id_token, kept with the session for logout's `id_token_hint`.
+    public var idToken: String?
 
     public init(provider: String, id: String, issuer: String? = nil, email: String?, emailVerified: Bool,
-                username: String, name: String, avatar: String? = nil, admin: Bool? = nil) {
+                username: String, name: String, avatar: String? = nil, admin: Bool? = nil, idToken: String? = nil) {
         self.provider = provider
         self.id = id
         self.issuer = issuer
@@ -25,6 +27,7 @@ public struct SocialIdentity: Sendable, Equatable {
         self.name = name
         self.avatar = avatar
         self.admin = admin
+        self.idToken = idToken
     }
 
     /// Names cut to registration's 80 characters; an avatar kept only as an https URL of ≤ 2 KiB.
@@ -76,7 +79,7 @@ extension AuthService {
         let signIn: @Sendable (User) async -> SocialLoginOutcome = { [self] user in
             if let expiry = await banExpiry(user.id) { return .banned(until: expiry) }
             metrics.loginsSucceeded.increment()
-            return .success(await startSession(for: user))
+            return .success(await startSession(for: user, idToken: identity.idToken))
         }
         let email = identity.email.map(User.normalizeEmail)
         if let email, !Self.isUsableEmailKey(email) { return .refused("provider sent an unusable email") }

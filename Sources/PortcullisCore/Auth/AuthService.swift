@@ -15,6 +15,9 @@ public final class AuthService: Sendable {
     public let sessions: SessionStore
     public let hashing: HashingPool
     public let metrics: AuthMetrics
+    /// Failed-password windows per account and per trusted device; `nil`: no lockout.
+    public let lockout: AccountLockout?
+    public let deviceCookies: DeviceCookie
     private let accessSigner: HS256Signer
     private let refreshSigner: HS256Signer
     /// Verified for unknown emails so that they cost what a wrong password costs.
@@ -28,9 +31,13 @@ public final class AuthService: Sendable {
 
     /// - Parameter journal: where changes are made durable before they are acknowledged; `nil` keeps
     ///   everything in memory only (tests, benchmarks of the engine alone).
-    public init(configuration: AuthConfiguration, journal: (any MutationJournal)? = nil, metrics: AuthMetrics = AuthMetrics()) throws(PasswordHashError) {
+    /// - Parameter lockout: account protection for password logins (see ``AccountLockout``).
+    public init(configuration: AuthConfiguration, journal: (any MutationJournal)? = nil, metrics: AuthMetrics = AuthMetrics(),
+                lockout: AccountLockout? = nil) throws(PasswordHashError) {
         self.configuration = configuration
         self.metrics = metrics
+        self.lockout = lockout
+        deviceCookies = DeviceCookie(secret: configuration.jwtRefreshSecret)
         users = UserStore(shardCount: configuration.shardCount, journal: journal)
         sessions = SessionStore(shardCount: configuration.shardCount, journal: journal)
         hashing = HashingPool(workers: configuration.hashWorkers, queueLimit: configuration.hashQueueLimit)
@@ -108,6 +115,8 @@ public final class AuthService: Sendable {
         public var refreshToken: String
         public var refreshExpiresAt: Int64
         public var user: User
+        /// A new device cookie (every login issues one; a refresh none).
+        public var deviceCookie: String?
     }
 
     public enum LoginOutcome: Sendable {
@@ -119,15 +128,24 @@ public final class AuthService: Sendable {
         case unverified
         case emailLoginDisabled
         case overloaded
+        /// Too many failed passwords for this account from untrusted clients, or from this device:
+        /// refused before the password is looked at, right or wrong alike. Seconds to wait.
+        case lockedOut(retryAfter: Int64)
     }
 
-    public func login(email: String?, password: String?) async -> LoginOutcome {
+    /// A password login. `deviceCookie` is the client's device cookie, if any: valid for this
+    /// account, the client meets its own device's limit; otherwise the account's shared lockout.
+    public func login(email: String?, password: String?, deviceCookie: String? = nil) async -> LoginOutcome {
         guard configuration.allowEmailLogin || configuration.allowEmailLoginOverride else { return .emailLoginDisabled }
         guard let email, let password, !email.isEmpty, !password.isEmpty else { return .missingCredentials }
         if let problem = Validation.loginErrors(email: email, password: password, minPasswordLength: configuration.minPasswordLength) {
             return .invalid(problem)
         }
         let user = await users.user(email: email)
+        let now = Self.nowMilliseconds()
+        let client: AccountLockout.Client = user.flatMap { deviceCookies.trustedNonce(deviceCookie, for: $0, now: now) }
+            .map { .trustedDevice(nonce: $0) } ?? .untrusted(email: email)
+        if let lockout, let wait = await lockout.retryAfter(client, now: now) { return .lockedOut(retryAfter: wait) }
         let stored = user?.passwordHash ?? dummyHash
         let hasher = configuration.passwordHasher
         guard let verified = try? await hashing.run({ (try? hasher.verify(password, against: stored)) ?? false }) else {
@@ -135,6 +153,7 @@ public final class AuthService: Sendable {
         }
         guard verified, var user, user.passwordHash != nil else {
             metrics.loginsFailed.increment()
+            await lockout?.recordFailure(client, now: now)
             return .badCredentials
         }
         if !user.emailVerified && !configuration.allowUnverifiedEmailLogin {
@@ -151,17 +170,20 @@ public final class AuthService: Sendable {
         return .success(await startSession(for: user))
     }
 
-    /// Creates a session for `user` and signs its tokens (password login, social login, 2FA).
-    public func startSession(for user: User) async -> IssuedTokens {
+    /// Creates a session for `user` and signs its tokens and a new device cookie (password login,
+    /// social login, 2FA). `idToken`: an OpenID provider's id_token, kept for logout's `id_token_hint`.
+    public func startSession(for user: User, idToken: String? = nil) async -> IssuedTokens {
         let now = Self.nowMilliseconds()
         var session = Session(
             id: ObjectID.generate(), userId: user.id, currentHash: [], previousHash: nil, generation: 0,
-            rotatedAt: now, createdAt: now, expiresAt: now + configuration.refreshTokenExpiry)
+            rotatedAt: now, createdAt: now, expiresAt: now + configuration.refreshTokenExpiry, idToken: idToken)
         let refresh = refreshToken(for: session)
         session.currentHash = SHA256.hash(data: refresh.utf8).bytes
         await sessions.insert(session)
+        metrics.deviceCookiesIssued.increment()
         return IssuedTokens(accessToken: accessToken(for: user, now: now), refreshToken: refresh,
-                            refreshExpiresAt: session.expiresAt, user: user)
+                            refreshExpiresAt: session.expiresAt, user: user,
+                            deviceCookie: deviceCookies.issue(userId: user.id, now: now))
     }
 
     func accessToken(for user: User, now: Int64) -> String {
@@ -243,12 +265,13 @@ public final class AuthService: Sendable {
         return await users.user(id: claims.id)
     }
 
-    /// Ends the session of `refreshToken` if it belongs to `user`. Unlike LibreChat, a missing cookie
-    /// ends no session at all (rather than an arbitrary one).
-    public func logout(user: User, refreshToken: String?) async {
+    /// Ends the session of `refreshToken` if it belongs to `user` and returns it. Unlike LibreChat,
+    /// a missing cookie ends no session at all (rather than an arbitrary one).
+    @discardableResult
+    public func logout(user: User, refreshToken: String?) async -> Session? {
         guard let refreshToken, let claims = try? refreshSigner.verify(refreshToken, as: RefreshClaims.self),
-              claims.id == user.id else { return }
-        await sessions.remove(id: claims.sessionId, userId: user.id)
+              claims.id == user.id else { return nil }
+        return await sessions.remove(id: claims.sessionId, userId: user.id)
     }
 
     /// Whether `user` may delete their own account (`ALLOW_ACCOUNT_DELETION`, admins always).
@@ -309,7 +332,8 @@ public final class AuthService: Sendable {
         return await setPassword(id: user.id, password: password)
     }
 
-    /// Sets a new password (registration rules) and ends every session of the user.
+    /// Sets a new password (registration rules), ends every session of the user and revokes the
+    /// trust of every device cookie issued so far.
     public func setPassword(id: String, password: String) async -> PasswordChangeOutcome {
         if let problem = Validation.passwordIssues("password", password, min: configuration.minPasswordLength).first {
             return .invalid(problem)
@@ -321,7 +345,35 @@ public final class AuthService: Sendable {
         _ = await users.update(id: user.id) {
             $0.passwordHash = hash
             $0.updatedAt = now
+            $0.devicesRevokedAt = now
         }
         return .changed(sessionsEnded: await sessions.removeAll(userId: user.id))
+    }
+}
+
+// MARK: Terms of service
+
+extension AuthService {
+    /// Records that the user accepted the terms now; the updated user, or `nil` when gone.
+    public func acceptTerms(userId: String) async -> User? {
+        let now = Self.nowMilliseconds()
+        return await users.update(id: userId) {
+            $0.termsAccepted = true
+            $0.termsAcceptedAt = now
+            $0.updatedAt = now
+        }
+    }
+
+    /// `reset-terms`: every user back to not having accepted the terms; returns how many changed.
+    public func resetTerms() async -> Int {
+        var changed = 0
+        for user in await users.all() where user.termsAccepted || user.termsAcceptedAt != nil {
+            let reset = await users.update(id: user.id) {
+                $0.termsAccepted = false
+                $0.termsAcceptedAt = nil
+            }
+            if reset != nil { changed += 1 }
+        }
+        return changed
     }
 }

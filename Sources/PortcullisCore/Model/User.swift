@@ -17,6 +17,11 @@ public struct User: Sendable, Codable, Equatable {
     public var openidIssuer: String?
     public var twoFactorEnabled: Bool
     public var termsAccepted: Bool
+    /// When the terms were last accepted (ms); `nil` while not accepted.
+    public var termsAcceptedAt: Int64?
+    /// Device cookies issued before this time (ms) are no longer trusted (set when the password
+    /// is reset or changed, so a stolen device cookie dies with the old password).
+    public var devicesRevokedAt: Int64
     public var createdAt: Int64
     public var updatedAt: Int64
 
@@ -24,7 +29,7 @@ public struct User: Sendable, Codable, Equatable {
         id: String, name: String, username: String, email: String, emailVerified: Bool, passwordHash: String?,
         avatar: String? = nil, provider: String = "local", role: String = "USER", providerIds: [String: String] = [:],
         openidIssuer: String? = nil, twoFactorEnabled: Bool = false, termsAccepted: Bool = false,
-        createdAt: Int64, updatedAt: Int64
+        termsAcceptedAt: Int64? = nil, devicesRevokedAt: Int64 = 0, createdAt: Int64, updatedAt: Int64
     ) {
         self.id = id
         self.name = name
@@ -39,6 +44,8 @@ public struct User: Sendable, Codable, Equatable {
         self.openidIssuer = openidIssuer
         self.twoFactorEnabled = twoFactorEnabled
         self.termsAccepted = termsAccepted
+        self.termsAcceptedAt = termsAcceptedAt
+        self.devicesRevokedAt = devicesRevokedAt
         self.createdAt = createdAt
         self.updatedAt = updatedAt
     }
@@ -62,9 +69,15 @@ public struct Session: Sendable, Codable, Equatable {
     public var rotatedAt: Int64
     public var createdAt: Int64
     public var expiresAt: Int64
+    /// The OpenID provider's id_token of a session that began with an OpenID login, kept for the
+    /// end-session request's `id_token_hint` (at most ``maximumIDTokenLength`` bytes).
+    public var idToken: String?
+
+    /// The longest id_token a session keeps; a longer one is dropped (logout then sends `logout_hint`).
+    public static let maximumIDTokenLength = 8192
 
     public init(id: String, userId: String, currentHash: [UInt8], previousHash: [UInt8]?, generation: Int,
-                rotatedAt: Int64, createdAt: Int64, expiresAt: Int64) {
+                rotatedAt: Int64, createdAt: Int64, expiresAt: Int64, idToken: String? = nil) {
         self.id = id
         self.userId = userId
         self.currentHash = currentHash
@@ -73,6 +86,7 @@ public struct Session: Sendable, Codable, Equatable {
         self.rotatedAt = rotatedAt
         self.createdAt = createdAt
         self.expiresAt = expiresAt
+        self.idToken = idToken.flatMap { $0.utf8.count <= Self.maximumIDTokenLength ? $0 : nil }
     }
 }
 

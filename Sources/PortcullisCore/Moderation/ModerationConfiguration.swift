@@ -28,6 +28,8 @@ public struct ModerationConfiguration: Sendable {
     public var trustProxy: Int
     /// `MODERATION_API_KEY`: the Bearer key of `POST /api/moderation/events` (unset: the endpoint is off).
     public var apiKey: String?
+    /// `ACCOUNT_LOCKOUT_*`, `DEVICE_LOCKOUT_MAX`: account protection by device (ours).
+    public var lockout: LockoutPolicy
 
     public init(environment: Environment) throws(ConfigurationError) {
         banViolations = try environment.bool("BAN_VIOLATIONS", default: false)
@@ -63,6 +65,7 @@ public struct ModerationConfiguration: Sendable {
         self.scores = scores
         trustProxy = Int(try environment.integer("TRUST_PROXY", default: 0, range: 0...32))
         apiKey = environment["MODERATION_API_KEY"]
+        lockout = try LockoutPolicy(environment: environment)
     }
 
     public func score(_ type: String) -> Int { scores[type] ?? 1 }

@@ -11,6 +11,17 @@ public final class Counter: Sendable {
     public var current: Int { value.load(ordering: .relaxed) }
 }
 
+/// A value that goes up and down (how many of something are held).
+public final class Gauge: Sendable {
+    private let value = Atomic<Int>(0)
+
+    public init() {}
+
+    public func add(_ amount: Int) { value.add(amount, ordering: .relaxed) }
+
+    public var current: Int { value.load(ordering: .relaxed) }
+}
+
 /// The engine's counters, exported at `/metrics`.
 public final class AuthMetrics: Sendable {
     public let loginsSucceeded = Counter()
@@ -18,6 +29,7 @@ public final class AuthMetrics: Sendable {
     public let registrations = Counter()
     public let refreshes = Counter()
     public let refreshReuse = Counter()
+    public let deviceCookiesIssued = Counter()
 
     public init() {}
 }

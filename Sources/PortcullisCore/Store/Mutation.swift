@@ -13,6 +13,8 @@ public enum Mutation: Sendable, Equatable {
     case deleteToken(hash: String)
     case putMail(OutboxMail)
     case deleteMail(id: String)
+    /// A lockout window's failures in full; an empty list deletes the window.
+    case putLockout(LockoutWindow)
 }
 
 /// Where mutations go to become durable. `enqueue` is called inside the actor that applies the

@@ -74,10 +74,10 @@ actor SessionShard {
         return (.reuseDetected, journal?.enqueue(.deleteSession(id: id)))
     }
 
-    func remove(_ id: String, userId: String) -> UInt64?? {
-        guard sessions[id]?.userId == userId else { return nil }
+    func remove(_ id: String, userId: String) -> (Session, UInt64?)? {
+        guard let session = sessions[id], session.userId == userId else { return nil }
         sessions.removeValue(forKey: id)
-        return .some(journal?.enqueue(.deleteSession(id: id)))
+        return (session, journal?.enqueue(.deleteSession(id: id)))
     }
 
     func removeAll(userId: String) -> (Int, UInt64?) {
@@ -139,13 +139,13 @@ public final class SessionStore: Sendable {
         return outcome
     }
 
-    /// Ends one session of `userId`; false when it is not theirs or already gone.
+    /// Ends one session of `userId` and returns it; `nil` when it is not theirs or already gone.
     @discardableResult
-    public func remove(id: String, userId: String) async -> Bool {
-        guard let ticket = await shard(id).remove(id, userId: userId) else { return false }
+    public func remove(id: String, userId: String) async -> Session? {
+        guard let (session, ticket) = await shard(id).remove(id, userId: userId) else { return nil }
         population.subtract(1, ordering: .relaxed)
         await durable(ticket)
-        return true
+        return session
     }
 
     /// Ends every session of `userId` (password reset, ban, deletion); returns how many.

@@ -12,6 +12,12 @@ public struct SymmetricKey: Sendable {
         bytes = SecureRandom.bytes(count: byteCount)
     }
 
+    /// A key for one purpose, derived from a server secret: HMAC-SHA256(secret, purpose label).
+    /// Two purposes never share a key even when they start from the same secret.
+    public init<Secret: Sequence>(derivedFrom secret: Secret, purpose: String) where Secret.Element == UInt8 {
+        bytes = HMAC<SHA256>(key: SymmetricKey(data: secret)).authenticationCode(for: Array(purpose.utf8)).bytes
+    }
+
     /// The key length in bytes.
     public var byteCount: Int { bytes.count }
 
