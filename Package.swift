@@ -26,6 +26,8 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-log.git", from: "1.5.0"),
     ],
     targets: [
+        // Internal helpers every module shares (one copy of each), visible only inside the package.
+        .target(name: "PortcullisSupport", swiftSettings: strictSettings),
         .target(
             name: "PortcullisCrypto",
             swiftSettings: strictSettings
@@ -33,22 +35,22 @@ let package = Package(
         .target(name: "CPortcullisLinux"),
         .target(
             name: "PortcullisHTTP",
-            dependencies: ["CPortcullisLinux"],
+            dependencies: ["CPortcullisLinux", "PortcullisSupport"],
             swiftSettings: strictSettings
         ),
         .target(
             name: "PortcullisCore",
-            dependencies: ["PortcullisCrypto"],
+            dependencies: ["PortcullisCrypto", "PortcullisSupport"],
             swiftSettings: strictSettings
         ),
         .target(
             name: "PortcullisOAuth",
-            dependencies: ["PortcullisCore", "PortcullisCrypto", "CPortcullisCurl"],
+            dependencies: ["PortcullisCore", "PortcullisCrypto", "PortcullisSupport", "CPortcullisCurl"],
             swiftSettings: strictSettings
         ),
         .target(
             name: "PortcullisLoad",
-            dependencies: ["CPortcullisLinux"],
+            dependencies: ["CPortcullisLinux", "PortcullisSupport"],
             swiftSettings: strictSettings
         ),
         .target(
@@ -63,13 +65,14 @@ let package = Package(
         .systemLibrary(name: "CZstd", pkgConfig: "libzstd", providers: [.apt(["libzstd-dev"])]),
         .target(
             name: "PortcullisStore",
-            dependencies: ["PortcullisCore", "CZstd"],
+            dependencies: ["PortcullisCore", "PortcullisSupport", "CZstd"],
             swiftSettings: strictSettings
         ),
         .target(
             name: "PortcullisServer",
             dependencies: [
                 "PortcullisCore", "PortcullisHTTP", "PortcullisCrypto", "PortcullisStore", "PortcullisMail", "PortcullisOAuth",
+                "PortcullisSupport",
                 .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: strictSettings

@@ -1,6 +1,7 @@
 import CPortcullisLinux
 import Foundation
 import Glibc
+import PortcullisSupport
 import Synchronization
 
 /// Settings of one load run.
@@ -275,15 +276,11 @@ public final class LoadEngine: Sendable {
     }
 
     private func connect(_ user: VirtualUser, epoll: Int32) -> Bool {
-        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
+        let family = configuration.host.contains(":") ? AF_INET6 : AF_INET
+        let fd = socket(family, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
         guard fd >= 0 else { return false }
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_port = in_port_t(UInt16(configuration.port).bigEndian)
-        inet_pton(AF_INET, configuration.host, &address.sin_addr)
-        let result = withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { Glibc.connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
-        }
+        // An address that is not an IP literal is refused here rather than connecting to 0.0.0.0.
+        let result = SocketAddress.withIP(host: configuration.host, port: configuration.port) { Glibc.connect(fd, $0, $1) }
         guard result == 0 else {
             close(fd)
             return false

@@ -79,12 +79,12 @@ public struct EmailConfiguration: Sendable {
         }
         self.host = host
         self.port = port
-        if mailgunKey != nil && mailgunDomain != nil && !from.isEmpty {
-            mode = .mailgun
-        } else if !host.isEmpty && !from.isEmpty {
-            mode = .smtp
-        } else {
+        if !AuthConfiguration.isEmailConfigured(environment) {
             mode = .none
+        } else if mailgunKey != nil && mailgunDomain != nil {
+            mode = .mailgun
+        } else {
+            mode = host.isEmpty ? .none : .smtp
         }
     }
 

@@ -11,14 +11,16 @@ public final class Outbox: Sendable {
     private let maximumAttempts: Int
     private let sending = DispatchQueue(label: "portcullis-mail")
     private let log: @Sendable (String) -> Void
+    private let clock: any WallClock
     public let sent = Counter()
     public let failed = Counter()
     public let retried = Counter()
 
     /// - Parameter transport: `nil` when email is not configured (nothing is ever queued then).
     public init(transport: (any MailTransport)?, journal: (any MutationJournal)?, maximumDelay: Int64 = 300_000,
-                maximumAttempts: Int = 30, log: @escaping @Sendable (String) -> Void = { _ in }) {
+                maximumAttempts: Int = 30, clock: any WallClock = SystemClock(), log: @escaping @Sendable (String) -> Void = { _ in }) {
         self.transport = transport
+        self.clock = clock
         self.journal = journal
         self.maximumDelay = maximumDelay
         self.maximumAttempts = maximumAttempts
@@ -27,8 +29,6 @@ public final class Outbox: Sendable {
     }
 
     public var isEnabled: Bool { transport != nil }
-
-    static func now() -> Int64 { Int64(Date().timeIntervalSince1970 * 1000) }
 
     /// Queues a mail durably; delivery happens later.
     public func enqueue(to: String, subject: String, text: String, html: String) async {
@@ -42,7 +42,7 @@ public final class Outbox: Sendable {
         guard let transport else { return }
         Task.detached { [self] in
             while !Task.isCancelled {
-                let due = await queue.due(now: Self.now(), limit: 16)
+                let due = await queue.due(now: clock.milliseconds, limit: 16)
                 if due.isEmpty {
                     try? await Task.sleep(for: .milliseconds(200))
                     continue
@@ -78,7 +78,7 @@ public final class Outbox: Sendable {
         }
         retried.increment()
         let delay = min(maximumDelay, 1000 << Int64(min(next.attempts - 1, 20)))
-        next.nextAttempt = Self.now() + delay
+        next.nextAttempt = clock.milliseconds + delay
         log("mail \(mail.id) attempt \(next.attempts) failed (\(error)); retrying in \(delay / 1000) s")
         _ = await queue.put(next)
     }

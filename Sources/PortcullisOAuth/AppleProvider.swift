@@ -1,6 +1,7 @@
 import FoundationEssentials
 import PortcullisCore
 import PortcullisCrypto
+import PortcullisSupport
 
 /// Sign in with Apple: `response_mode=form_post` (the callback is a POST), a client secret that is
 /// an ES256 JWT signed with the team's `.p8` key, and the profile read from the id_token, which is
@@ -43,8 +44,8 @@ public struct AppleProvider: SocialProvider {
     /// The client secret: `{iss: team, sub: client, aud: Apple, iat, exp}` signed ES256 with `kid`.
     /// Made per exchange and valid five minutes (Apple allows up to six months).
     public func clientSecret(now: Int64) -> String {
-        let header = #"{"alg":"ES256","kid":"\#(JSONText.escape(keyID))","typ":"JWT"}"#
-        let claims = #"{"aud":"\#(JSONText.escape(base))","exp":\#(now + 300),"iat":\#(now),"iss":"\#(JSONText.escape(teamID))","sub":"\#(JSONText.escape(client.clientID))"}"#
+        let header = #"{"alg":"ES256","kid":\#(JSONString.quoted(keyID)),"typ":"JWT"}"#
+        let claims = #"{"aud":\#(JSONString.quoted(base)),"exp":\#(now + 300),"iat":\#(now),"iss":\#(JSONString.quoted(teamID)),"sub":\#(JSONString.quoted(client.clientID))}"#
         let input = Base64URL.encode(Array(header.utf8)) + "." + Base64URL.encode(Array(claims.utf8))
         let signature = privateKey.sha256Signature(for: Array(input.utf8))
         return input + "." + Base64URL.encode(signature.rawRepresentation)
@@ -71,20 +72,3 @@ public struct AppleProvider: SocialProvider {
     }
 }
 
-/// Escapes a string for a JSON string literal.
-enum JSONText {
-    static func escape(_ text: String) -> String {
-        var out = ""
-        for scalar in text.unicodeScalars {
-            switch scalar {
-            case "\"": out += "\\\""
-            case "\\": out += "\\\\"
-            case _ where scalar.value < 0x20:
-                let hex = Array("0123456789abcdef")
-                out += "\\u00" + String(hex[Int(scalar.value >> 4)]) + String(hex[Int(scalar.value & 15)])
-            default: out.unicodeScalars.append(scalar)
-            }
-        }
-        return out
-    }
-}

@@ -1,32 +1,5 @@
 import FoundationEssentials
-
-/// Form and query encoding as `application/x-www-form-urlencoded` (WHATWG URL §5.2): unreserved
-/// characters stay, space becomes `+`, every other byte is percent-encoded.
-public enum FormEncoding {
-    public static func encode(_ pairs: [(String, String)]) -> String {
-        pairs.map { escape($0.0) + "=" + escape($0.1) }.joined(separator: "&")
-    }
-
-    static func escape(_ text: String) -> String {
-        var result = ""
-        result.reserveCapacity(text.utf8.count)
-        for byte in text.utf8 {
-            switch byte {
-            case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "A")...UInt8(ascii: "Z"), UInt8(ascii: "0")...UInt8(ascii: "9"),
-                 UInt8(ascii: "-"), UInt8(ascii: "."), UInt8(ascii: "_"), UInt8(ascii: "*"):
-                result.unicodeScalars.append(Unicode.Scalar(byte))
-            case UInt8(ascii: " "):
-                result.append("+")
-            default:
-                let hex = Array("0123456789ABCDEF".utf8)
-                result.unicodeScalars.append("%")
-                result.unicodeScalars.append(Unicode.Scalar(hex[Int(byte >> 4)]))
-                result.unicodeScalars.append(Unicode.Scalar(hex[Int(byte & 0x0f)]))
-            }
-        }
-        return result
-    }
-}
+import PortcullisSupport
 
 /// The authorization-code flow's two requests (RFC 6749 §4.1, RFC 7636, OpenID Connect Core §3.1.2).
 public struct AuthorizationCodeClient: Sendable {
@@ -61,7 +34,7 @@ public struct AuthorizationCodeClient: Sendable {
         }
         pairs += extra
         let separator = endpoint.contains("?") ? "&" : "?"
-        return endpoint + separator + FormEncoding.encode(pairs)
+        return endpoint + separator + PercentEncoding.form(pairs)
     }
 
     /// The token endpoint's form body (`client_secret_post` when there is a secret).
@@ -71,7 +44,7 @@ public struct AuthorizationCodeClient: Sendable {
         ]
         if let clientSecret { pairs.append(("client_secret", clientSecret)) }
         if usePKCE { pairs.append(("code_verifier", flow.verifier)) }
-        return FormEncoding.encode(pairs)
+        return PercentEncoding.form(pairs)
     }
 }
 

@@ -3,29 +3,30 @@ import Logging
 import PortcullisCore
 import PortcullisHTTP
 import PortcullisOAuth
+import PortcullisSupport
 
-/// `/oauth/*` (librechat-auth.md §2.3): start a provider's code flow, finish it at the callback with
+/// `/oauth/*`: start a provider's code flow, finish it at the callback with
 /// the same cookies as a password login, and send every failure to the client's login page with
 /// `error=auth_failed`. Redirects only ever go to the provider's configured (or discovered)
 /// authorization endpoint or to `DOMAIN_CLIENT`: no request parameter chooses a target.
 extension API {
-    func addOAuthRoutes(_ router: inout Router) {
-        route(&router, .get, "/oauth/error") { [self] _ in .redirect(to: authFailedURL) }
+    func addOAuthRoutes(_ routes: inout Routes) {
+        routes.on(.get, "/oauth/error") { [self] _ in .redirect(to: authFailedURL) }
         for name in SocialLogin.providerNames {
-            route(&router, .get, "/oauth/\(name)") { [self] in await startSocialLogin(name, $0) }
-            route(&router, name == "apple" ? .post : .get, "/oauth/\(name)/callback") { [self] in await finishSocialLogin(name, $0) }
+            routes.on(.get, "/oauth/\(name)") { [self] in try await startSocialLogin(name, $0) }
+            routes.on(name == "apple" ? .post : .get, "/oauth/\(name)/callback") { [self] in try await finishSocialLogin(name, $0) }
         }
     }
 
     var authFailedURL: String { clientURL + "/login?redirect=false&error=auth_failed" }
     var clientURL: String { configuration.domainClient.withoutTrailingSlash }
 
-    static let notEnabled = HTTPResponse.message("This login provider is not enabled", status: .notFound)
+    static let notEnabled = APIError.message("This login provider is not enabled", .notFound)
 
-    func startSocialLogin(_ name: String, _ request: HTTPRequest) async -> HTTPResponse {
-        guard let provider = social.providers[name] else { return Self.notEnabled }
-        if let refusal = await moderateLogin(request, email: nil) { return refusal }
-        let flow = FlowState(provider: name, now: Int64(Date().timeIntervalSince1970))
+    func startSocialLogin(_ name: String, _ request: HTTPRequest) async throws -> HTTPResponse {
+        guard let provider = social.providers[name] else { throw Self.notEnabled }
+        try await moderateLogin(request, email: nil)
+        let flow = FlowState(provider: name, now: service.clock.seconds)
         do {
             let url = try await provider.authorizationURL(for: flow)
             var response = HTTPResponse.redirect(to: url)
@@ -38,9 +39,9 @@ extension API {
         }
     }
 
-    func finishSocialLogin(_ name: String, _ request: HTTPRequest) async -> HTTPResponse {
-        guard let provider = social.providers[name] else { return Self.notEnabled }
-        if let refusal = await moderateLogin(request, email: nil) { return refusal }
+    func finishSocialLogin(_ name: String, _ request: HTTPRequest) async throws -> HTTPResponse {
+        guard let provider = social.providers[name] else { throw Self.notEnabled }
+        try await moderateLogin(request, email: nil)
         var fields: [String: String] = [:]
         for (key, value) in (provider.usesFormPost ? request.formFields : request.queryItems) where fields[key] == nil {
             fields[key] = value
@@ -54,7 +55,7 @@ extension API {
         let flow: FlowState
         do {
             flow = try social.flowCookies.open(request.cookies[FlowCookieSealer.cookieName], provider: name, state: fields["state"],
-                                               now: Int64(Date().timeIntervalSince1970))
+                                               now: service.clock.seconds)
         } catch {
             return fail("flow cookie: \(error)")
         }
@@ -67,8 +68,8 @@ extension API {
         let identity: SocialIdentity
         do { identity = try await provider.profile(code: code, flow: flow, fields: fields) } catch { return fail(error.description) }
         let moderation = moderation
-        switch await service.socialLogin(identity, policy: social.policy(for: name),
-                                         banExpiry: { await moderation.banExpiry(userId: $0, ip: nil) }) {
+        switch try await service.socialLogin(identity, policy: social.policy(for: name),
+                                             banExpiry: { await moderation.banExpiry(userId: $0, ip: nil) }) {
         case .success(let tokens):
             var response = HTTPResponse.redirect(to: clientURL)
             response.headers.add(name: "Cache-Control", value: "no-store")
@@ -79,7 +80,7 @@ extension API {
         case .refused(let reason):
             return fail(reason)
         case .banned(let expiry):
-            var response = Self.banned(until: expiry)
+            var response = APIError.banned(retryAfter: secondsUntil(expiry)).response
             response.setCookie(flowCookie("", provider: provider, maxAge: 0))
             return response
         }
@@ -107,12 +108,12 @@ extension API {
         let target = social.openidPostLogoutRedirect ?? clientURL + "/login"
         let base = endpoint + (endpoint.contains("?") ? "&" : "?")
         if let idToken {
-            let url = base + FormEncoding.encode([("post_logout_redirect_uri", target), ("id_token_hint", idToken)])
+            let url = base + PercentEncoding.form([("post_logout_redirect_uri", target), ("id_token_hint", idToken)])
             if url.utf8.count <= social.openidMaxLogoutURLLength { return url }
         }
         var pairs = [("post_logout_redirect_uri", target), ("client_id", provider.settings.client.clientID)]
         let hint = [user.email, user.username, user.providerIds["openidId"] ?? ""].first { !$0.isEmpty }
         if let hint { pairs.append(("logout_hint", hint)) }
-        return base + FormEncoding.encode(pairs)
+        return base + PercentEncoding.form(pairs)
     }
 }

@@ -5,7 +5,6 @@ import PortcullisCore
 import PortcullisCrypto
 import PortcullisHTTP
 import PortcullisMail
-import PortcullisOAuth
 import PortcullisStore
 
 /// Runs Portcullis: the public API on `HOST:PORT` and the operator API on `<data dir>/admin.sock`,
@@ -16,57 +15,75 @@ public enum Application {
     }
 
     public static func run(environment: Environment) throws {
-        let configuration: AuthConfiguration
-        do {
-            configuration = try AuthConfiguration(environment: environment)
-        } catch {
-            throw StartupError(description: "configuration error: \(error)")
-        }
         let level = Logger.Level(rawValue: (environment["LOG_LEVEL"] ?? "info").lowercased()) ?? .info
         LoggingSystem.bootstrap { label in BufferedLogHandler(label: label, logLevel: level) }
         defer { LogBuffer.shared.flush() }
         let logger = Logger(label: "portcullis")
+        let engine: Engine
+        do {
+            engine = try Engine(environment: environment, logger: logger)
+        } catch {
+            throw StartupError(description: error.description)
+        }
+        let configuration = engine.configuration
         for name in configuration.generatedSecrets {
             logger.warning("\(name) was not set: generated a random one and saved it in \(configuration.dataDirectory)/secrets.env")
         }
         let lock = try lockDataDirectory(configuration.dataDirectory)
         defer { close(lock) }
+        let recovery = try blocking { try await engine.recover { line in logger.info("\(line)") } }
+        logStartup(engine, recovery: recovery, logger: logger)
 
-        let persistence = Persistence(directory: configuration.dataDirectory,
-                                      durability: configuration.durabilityFsync ? .fsync : .none, keep: configuration.snapshotKeep)
-        let moderationConfiguration: ModerationConfiguration
-        do {
-            moderationConfiguration = try ModerationConfiguration(environment: environment)
-        } catch {
-            throw StartupError(description: "configuration error: \(error)")
+        let api = API(engine: engine)
+        engine.outbox.start()
+        let requestMetrics = api.requestMetrics
+        let server = try HTTPServer(
+            configuration: HTTPServerConfiguration(addresses: [.tcp(host: configuration.host, port: configuration.port)]),
+            router: api.makeRouter(), observers: [RequestLog(logger: logger), requestMetrics])
+        let socketPath = configuration.dataDirectory + "/admin.sock"
+        let admin = try HTTPServer(
+            configuration: HTTPServerConfiguration(
+                addresses: [.unix(path: socketPath, mode: 0o600)], eventLoopCount: 1,
+                limits: HTTPLimits(maximumBodyLength: 64 << 20)),
+            router: AdminOperations(engine: engine).makeRouter(), observers: [RequestLog(logger: logger)])
+        try server.start()
+        try admin.start()
+        let sweeper = Task.detached {
+            while !Task.isCancelled {
+                try? await Task.sleep(for: .seconds(60))
+                await engine.sweep()
+            }
         }
-        let lockout = AccountLockout(policy: moderationConfiguration.lockout, journal: persistence.journal,
-                                     shardCount: configuration.shardCount)
-        let service = try AuthService(configuration: configuration, journal: persistence.journal, lockout: lockout)
-        let moderation = Moderation(configuration: moderationConfiguration, sessions: service.sessions,
-                                    journal: persistence.journal, shardCount: configuration.shardCount)
-        let email: EmailConfiguration
-        do {
-            email = try EmailConfiguration(environment: environment, appTitle: configuration.appTitle)
-        } catch {
-            throw StartupError(description: "configuration error: \(error)")
+        let snapshotter = Task.detached {
+            while !Task.isCancelled {
+                try? await Task.sleep(for: .seconds(configuration.snapshotInterval))
+                if Task.isCancelled { break }
+                await engine.takeSnapshot()
+            }
         }
-        let social: SocialLogin
-        do {
-            social = try SocialLogin(environment: environment, configuration: configuration, http: CurlHTTP())
-        } catch {
-            throw StartupError(description: "configuration error: \(error)")
-        }
-        let tokens = OneTimeTokens(journal: persistence.journal)
-        let outbox = Outbox(transport: Application.transport(for: email), journal: persistence.journal) { line in logger.warning("\(line)") }
-        let recovery = try blocking {
-            try await persistence.recover(users: service.users, sessions: service.sessions, moderation: moderation, tokens: tokens,
-                                          mail: outbox.queue, lockout: lockout) { line in logger.info("\(line)") }
-        }
-        logger.info("\(email.summary)")
-        logger.info("\(social.summary)")
-        if email.allowSelfSigned { logger.warning("EMAIL_ALLOW_SELFSIGNED=true: the mail server's certificate is not verified") }
-        if email.mode == .none && configuration.allowPasswordReset {
+        logger.info(
+            "portcullis listening",
+            metadata: [
+                "address": "\(server.addresses.map(\.description).joined(separator: ", "))", "admin": "\(socketPath)",
+                "hash": "\(configuration.passwordHasher.algorithm)",
+            ])
+        server.waitForTerminationSignal()
+        logger.info("portcullis shutting down")
+        sweeper.cancel()
+        snapshotter.cancel()
+        server.shutdown(gracePeriod: 10_000)
+        admin.shutdown(gracePeriod: 1_000)
+        _ = try? blocking { await engine.takeSnapshot() }
+        unlink(socketPath)
+    }
+
+    /// What the operator should know at start-up: modes, warnings, what was restored.
+    static func logStartup(_ engine: Engine, recovery: Persistence.Recovery, logger: Logger) {
+        let configuration = engine.configuration
+        logger.info("\(engine.email.summary)")
+        logger.info("\(engine.social.summary)")
+        if engine.email.allowSelfSigned { logger.warning("EMAIL_ALLOW_SELFSIGNED=true: the mail server's certificate is not verified") }
+        if engine.email.mode == .none && configuration.allowPasswordReset {
             if configuration.allowUnsecuredPasswordReset {
                 logger.warning("ALLOW_UNSECURED_PASSWORD_RESET=true without email: anyone can get a reset link for any account")
             } else {
@@ -75,66 +92,18 @@ public enum Application {
         }
         for skipped in recovery.skippedSnapshots { logger.warning("snapshot skipped: \(skipped)") }
         if let torn = recovery.tornTail { logger.warning("journal: \(torn)") }
-        logger.info("state restored", metadata: [
-            "snapshot": "\(recovery.snapshot ?? "none")", "users": "\(service.users.count)", "sessions": "\(service.sessions.count)",
-            "replayed": "\(recovery.replayed)", "seconds": "\(Double(Int(recovery.seconds * 1000)) / 1000)",
-        ])
+        logger.info(
+            "state restored",
+            metadata: [
+                "snapshot": "\(recovery.snapshot ?? "none")", "users": "\(engine.service.users.count)",
+                "sessions": "\(engine.service.sessions.count)", "replayed": "\(recovery.replayed)",
+                "seconds": "\(Double(Int(recovery.seconds * 1000)) / 1000)",
+            ])
         if !configuration.durabilityFsync {
             logger.warning("DURABILITY=none: acknowledged changes survive a crash of the process but not of the machine")
         }
-        let api = API(service: service, moderation: moderation, tokens: tokens, outbox: outbox, logger: logger, persistence: persistence,
-                      social: social)
-        outbox.start()
-        if moderationConfiguration.trustProxy == 0 {
+        if engine.moderationConfiguration.trustProxy == 0 {
             logger.info("TRUST_PROXY=0: limits and bans use the socket address; X-Forwarded-For is ignored")
-        }
-        let server = try HTTPServer(
-            configuration: HTTPServerConfiguration(addresses: [.tcp(host: configuration.host, port: configuration.port)]),
-            router: api.makeRouter())
-        let socketPath = configuration.dataDirectory + "/admin.sock"
-        let admin = try HTTPServer(
-            configuration: HTTPServerConfiguration(
-                addresses: [.unix(path: socketPath, mode: 0o600)], eventLoopCount: 1,
-                limits: HTTPLimits(maximumBodyLength: 64 << 20)),
-            router: api.makeAdminRouter())
-        try server.start()
-        try admin.start()
-        let sweeper = Task.detached {
-            while !Task.isCancelled {
-                try? await Task.sleep(for: .seconds(60))
-                await service.sessions.sweep(now: Int64(Date().timeIntervalSince1970 * 1000))
-                await moderation.sweep()
-                await tokens.sweep()
-                await lockout.sweep(now: Int64(Date().timeIntervalSince1970 * 1000))
-            }
-        }
-        let snapshotter = Task.detached {
-            while !Task.isCancelled {
-                try? await Task.sleep(for: .seconds(configuration.snapshotInterval))
-                if Task.isCancelled { break }
-                await api.takeSnapshot()
-            }
-        }
-        logger.info("portcullis listening", metadata: [
-            "address": "\(server.addresses.map(\.description).joined(separator: ", "))", "admin": "\(socketPath)",
-            "hash": "\(configuration.passwordHasher.algorithm)",
-        ])
-        server.waitForTerminationSignal()
-        logger.info("portcullis shutting down")
-        sweeper.cancel()
-        snapshotter.cancel()
-        server.shutdown(gracePeriod: 10_000)
-        admin.shutdown(gracePeriod: 1_000)
-        _ = try? blocking { await api.takeSnapshot() }
-        unlink(socketPath)
-    }
-
-    /// The mail transport for the configuration (Mailgun takes precedence, as in LibreChat).
-    static func transport(for email: EmailConfiguration) -> (any MailTransport)? {
-        switch email.mode {
-        case .none: nil
-        case .smtp: SMTPTransport(configuration: email)
-        case .mailgun: MailgunTransport(configuration: email)
         }
     }
 

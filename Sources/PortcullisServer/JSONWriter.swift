@@ -1,3 +1,4 @@
+import PortcullisSupport
 import PortcullisCore
 
 /// A minimal JSON writer for the hot answers: appends bytes directly, keys in the order given
@@ -47,7 +48,7 @@ struct JSONWriter {
     }
 
     private mutating func quoted(_ value: String) {
-        appendJSONString(value, to: &bytes)
+        JSONString.append(value, to: &bytes)
     }
 
     private mutating func separate() {

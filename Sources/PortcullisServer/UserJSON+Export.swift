@@ -57,7 +57,7 @@ extension UserJSON {
             id: id, name: object["name"] as? String ?? "", username: (object["username"] as? String ?? "").lowercased(),
             email: User.normalizeEmail(rawEmail), emailVerified: object["emailVerified"] as? Bool ?? false,
             passwordHash: hash, avatar: object["avatar"] as? String, provider: object["provider"] as? String ?? "local",
-            role: object["role"] as? String ?? "USER", providerIds: providerIds, openidIssuer: object["openidIssuer"] as? String,
+            role: object["role"] as? String ?? Role.user, providerIds: providerIds, openidIssuer: object["openidIssuer"] as? String,
             twoFactorEnabled: object["twoFactorEnabled"] as? Bool ?? false, termsAccepted: object["termsAccepted"] as? Bool ?? false,
             termsAcceptedAt: date(object["termsAcceptedAt"]), createdAt: date(object["createdAt"]) ?? now, updatedAt: date(object["updatedAt"]) ?? now)
     }

@@ -22,6 +22,11 @@ enum UserJSON {
         return object
     }
 
+    /// A live ban as operators and admins see it.
+    static func ban(_ ban: Ban) -> [String: Any] {
+        ["subject": ban.subject, "type": ban.type, "expiresAt": isoDate(ban.expiresAt)]
+    }
+
     /// For occasional answers (config, admin); keys sorted so output is stable.
     static func data(_ object: Any) -> [UInt8] {
         (try? Array(JSONSerialization.data(withJSONObject: object, options: [.withoutEscapingSlashes, .sortedKeys]))) ?? Array("{}".utf8)

@@ -1,6 +1,7 @@
 import Foundation
 import Glibc
 import PortcullisCore
+import PortcullisSupport
 import Synchronization
 
 /// How far an acknowledged change goes before the answer is sent.
@@ -209,7 +210,7 @@ public final class Journal: MutationJournal, @unchecked Sendable {
     // MARK: Files
 
     static func segmentPath(_ directory: String, _ first: UInt64) -> String {
-        directory + "/journal-" + String(first).leftPadded(20) + ".log"
+        directory + "/journal-" + String(first).leftPadded(to: 20) + ".log"
     }
 
     /// Segment files, oldest first.
@@ -228,11 +229,5 @@ public final class Journal: MutationJournal, @unchecked Sendable {
             fsync(fd)
             close(fd)
         }
-    }
-}
-
-extension String {
-    func leftPadded(_ width: Int) -> String {
-        count >= width ? self : String(repeating: "0", count: width - count) + self
     }
 }

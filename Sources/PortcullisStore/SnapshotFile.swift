@@ -1,6 +1,7 @@
 import Foundation
 import Glibc
 import PortcullisCore
+import PortcullisSupport
 
 /// Snapshot files: a fixed 60-byte header, then one zstd frame (checksum flag on) of records,
 /// each a tag byte (`U` user, `S` session) and the binary encoding. The format is described in
@@ -79,7 +80,7 @@ public enum SnapshotFile {
     /// Writes `users` and `sessions` as of journal `position`: temp file, fsync, rename, fsync dir.
     static func write(directory: String, position: UInt64, users: [User], sessions: [Session], extra: [Extra] = [],
                       version: UInt32 = SnapshotFile.version) throws -> (path: String, bytes: Int, raw: Int) {
-        let path = directory + "/snapshot-" + String(position).leftPadded(20) + ".pcs"
+        let path = directory + "/snapshot-" + String(position).leftPadded(to: 20) + ".pcs"
         let temporary = path + ".tmp"
         let fd = open(temporary, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o600)
         guard fd >= 0 else { throw RecoveryError(description: "cannot create \(temporary): errno \(errno)") }

@@ -5,7 +5,8 @@ import PortcullisHTTP
 import PortcullisServer
 import PortcullisStore
 
-/// Talks to the running server's admin socket.
+/// Runs an ``AdminCommand``: on the running server through its admin socket, or, with no server
+/// running, on the data directory directly (``OfflineAdmin``). Either way the answer is the same.
 struct AdminConnection {
     let path: String
 
@@ -14,16 +15,18 @@ struct AdminConnection {
         path = (environment["PORTCULLIS_DATA_DIR"] ?? "Snapshots") + "/admin.sock"
     }
 
-    func call(_ method: String, _ target: String, body: [UInt8] = [], json: Bool = true) throws -> HTTPClient.Response {
+    func call(_ command: AdminCommand) throws -> AdminAnswer {
         let client = HTTPClient(.unix(path: path, mode: 0), timeout: 120_000)
+        let (method, target, body) = command.request
+        var json = !body.isEmpty
+        if case .importUsers = command { json = false }  // JSON lines, not one JSON document
         do {
-            return try client.request(method, target, headers: json && !body.isEmpty ? [("Content-Type", "application/json")] : [], body: body)
+            let response = try client.request(method, target, headers: json ? [("Content-Type", "application/json")] : [], body: body)
+            return AdminAnswer(status: response.status, body: response.body)
         } catch .connectFailed {
             // No server: work on the data directory directly, under its lock.
             do {
-                let environment = try Environment.load(processEnvironment: Environment.process)
-                let answer = try OfflineAdmin.run(method: method, target: target, body: body, environment: environment)
-                return HTTPClient.Response(status: answer.status, headers: HTTPHeaders(), body: answer.body)
+                return try OfflineAdmin.run(command, environment: try Environment.load(processEnvironment: Environment.process))
             } catch {
                 StandardError.write("portcullis: no server is running and the data directory could not be opened: \(error)\n")
                 throw ExitCode(1)
@@ -34,30 +37,30 @@ struct AdminConnection {
         }
     }
 
-    static func encode(_ object: [String: Any]) -> [UInt8] {
-        (try? Array(JSONSerialization.data(withJSONObject: object))) ?? []
-    }
-
-    /// Calls the admin API and fails the command (with the server's message) unless it answered 2xx.
-    static func perform(_ method: String, _ target: String, body: [UInt8] = [], json: Bool = true) throws -> HTTPClient.Response {
-        let response = try AdminConnection().call(method, target, body: body, json: json)
-        try check(response)
-        return response
+    /// Runs the command and fails (with the server's message) unless it answered 2xx.
+    static func perform(_ command: AdminCommand) throws -> AdminAnswer {
+        let answer = try AdminConnection().call(command)
+        try check(answer)
+        return answer
     }
 
     /// A top-level field of a JSON answer.
-    static func field(_ name: String, in response: HTTPClient.Response) -> Any? {
-        (try? JSONSerialization.jsonObject(with: Data(response.body)) as? [String: Any])?[name]
+    static func field(_ name: String, in answer: AdminAnswer) -> Any? {
+        (try? JSONSerialization.jsonObject(with: Data(answer.body)) as? [String: Any])?[name]
     }
 
     /// Prints the answer's message on failure and exits non-zero.
-    static func check(_ response: HTTPClient.Response) throws {
-        guard (200..<300).contains(response.status) else {
-            let message = (try? JSONSerialization.jsonObject(with: Data(response.body)) as? [String: Any])?["message"] as? String
-            StandardError.write("portcullis: \(message ?? response.text)\n")
+    static func check(_ answer: AdminAnswer) throws {
+        guard (200..<300).contains(answer.status) else {
+            let message = field("message", in: answer) as? String
+            StandardError.write("portcullis: \(message ?? answer.text)\n")
             throw ExitCode(1)
         }
     }
+}
+
+extension AdminAnswer {
+    var text: String { String(decoding: body, as: UTF8.self) }
 }
 
 struct CreateUser: ParsableCommand {
@@ -72,16 +75,14 @@ struct CreateUser: ParsableCommand {
     @Option(help: "Provider to record (default local).") var provider: String = "local"
 
     func run() throws {
-        var object: [String: Any] = ["email": email, "emailVerified": emailVerified ? "true" : "false", "provider": provider]
-        if let name { object["name"] = name }
-        if let username { object["username"] = username }
+        var password = password
         if passwordStdin {
             guard let line = StandardInput.readLine() else { throw ValidationError("password line too long") }
-            object["password"] = String(decoding: line, as: UTF8.self)
-        } else if let password {
-            object["password"] = password
+            password = String(decoding: line, as: UTF8.self)
         }
-        let response = try AdminConnection.perform("POST", "/admin/users", body: AdminConnection.encode(object))
+        let response = try AdminConnection.perform(
+            .createUser(email: email, name: name, username: username, password: password, emailVerified: emailVerified,
+                        provider: provider))
         let answer = try JSONSerialization.jsonObject(with: Data(response.body)) as? [String: Any]
         let user = answer?["user"] as? [String: Any]
         print("created \(user?["email"] as? String ?? email) (\(user?["id"] as? String ?? "?"), role \(user?["role"] as? String ?? "?"))")
@@ -94,7 +95,7 @@ struct DeleteUser: ParsableCommand {
     @Argument var email: String
 
     func run() throws {
-        _ = try AdminConnection.perform("DELETE", "/admin/users?email=" + FormURLEncoded.encode(email))
+        _ = try AdminConnection.perform(.deleteUser(email: email))
         print("deleted \(email)")
     }
 }
@@ -104,7 +105,7 @@ struct ListUsers: ParsableCommand {
     @Flag(help: "Print JSON.") var json = false
 
     func run() throws {
-        let response = try AdminConnection.perform("GET", "/admin/users")
+        let response = try AdminConnection.perform(.listUsers)
         if json {
             print(response.text)
             return
@@ -131,7 +132,7 @@ struct ResetTerms: ParsableCommand {
                 return
             }
         }
-        let response = try AdminConnection.perform("POST", "/admin/terms/reset")
+        let response = try AdminConnection.perform(.resetTerms)
         print("terms reset for \(AdminConnection.field("users", in: response) ?? 0) user(s)")
     }
 }
@@ -143,8 +144,7 @@ struct ResetPassword: ParsableCommand {
 
     func run() throws {
         guard let line = StandardInput.readLine() else { throw ValidationError("password line too long") }
-        let body = AdminConnection.encode(["email": email, "password": String(decoding: line, as: UTF8.self)])
-        let response = try AdminConnection.perform("POST", "/admin/users/password", body: body)
+        let response = try AdminConnection.perform(.setPassword(email: email, password: String(decoding: line, as: UTF8.self)))
         let ended = AdminConnection.field("sessionsEnded", in: response) ?? 0
         print("password changed for \(email); \(ended) session(s) ended")
     }
@@ -154,7 +154,7 @@ struct UserStats: ParsableCommand {
     static let configuration = CommandConfiguration(commandName: "user-stats", abstract: "Users and sessions held.")
 
     func run() throws {
-        let response = try AdminConnection.perform("GET", "/admin/stats")
+        let response = try AdminConnection.perform(.stats)
         print(response.text)
     }
 }
@@ -186,7 +186,7 @@ struct ImportUsers: ParsableCommand {
                 body.append(line)
                 body.append(UInt8(ascii: "\n"))
             }
-            let response = try connection.call("POST", "/admin/import", body: Array(body), json: false)
+            let response = try connection.call(.importUsers(Array(body)))
             try AdminConnection.check(response)
             let report = (try? JSONSerialization.jsonObject(with: Data(response.body)) as? [String: Any]) ?? [:]
             for key in totals.keys { totals[key, default: 0] += report[key] as? Int ?? 0 }
@@ -208,7 +208,7 @@ struct ExportUsers: ParsableCommand {
         commandName: "export-users", abstract: "Export users as JSON lines (mongoexport shape, hashes included).")
 
     func run() throws {
-        let response = try AdminConnection.perform("GET", "/admin/export")
+        let response = try AdminConnection.perform(.exportUsers)
         print(response.text, terminator: "")
     }
 }
@@ -217,7 +217,7 @@ struct TakeSnapshot: ParsableCommand {
     static let configuration = CommandConfiguration(commandName: "snapshot", abstract: "Ask the running server to write a snapshot now.")
 
     func run() throws {
-        let response = try AdminConnection.perform("POST", "/admin/snapshot")
+        let response = try AdminConnection.perform(.snapshot)
         print(response.text)
     }
 }
@@ -241,8 +241,7 @@ struct BanUser: ParsableCommand {
     @Argument(help: "Duration in minutes.") var minutes: Int
 
     func run() throws {
-        let body = AdminConnection.encode(["email": email, "minutes": String(minutes)])
-        let response = try AdminConnection.perform("POST", "/admin/bans", body: body)
+        let response = try AdminConnection.perform(.ban(email: email, minutes: Int64(minutes)))
         print(AdminConnection.field("message", in: response) ?? response.text)
     }
 }
@@ -253,8 +252,7 @@ struct UnbanUser: ParsableCommand {
     @Option(help: "A ban subject as listed by list-bans (user:<id> or ip:<address>).") var subject: String?
 
     func run() throws {
-        let query = subject.map { "subject=" + FormURLEncoded.encode($0) } ?? "email=" + FormURLEncoded.encode(email ?? "")
-        _ = try AdminConnection.perform("DELETE", "/admin/bans?" + query)
+        _ = try AdminConnection.perform(.unban(subject: subject, email: subject == nil ? email ?? "" : nil))
         print("ban lifted")
     }
 }
@@ -263,7 +261,7 @@ struct ListBans: ParsableCommand {
     static let configuration = CommandConfiguration(commandName: "list-bans", abstract: "List live bans.")
 
     func run() throws {
-        let response = try AdminConnection.perform("GET", "/admin/bans")
+        let response = try AdminConnection.perform(.listBans)
         print(response.text)
     }
 }
@@ -274,7 +272,7 @@ struct InviteUser: ParsableCommand {
     @Argument var email: String
 
     func run() throws {
-        let response = try AdminConnection.perform("POST", "/admin/invites", body: AdminConnection.encode(["email": email]))
+        let response = try AdminConnection.perform(.invite(email: email))
         print(AdminConnection.field("message", in: response) ?? response.text)
     }
 }

@@ -104,25 +104,25 @@ struct StoreTests {
     }
 
     @Test("refresh outcomes: rotate, replay within grace, reuse after it, expiry")
-    func sessions() async {
+    func sessions() async throws {
         let store = SessionStore(shardCount: 4)
         let first: [UInt8] = Array(repeating: 1, count: 32)
         await store.insert(Session(id: "s", userId: "u", currentHash: first, previousHash: nil, generation: 0,
                                    rotatedAt: 0, createdAt: 0, expiresAt: 10_000))
         let second: [UInt8] = Array(repeating: 2, count: 32)
-        let rotated = await store.refresh(id: "s", userId: "u", presentedHash: first, now: 100, grace: 50) { _ in second }
+        let rotated = try await store.refresh(id: "s", userId: "u", presentedHash: first, now: 100, grace: 50) { _ in second }
         guard case .rotated(let session) = rotated else { Issue.record("expected rotation"); return }
         #expect(session.generation == 1 && session.currentHash == second)
-        #expect(await store.refresh(id: "s", userId: "other", presentedHash: second, now: 110, grace: 50) { _ in [] } == .notFound)
-        let replay = await store.refresh(id: "s", userId: "u", presentedHash: first, now: 140, grace: 50, reissue: { _ in [] })
+        #expect(try await store.refresh(id: "s", userId: "other", presentedHash: second, now: 110, grace: 50) { _ in [] } == .notFound)
+        let replay = try await store.refresh(id: "s", userId: "u", presentedHash: first, now: 140, grace: 50, reissue: { _ in [] })
         guard case .replayedWithinGrace = replay else {
             Issue.record("expected grace replay")
             return
         }
-        #expect(await store.refresh(id: "s", userId: "u", presentedHash: first, now: 200, grace: 50) { _ in [] } == .reuseDetected)
+        #expect(try await store.refresh(id: "s", userId: "u", presentedHash: first, now: 200, grace: 50) { _ in [] } == .reuseDetected)
         #expect(await store.session(id: "s") == nil)
         await store.insert(Session(id: "t", userId: "u", currentHash: first, previousHash: nil, generation: 0,
                                    rotatedAt: 0, createdAt: 0, expiresAt: 10))
-        #expect(await store.refresh(id: "t", userId: "u", presentedHash: first, now: 20, grace: 50) { _ in [] } == .expired)
+        #expect(try await store.refresh(id: "t", userId: "u", presentedHash: first, now: 20, grace: 50) { _ in [] } == .expired)
     }
 }

@@ -25,11 +25,11 @@ struct SocialLoginTests {
     @Test("a new user is created as USER (never the first-admin rule), then found by provider id")
     func createThenFind() async throws {
         let service = try Self.service()
-        let created = try #require(Self.user(await service.socialLogin(Self.github(), policy: Self.open)))
+        let created = try #require(Self.user(try await service.socialLogin(Self.github(), policy: Self.open)))
         #expect(created.role == "USER" && created.provider == "github" && created.providerIds == ["githubId": "583231"])
         #expect(created.passwordHash == nil && created.emailVerified)
         // The provider now reports another email: still the same account, email unchanged.
-        let again = try #require(Self.user(await service.socialLogin(Self.github(email: "new@example.com"), policy: Self.open)))
+        let again = try #require(Self.user(try await service.socialLogin(Self.github(email: "new@example.com"), policy: Self.open)))
         #expect(again.id == created.id && again.email == "octo@example.com")
         #expect(await service.users.user(providerField: "githubId", value: "583231")?.id == created.id)
     }
@@ -40,20 +40,20 @@ struct SocialLoginTests {
         var identity = Self.github()
         identity.name = String(repeating: "n", count: 5000)
         identity.avatar = "javascript:alert(1)"
-        let user = try #require(Self.user(await service.socialLogin(identity, policy: Self.open)))
+        let user = try #require(Self.user(try await service.socialLogin(identity, policy: Self.open)))
         #expect(user.name.count == 80 && user.avatar == nil)
         identity.id = String(repeating: "9", count: 300)
-        guard case .refused = await service.socialLogin(identity, policy: Self.open) else { Issue.record("long id accepted"); return }
+        guard case .refused = try await service.socialLogin(identity, policy: Self.open) else { Issue.record("long id accepted"); return }
     }
 
     @Test("registration off refuses unknown users; a missing or unusable email is refused")
     func registrationAndEmails() async throws {
         let service = try Self.service()
         let closed = SocialLoginPolicy(allowRegistration: false, allowLinking: false)
-        guard case .refused(let reason) = await service.socialLogin(Self.github(), policy: closed) else { Issue.record("not refused"); return }
+        guard case .refused(let reason) = try await service.socialLogin(Self.github(), policy: closed) else { Issue.record("not refused"); return }
         #expect(reason == "Social registration is disabled")
         for email in [nil, "", "a b@example.com", "x\u{0}y@example.com", String(repeating: "a", count: 300) + "@example.com"] {
-            guard case .refused = await service.socialLogin(Self.github(email: email), policy: Self.open) else {
+            guard case .refused = try await service.socialLogin(Self.github(email: email), policy: Self.open) else {
                 Issue.record("accepted \(String(describing: email))")
                 return
             }
@@ -64,40 +64,40 @@ struct SocialLoginTests {
     @Test("another provider's or a local account: refused unless linking is on and both emails are verified")
     func linking() async throws {
         let service = try Self.service()
-        guard case .created(let local) = await service.createUser(email: "octo@example.com", name: "Local User", username: "localuser",
+        guard case .created(let local) = try await service.createUser(email: "octo@example.com", name: "Local User", username: "localuser",
                                                                    password: "correct horse battery", emailVerified: true,
                                                                    provider: "local") else {
             Issue.record("no local user")
             return
         }
-        guard case .refused = await service.socialLogin(Self.github(), policy: Self.open) else { Issue.record("linked without consent"); return }
+        guard case .refused = try await service.socialLogin(Self.github(), policy: Self.open) else { Issue.record("linked without consent"); return }
         let linking = SocialLoginPolicy(allowRegistration: true, allowLinking: true)
-        guard case .refused = await service.socialLogin(Self.github(verified: false), policy: linking) else {
+        guard case .refused = try await service.socialLogin(Self.github(verified: false), policy: linking) else {
             Issue.record("linked an unverified provider email")
             return
         }
-        let linked = try #require(Self.user(await service.socialLogin(Self.github(), policy: linking)))
+        let linked = try #require(Self.user(try await service.socialLogin(Self.github(), policy: linking)))
         #expect(linked.id == local.id && linked.provider == "local" && linked.providerIds["githubId"] == "583231")
         // A second GitHub account with the same email cannot take the slot.
-        guard case .refused = await service.socialLogin(Self.github("999"), policy: linking) else { Issue.record("second id linked"); return }
+        guard case .refused = try await service.socialLogin(Self.github("999"), policy: linking) else { Issue.record("second id linked"); return }
     }
 
     @Test("bans are checked before a session starts; OpenID issuers must match; admin decisions apply")
     func bansIssuersAdmin() async throws {
         let service = try Self.service()
-        let banned = await service.socialLogin(Self.github(), policy: Self.open) { _ in 42 }
+        let banned = try await service.socialLogin(Self.github(), policy: Self.open) { _ in 42 }
         guard case .banned(let until) = banned else { Issue.record("not banned"); return }
         #expect(until == 42)
         #expect(service.sessions.count == 0)
 
         var openid = SocialIdentity(provider: "openid", id: "sub-1", issuer: "https://idp.example/", email: "o@example.com",
                                     emailVerified: true, username: "o", name: "O", admin: true)
-        #expect(try #require(Self.user(await service.socialLogin(openid, policy: Self.open))).role == "ADMIN")
+        #expect(try #require(Self.user(try await service.socialLogin(openid, policy: Self.open))).role == "ADMIN")
         openid.issuer = "https://idp.example/.well-known/openid-configuration"
         openid.admin = false
-        #expect(try #require(Self.user(await service.socialLogin(openid, policy: Self.open))).role == "USER")
+        #expect(try #require(Self.user(try await service.socialLogin(openid, policy: Self.open))).role == "USER")
         openid.issuer = "https://other.example"
-        guard case .refused = await service.socialLogin(openid, policy: Self.open) else { Issue.record("issuer ignored"); return }
+        guard case .refused = try await service.socialLogin(openid, policy: Self.open) else { Issue.record("issuer ignored"); return }
     }
 
     @Test("the provider-id index is rebuilt by both restore paths and freed on delete")

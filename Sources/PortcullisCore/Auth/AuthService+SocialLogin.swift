@@ -71,20 +71,22 @@ extension AuthService {
     /// The first user is never promoted to ADMIN this way (LibreChat's rule for social users).
     /// - Parameter banExpiry: the end of a ban on the account, checked before any session starts.
     public func socialLogin(_ identity: SocialIdentity, policy: SocialLoginPolicy,
-                            banExpiry: @escaping @Sendable (String) async -> Int64? = { _ in nil }) async -> SocialLoginOutcome {
+                            banExpiry: @escaping @Sendable (String) async -> Int64? = { _ in nil }) async throws(AuthError)
+        -> SocialLoginOutcome
+    {
         // Profile text is the provider's (or, for Apple's first-login name, the browser's): bounded
         // like registration's fields, and an oversized avatar URL is dropped rather than stored.
         let identity = identity.bounded
         guard !identity.id.isEmpty, identity.id.utf8.count <= 256 else { return .refused("provider id missing or too long") }
-        let signIn: @Sendable (User) async -> SocialLoginOutcome = { [self] user in
+        let signIn: @Sendable (User) async throws(AuthError) -> SocialLoginOutcome = { [self] user throws(AuthError) in
             if let expiry = await banExpiry(user.id) { return .banned(until: expiry) }
             metrics.loginsSucceeded.increment()
-            return .success(await startSession(for: user, idToken: identity.idToken))
+            return .success(try await startSession(for: user, idToken: identity.idToken))
         }
         let email = identity.email.map(User.normalizeEmail)
         if let email, !Self.isUsableEmailKey(email) { return .refused("provider sent an unusable email") }
         if let email, !isDomainAllowed(email) { return .refused("Email domain not allowed") }
-        let now = Self.nowMilliseconds()
+        let now = nowMilliseconds()
         let refresh: @Sendable (inout User) -> Void = { user in
             // The provider's picture replaces the avatar of its own accounts (or fills an empty one),
             // never a linked account's own or a manually chosen one.
@@ -99,8 +101,8 @@ extension AuthService {
                 user.openidIssuer = identity.issuer
             }
             switch identity.admin {
-            case true?: user.role = "ADMIN"
-            case false? where user.role == "ADMIN": user.role = "USER"
+            case true?: user.role = Role.admin
+            case false? where user.role == Role.admin: user.role = Role.user
             default: break
             }
             user.updatedAt = now
@@ -112,7 +114,7 @@ extension AuthService {
                 return .refused("account belongs to another OpenID issuer")
             }
             guard let user = await users.update(id: found.id, refresh) else { return .refused("account vanished") }
-            return await signIn(user)
+            return try await signIn(user)
         }
         guard let email else { return .refused("provider sent no email") }
         if let found = await users.user(email: email) {
@@ -130,19 +132,19 @@ extension AuthService {
             guard let user = await users.link(id: found.id, field: identity.field, value: identity.id, link) else {
                 return .refused("provider id taken")
             }
-            return await signIn(user)
+            return try await signIn(user)
         }
         guard policy.allowRegistration else { return .refused("Social registration is disabled") }
         let user = User(
             id: ObjectID.generate(), name: identity.name, username: identity.username, email: email,
             emailVerified: identity.emailVerified, passwordHash: nil, avatar: identity.avatar, provider: identity.provider,
-            role: identity.admin == true ? "ADMIN" : "USER", providerIds: [identity.field: identity.id],
+            role: identity.admin == true ? Role.admin : Role.user, providerIds: [identity.field: identity.id],
             openidIssuer: identity.provider == "openid" ? identity.issuer : nil, createdAt: now, updatedAt: now)
         guard case .created(let created) = await users.create(user, promoteFirstToAdmin: false) else {
             return .refused("email or provider id taken meanwhile")
         }
         metrics.registrations.increment()
-        return await signIn(created)
+        return try await signIn(created)
     }
 
     /// An OpenID email claim may fall back to `preferred_username`, so it need not look like an

@@ -1,3 +1,4 @@
+import PortcullisSupport
 /// The access token's claims, exactly LibreChat's: `{id, username, provider, email, iat, exp}`.
 public struct AccessClaims: Codable, Sendable, Equatable {
     public var id: String
@@ -38,37 +39,18 @@ public struct RefreshClaims: Codable, Sendable, Equatable {
 
 import PortcullisCrypto
 
-/// Appends a JSON string literal (RFC 8259 escaping); shared by the claim encoders here and the
-/// server's answer writer.
-public func appendJSONString(_ value: String, to out: inout [UInt8]) {
-    out.append(UInt8(ascii: "\""))
-    for byte in value.utf8 {
-        switch byte {
-        case UInt8(ascii: "\""), UInt8(ascii: "\\"): out.append(contentsOf: [0x5C, byte])
-        case 0x0A: out.append(contentsOf: [0x5C, UInt8(ascii: "n")])
-        case 0x0D: out.append(contentsOf: [0x5C, UInt8(ascii: "r")])
-        case 0x09: out.append(contentsOf: [0x5C, UInt8(ascii: "t")])
-        case 0..<0x20:
-            let hex = Array("0123456789abcdef".utf8)
-            out.append(contentsOf: [0x5C, UInt8(ascii: "u"), 0x30, 0x30, hex[Int(byte >> 4)], hex[Int(byte & 0xF)]])
-        default: out.append(byte)
-        }
-    }
-    out.append(UInt8(ascii: "\""))
-}
-
 extension AccessClaims: CompactJSONEncodable {
     public var compactJSON: [UInt8] {
         var out: [UInt8] = []
         out.reserveCapacity(160)
         out += Array(#"{"email":"#.utf8)
-        appendJSONString(email, to: &out)
+        JSONString.append(email, to: &out)
         out += Array(#","exp":\#(exp),"iat":\#(iat),"id":"#.utf8)
-        appendJSONString(id, to: &out)
+        JSONString.append(id, to: &out)
         out += Array(#","provider":"#.utf8)
-        appendJSONString(provider, to: &out)
+        JSONString.append(provider, to: &out)
         out += Array(#","username":"#.utf8)
-        appendJSONString(username, to: &out)
+        JSONString.append(username, to: &out)
         out.append(UInt8(ascii: "}"))
         return out
     }
@@ -80,9 +62,9 @@ extension RefreshClaims: CompactJSONEncodable {
         if let gen { out += Array(#","gen":\#(gen)"#.utf8) }
         if let iat { out += Array(#","iat":\#(iat)"#.utf8) }
         out += Array(#","id":"#.utf8)
-        appendJSONString(id, to: &out)
+        JSONString.append(id, to: &out)
         out += Array(#","sessionId":"#.utf8)
-        appendJSONString(sessionId, to: &out)
+        JSONString.append(sessionId, to: &out)
         out.append(UInt8(ascii: "}"))
         return out
     }

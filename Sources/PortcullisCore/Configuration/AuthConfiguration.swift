@@ -60,6 +60,15 @@ public struct AuthConfiguration: Sendable {
 
     /// Reads and validates the configuration; missing JWT secrets are generated and kept in
     /// `<data dir>/secrets.env` (mode 0600) so tokens survive restarts.
+    /// The one decision of whether mail can be delivered: an SMTP host (or well-known service) and
+    /// a sender, or Mailgun and a sender. Unlike LibreChat, credentials are optional (a relay on the
+    /// local network needs none). The mail module picks its transport only when this holds.
+    public static func isEmailConfigured(_ environment: Environment) -> Bool {
+        let smtp = (environment["EMAIL_SERVICE"] ?? environment["EMAIL_HOST"]) != nil
+        let mailgun = environment["MAILGUN_API_KEY"] != nil && environment["MAILGUN_DOMAIN"] != nil
+        return (smtp || mailgun) && environment["EMAIL_FROM"] != nil
+    }
+
     public init(environment: Environment) throws(ConfigurationError) {
         let cores = Int64(ProcessInfo.processInfo.activeProcessorCount)
         dataDirectory = environment["PORTCULLIS_DATA_DIR"] ?? "Snapshots"
@@ -149,11 +158,7 @@ public struct AuthConfiguration: Sendable {
         }
         snapshotInterval = try environment.integer("SNAPSHOT_INTERVAL", default: 60, range: 1...86_400)
         snapshotKeep = Int(try environment.integer("SNAPSHOT_KEEP", default: 3, range: 1...100))
-        // Mail can be delivered: an SMTP host (or well-known service) and a sender, or Mailgun. Unlike
-        // LibreChat, credentials are optional (a relay on the local network needs none).
-        let smtp = (environment["EMAIL_SERVICE"] ?? environment["EMAIL_HOST"]) != nil
-        let mailgun = environment["MAILGUN_API_KEY"] != nil && environment["MAILGUN_DOMAIN"] != nil
-        emailEnabled = (smtp || mailgun) && environment["EMAIL_FROM"] != nil
+        emailEnabled = Self.isEmailConfigured(environment)
         allowUnsecuredPasswordReset = try environment.bool("ALLOW_UNSECURED_PASSWORD_RESET", default: false)
         passwordResetTokenExpiry = try environment.integer("PASSWORD_RESET_TOKEN_EXPIRY", default: 900_000, range: 1_000...(7 * day))
         emailVerificationTokenExpiry = try environment.integer("EMAIL_VERIFICATION_TOKEN_EXPIRY", default: 900_000, range: 1_000...(30 * day))

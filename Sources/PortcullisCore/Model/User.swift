@@ -27,7 +27,7 @@ public struct User: Sendable, Codable, Equatable {
 
     public init(
         id: String, name: String, username: String, email: String, emailVerified: Bool, passwordHash: String?,
-        avatar: String? = nil, provider: String = "local", role: String = "USER", providerIds: [String: String] = [:],
+        avatar: String? = nil, provider: String = "local", role: String = Role.user, providerIds: [String: String] = [:],
         openidIssuer: String? = nil, twoFactorEnabled: Bool = false, termsAccepted: Bool = false,
         termsAcceptedAt: Int64? = nil, devicesRevokedAt: Int64 = 0, createdAt: Int64, updatedAt: Int64
     ) {
@@ -91,3 +91,9 @@ public struct Session: Sendable, Codable, Equatable {
 }
 
 import Foundation
+
+/// LibreChat's role names.
+public enum Role {
+    public static let admin = "ADMIN"
+    public static let user = "USER"
+}

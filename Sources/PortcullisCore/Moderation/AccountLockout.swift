@@ -177,7 +177,7 @@ public final class AccountLockout: Sendable {
         let key = client.key
         guard let wait = await shard(key).wait(key, now: now, max: max, window: policy.windowMilliseconds) else { return nil }
         refused.increment()
-        return Swift.max(1, (wait + 999) / 1000)
+        return RetryAfter.seconds(forMilliseconds: wait)
     }
 
     /// Counts a failed password of `client`; returns once the count is durable.

@@ -1,4 +1,3 @@
-import Foundation
 import Synchronization
 
 /// A ban on a subject (`user:<id>` or `ip:<address>`).
@@ -117,6 +116,8 @@ public final class Moderation: Sendable {
     private let concurrency: [ConcurrencyShard]
     private let sessions: SessionStore
     private let journal: (any MutationJournal)?
+    /// Where ban expiries and limiter windows read the time.
+    public let clock: any WallClock
     public let bansIssued = Counter()
     public let limited = Counter()
     /// A read copy of live bans (subject → expiry), so the check every request makes is one lock,
@@ -124,16 +125,16 @@ public final class Moderation: Sendable {
     /// journal) first, then here.
     private let banMirror = Mutex<[String: Int64]>([:])
 
-    public init(configuration: ModerationConfiguration, sessions: SessionStore, journal: (any MutationJournal)?, shardCount: Int) {
+    public init(configuration: ModerationConfiguration, sessions: SessionStore, journal: (any MutationJournal)?, shardCount: Int,
+                clock: any WallClock = SystemClock()) {
         self.configuration = configuration
+        self.clock = clock
         self.sessions = sessions
         self.journal = journal
         limiters = (0..<shardCount).map { _ in LimiterShard() }
         shards = (0..<shardCount).map { _ in ModerationShard(journal: journal) }
         concurrency = (0..<shardCount).map { _ in ConcurrencyShard() }
     }
-
-    static func now() -> Int64 { Int64(Date().timeIntervalSince1970 * 1000) }
 
     private func shard(_ subject: String) -> ModerationShard { shards[StableHash.shard(of: subject, count: shards.count)] }
 
@@ -148,15 +149,17 @@ public final class Moderation: Sendable {
     public func limit(_ name: String, key: String, _ limit: ModerationConfiguration.Limit) async -> Int64? {
         let composite = name + "|" + key
         let shard = limiters[StableHash.shard(of: composite, count: limiters.count)]
-        guard let wait = await shard.hit(composite, now: Self.now(), max: limit.max, window: limit.windowMilliseconds) else { return nil }
+        guard let wait = await shard.hit(composite, now: clock.milliseconds, max: limit.max, window: limit.windowMilliseconds) else {
+            return nil
+        }
         limited.increment()
-        return max(1, (wait + 999) / 1000)
+        return RetryAfter.seconds(forMilliseconds: wait)
     }
 
     /// The latest expiry among live bans on the user and the IP, if any.
     public func banExpiry(userId: String?, ip: String?) async -> Int64? {
         guard configuration.banViolations else { return nil }
-        let now = Self.now()
+        let now = clock.milliseconds
         return banMirror.withLock { bans -> Int64? in
             guard !bans.isEmpty else { return nil }
             var latest: Int64?
@@ -193,7 +196,7 @@ public final class Moderation: Sendable {
     public func ban(userId: String?, ip: String?, duration: Int64, type: String) async {
         if let userId { await sessions.removeAll(userId: userId) }
         guard duration > 0 else { return }
-        let expiresAt = Self.now() + duration
+        let expiresAt = clock.milliseconds + duration
         var last: UInt64?
         for subject in [userId.map(Self.userSubject), ip.map(Self.ipSubject)].compactMap({ $0 }) {
             if let ticket = await shard(subject).ban(Ban(subject: subject, expiresAt: expiresAt, type: type)) {
@@ -215,7 +218,7 @@ public final class Moderation: Sendable {
     }
 
     public func bans() async -> [Ban] {
-        let now = Self.now()
+        let now = clock.milliseconds
         var result: [Ban] = []
         for shard in shards { result += await shard.allBans(now: now) }
         return result.sorted { $0.subject < $1.subject }
@@ -229,18 +232,18 @@ public final class Moderation: Sendable {
     }
 
     public func startGeneration(userId: String) async -> Bool {
-        await concurrency[StableHash.shard(of: userId, count: concurrency.count)].start(userId, now: Self.now(), max: configuration.concurrentMessageMax)
+        await concurrency[StableHash.shard(of: userId, count: concurrency.count)].start(userId, now: clock.milliseconds, max: configuration.concurrentMessageMax)
     }
 
     public func endGeneration(userId: String) async {
-        await concurrency[StableHash.shard(of: userId, count: concurrency.count)].end(userId, now: Self.now())
+        await concurrency[StableHash.shard(of: userId, count: concurrency.count)].end(userId, now: clock.milliseconds)
     }
 
     /// Drops idle limiter windows (called periodically).
     public func sweep() async {
         let longest = [configuration.login, configuration.register, configuration.resetPassword, configuration.verifyEmail,
                        configuration.messageIP, configuration.messageUser].map(\.windowMilliseconds).max() ?? 3_600_000
-        for limiter in limiters { await limiter.sweep(now: Self.now(), longestWindow: longest) }
+        for limiter in limiters { await limiter.sweep(now: clock.milliseconds, longestWindow: longest) }
     }
 
     // Restore and replay: no journaling.

@@ -122,9 +122,11 @@ actor OneTimeTokenStore {
 public final class OneTimeTokens: Sendable {
     private let store: OneTimeTokenStore
     private let journal: (any MutationJournal)?
+    private let clock: any WallClock
 
-    public init(journal: (any MutationJournal)?) {
+    public init(journal: (any MutationJournal)?, clock: any WallClock = SystemClock()) {
         self.journal = journal
+        self.clock = clock
         store = OneTimeTokenStore(journal: journal)
     }
 
@@ -134,7 +136,7 @@ public final class OneTimeTokens: Sendable {
     public func issue(_ kind: OneTimeToken.Kind, userId: String, email: String, lifetime: Int64) async -> String {
         let raw = Hex.encode(SecureRandom.bytes(count: 32))
         let token = OneTimeToken(hash: Self.hash(raw), kind: kind, userId: userId, email: email,
-                                 expiresAt: Int64(Date().timeIntervalSince1970 * 1000) + lifetime)
+                                 expiresAt: clock.milliseconds + lifetime)
         if let ticket = await store.issue(token), let journal { await journal.waitUntilDurable(ticket) }
         return raw
     }
@@ -144,7 +146,7 @@ public final class OneTimeTokens: Sendable {
     public func redeem(_ raw: String, kind: OneTimeToken.Kind, email: String? = nil) async -> OneTimeToken? {
         guard raw.utf8.count == 64 else { return nil }
         let (token, ticket) = await store.redeem(hash: Self.hash(raw), kind: kind, email: email.map(User.normalizeEmail),
-                                                 now: Int64(Date().timeIntervalSince1970 * 1000))
+                                                 now: clock.milliseconds)
         if let ticket, let journal { await journal.waitUntilDurable(ticket) }
         return token
     }
@@ -160,7 +162,7 @@ public final class OneTimeTokens: Sendable {
 
     /// Forgets expired tokens.
     public func sweep() async {
-        _ = await store.sweep(now: Int64(Date().timeIntervalSince1970 * 1000))
+        _ = await store.sweep(now: clock.milliseconds)
     }
 
     public func restore(_ token: OneTimeToken) async { await store.restore(token) }

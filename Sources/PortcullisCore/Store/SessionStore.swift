@@ -51,8 +51,8 @@ actor SessionShard {
     /// new hash is stored in the same step that bumps the generation.
     func refresh(
         id: String, userId: String, presentedHash: [UInt8], now: Int64, grace: Int64,
-        reissue: @Sendable (Session) -> [UInt8]
-    ) -> (RefreshOutcome, UInt64?) {
+        reissue: @Sendable (Session) throws(AuthError) -> [UInt8]
+    ) throws(AuthError) -> (RefreshOutcome, UInt64?) {
         guard let session = sessions[id], session.userId == userId else { return (.notFound, nil) }
         guard session.expiresAt > now else {
             sessions.removeValue(forKey: id)
@@ -63,7 +63,7 @@ actor SessionShard {
             next.previousHash = session.currentHash
             next.generation += 1
             next.rotatedAt = now
-            next.currentHash = reissue(next)
+            next.currentHash = try reissue(next)
             sessions[id] = next
             return (.rotated(next), journal?.enqueue(.putSession(next)))
         }
@@ -130,9 +130,9 @@ public final class SessionStore: Sendable {
 
     public func refresh(
         id: String, userId: String, presentedHash: [UInt8], now: Int64, grace: Int64,
-        reissue: @escaping @Sendable (Session) -> [UInt8]
-    ) async -> RefreshOutcome {
-        let (outcome, ticket) = await shard(id).refresh(id: id, userId: userId, presentedHash: presentedHash, now: now,
+        reissue: @escaping @Sendable (Session) throws(AuthError) -> [UInt8]
+    ) async throws(AuthError) -> RefreshOutcome {
+        let (outcome, ticket) = try await shard(id).refresh(id: id, userId: userId, presentedHash: presentedHash, now: now,
                                                         grace: grace, reissue: reissue)
         if outcome == .reuseDetected || outcome == .expired { population.subtract(1, ordering: .relaxed) }
         await durable(ticket)

@@ -46,17 +46,17 @@ actor UserShard {
 
 /// One shard of the unique index: normalised emails and provider ids (``UserStore/providerKey(_:_:)``)
 /// → user id.
-actor EmailShard {
+actor UniqueKeyShard {
     private var ids: [String: String] = [:]
 
-    /// Claims `email` for `id`; false when another user holds it.
-    func claim(_ email: String, for id: String) -> Bool {
-        if ids[email] != nil { return false }
-        ids[email] = id
+    /// Claims `key` for `id`; false when another user holds it.
+    func claim(_ key: String, for id: String) -> Bool {
+        if ids[key] != nil { return false }
+        ids[key] = id
         return true
     }
 
-    func id(for email: String) -> String? { ids[email] }
+    func id(for key: String) -> String? { ids[key] }
 
     func claim(batch: [(String, String)]) {
         ids.reserveCapacity(ids.count + batch.count)
@@ -71,14 +71,14 @@ actor EmailShard {
 /// Users, sharded by id across actors, with a unique email index sharded by email.
 public final class UserStore: Sendable {
     private let shards: [UserShard]
-    private let emailShards: [EmailShard]
+    private let keyShards: [UniqueKeyShard]
     private let population = Atomic<Int>(0)
     private let journal: (any MutationJournal)?
 
     public init(shardCount: Int, journal: (any MutationJournal)? = nil) {
         self.journal = journal
         shards = (0..<shardCount).map { _ in UserShard(journal: journal) }
-        emailShards = (0..<shardCount).map { _ in EmailShard() }
+        keyShards = (0..<shardCount).map { _ in UniqueKeyShard() }
     }
 
     private func durable(_ ticket: UInt64?) async {
@@ -86,7 +86,7 @@ public final class UserStore: Sendable {
     }
 
     private func shard(_ id: String) -> UserShard { shards[StableHash.shard(of: id, count: shards.count)] }
-    private func emailShard(_ email: String) -> EmailShard { emailShards[StableHash.shard(of: email, count: emailShards.count)] }
+    private func keyShard(_ email: String) -> UniqueKeyShard { keyShards[StableHash.shard(of: email, count: keyShards.count)] }
 
     /// Users held.
     public var count: Int { population.load(ordering: .relaxed) }
@@ -109,15 +109,15 @@ public final class UserStore: Sendable {
     /// ticket before acknowledging (bulk imports wait once, for the last one).
     public func createDeferringDurability(_ user: User, promoteFirstToAdmin: Bool = true) async -> (CreateOutcome, UInt64?) {
         var user = user
-        guard await emailShard(user.email).claim(user.email, for: user.id) else { return (.emailTaken, nil) }
-        for key in Self.providerKeys(of: user) where await !emailShard(key).claim(key, for: user.id) {
+        guard await keyShard(user.email).claim(user.email, for: user.id) else { return (.emailTaken, nil) }
+        for key in Self.providerKeys(of: user) where await !keyShard(key).claim(key, for: user.id) {
             // Another account holds this provider id (a concurrent first social login): undo. Release
             // only frees keys this id holds, so the ones never claimed are left alone.
             await releaseKeys(of: user)
             return (.emailTaken, nil)
         }
         let previous = population.add(1, ordering: .sequentiallyConsistent).oldValue
-        if promoteFirstToAdmin && previous == 0 { user.role = "ADMIN" }
+        if promoteFirstToAdmin && previous == 0 { user.role = Role.admin }
         return (.created(user), await shard(user.id).insert(user))
     }
 
@@ -132,7 +132,7 @@ public final class UserStore: Sendable {
 
     public func user(email: String) async -> User? {
         let normalized = User.normalizeEmail(email)
-        guard let id = await emailShard(normalized).id(for: normalized) else { return nil }
+        guard let id = await keyShard(normalized).id(for: normalized) else { return nil }
         return await shard(id).user(id)
     }
 
@@ -146,7 +146,7 @@ public final class UserStore: Sendable {
     /// The user holding a provider id (`googleId`, ...).
     public func user(providerField field: String, value: String) async -> User? {
         let key = Self.providerKey(field, value)
-        guard let id = await emailShard(key).id(for: key) else { return nil }
+        guard let id = await keyShard(key).id(for: key) else { return nil }
         return await shard(id).user(id)
     }
 
@@ -154,13 +154,13 @@ public final class UserStore: Sendable {
     /// step; nil when the user is gone or another user holds that id.
     public func link(id: String, field: String, value: String, _ change: @escaping @Sendable (inout User) -> Void) async -> User? {
         let key = Self.providerKey(field, value)
-        guard await emailShard(key).claim(key, for: id) else { return nil }
+        guard await keyShard(key).claim(key, for: id) else { return nil }
         let result = await shard(id).update(id) { user in
             change(&user)
             user.providerIds[field] = value
         }
         guard let (user, ticket) = result else {
-            await emailShard(key).release(key, from: id)
+            await keyShard(key).release(key, from: id)
             return nil
         }
         await durable(ticket)
@@ -198,22 +198,22 @@ public final class UserStore: Sendable {
         } else {
             population.add(1, ordering: .relaxed)
         }
-        for key in [user.email] + Self.providerKeys(of: user) { _ = await emailShard(key).claim(key, for: user.id) }
+        for key in [user.email] + Self.providerKeys(of: user) { _ = await keyShard(key).claim(key, for: user.id) }
         await shard(user.id).restore(user)
     }
 
     /// Loads a snapshot's users into an empty store in one call per shard.
     public func restore(batch: [User]) async {
         var byShard = [[User]](repeating: [], count: shards.count)
-        var emails = [[(String, String)]](repeating: [], count: emailShards.count)
+        var emails = [[(String, String)]](repeating: [], count: keyShards.count)
         for user in batch {
             byShard[StableHash.shard(of: user.id, count: shards.count)].append(user)
             for key in [user.email] + Self.providerKeys(of: user) {
-                emails[StableHash.shard(of: key, count: emailShards.count)].append((key, user.id))
+                emails[StableHash.shard(of: key, count: keyShards.count)].append((key, user.id))
             }
         }
         for (index, users) in byShard.enumerated() where !users.isEmpty { await shards[index].restore(batch: users) }
-        for (index, pairs) in emails.enumerated() where !pairs.isEmpty { await emailShards[index].claim(batch: pairs) }
+        for (index, pairs) in emails.enumerated() where !pairs.isEmpty { await keyShards[index].claim(batch: pairs) }
         population.add(batch.count, ordering: .relaxed)
     }
 
@@ -225,7 +225,7 @@ public final class UserStore: Sendable {
     }
 
     private func releaseKeys(of user: User) async {
-        for key in [user.email] + Self.providerKeys(of: user) { await emailShard(key).release(key, from: user.id) }
+        for key in [user.email] + Self.providerKeys(of: user) { await keyShard(key).release(key, from: user.id) }
     }
 
     /// Every user (for listing and export), in no particular order.

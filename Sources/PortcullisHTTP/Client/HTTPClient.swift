@@ -37,9 +37,6 @@ public final class HTTPClient {
 
     deinit { disconnect() }
 
-    /// Whether a connection is open.
-    public var isConnected: Bool { fd >= 0 }
-
     public func disconnect() {
         if fd >= 0 { close(fd) }
         fd = -1

@@ -1,3 +1,5 @@
+import PortcullisSupport
+
 /// `Cookie` header parsing (RFC 6265 §5.4).
 public enum Cookie {
     /// Name/value pairs of one `Cookie` header; pairs without `=` or with an empty name are skipped,
@@ -69,24 +71,5 @@ public struct SetCookie: Sendable, Equatable {
         return parts.joined(separator: "; ")
     }
 
-    static func encode(_ value: String) -> String {
-        var out = ""
-        for byte in value.utf8 {
-            // cookie-octet: %x21 / %x23-2B / %x2D-3A / %x3C-5B / %x5D-7E, minus '%' which we escape.
-            let allowed = byte == 0x21 || (0x23...0x2B).contains(byte) || (0x2D...0x3A).contains(byte)
-                || (0x3C...0x5B).contains(byte) || (0x5D...0x7E).contains(byte)
-            if allowed && byte != UInt8(ascii: "%") {
-                out.unicodeScalars.append(Unicode.Scalar(byte))
-            } else {
-                out += "%" + String(byte, radix: 16, uppercase: true).leftPadded(to: 2)
-            }
-        }
-        return out
-    }
-}
-
-extension String {
-    func leftPadded(to width: Int) -> String {
-        count >= width ? self : String(repeating: "0", count: width - count) + self
-    }
+    static func encode(_ value: String) -> String { PercentEncoding.cookieValue(value) }
 }

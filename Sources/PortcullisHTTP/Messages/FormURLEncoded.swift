@@ -1,3 +1,5 @@
+import PortcullisSupport
+
 /// `application/x-www-form-urlencoded` and query strings (WHATWG URL §5.1).
 public enum FormURLEncoded {
     /// Splits on `&`, then on the first `=`; `+` is a space; `%XX` escapes are decoded and invalid
@@ -32,19 +34,7 @@ public enum FormURLEncoded {
     }
 
     /// Percent-encodes everything but unreserved characters (RFC 3986 §2.3).
-    public static func encode(_ text: String) -> String {
-        var out = ""
-        for byte in text.utf8 {
-            let unreserved = (0x30...0x39).contains(byte) || (0x41...0x5A).contains(byte) || (0x61...0x7A).contains(byte)
-                || byte == UInt8(ascii: "-") || byte == UInt8(ascii: ".") || byte == UInt8(ascii: "_") || byte == UInt8(ascii: "~")
-            if unreserved {
-                out.unicodeScalars.append(Unicode.Scalar(byte))
-            } else {
-                out += "%" + String(byte, radix: 16, uppercase: true).leftPadded(to: 2)
-            }
-        }
-        return out
-    }
+    public static func encode(_ text: String) -> String { PercentEncoding.component(text) }
 
     private static func hexValue(_ c: UInt8) -> UInt8? {
         switch c {

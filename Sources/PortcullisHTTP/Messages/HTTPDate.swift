@@ -1,3 +1,4 @@
+import PortcullisSupport
 #if canImport(Glibc)
 import Glibc
 #endif

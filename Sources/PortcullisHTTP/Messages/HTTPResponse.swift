@@ -52,10 +52,3 @@ public struct HTTPResponse: Sendable {
         headers.add(name: "Set-Cookie", value: cookie.headerValue)
     }
 }
-
-extension HTTPRequest {
-    /// Decodes the body as JSON; `nil` when it is not valid JSON of that shape.
-    public func decodeJSON<Value: Decodable>(_ type: Value.Type) -> Value? {
-        try? JSONDecoder().decode(Value.self, from: Data(body))
-    }
-}

@@ -20,11 +20,14 @@ public struct Router: Sendable {
         var method: HTTPMethod
         var segments: [Segment]
         var handler: Handler
+        /// `METHOD /pattern`, what observers are told (never the raw target).
+        var label: String
     }
 
     /// The outcome of matching a request.
     public enum Resolution: Sendable {
-        case handler(Handler)
+        /// The handler and its route's label (`METHOD /pattern`).
+        case handler(Handler, route: String)
         case notFound
         case methodNotAllowed(allow: [String])
     }
@@ -37,7 +40,8 @@ public struct Router: Sendable {
 
     /// Adds an async route.
     public mutating func on(_ method: HTTPMethod, _ path: String, _ handler: @escaping @Sendable (HTTPRequest) async throws -> HTTPResponse) {
-        add(Route(method: method, segments: Self.segments(path), handler: .deferred(handler)), path: path)
+        add(Route(method: method, segments: Self.segments(path), handler: .deferred(handler), label: "\(method.rawValue) \(path)"),
+            path: path)
     }
 
     private mutating func add(_ route: Route, path: String) {
@@ -49,7 +53,8 @@ public struct Router: Sendable {
 
     /// Adds a route answered on the event loop; see ``Handler/immediate(_:)``.
     public mutating func onImmediate(_ method: HTTPMethod, _ path: String, _ handler: @escaping @Sendable (HTTPRequest) throws -> HTTPResponse) {
-        add(Route(method: method, segments: Self.segments(path), handler: .immediate(handler)), path: path)
+        add(Route(method: method, segments: Self.segments(path), handler: .immediate(handler), label: "\(method.rawValue) \(path)"),
+            path: path)
     }
 
     public mutating func get(_ path: String, _ handler: @escaping @Sendable (HTTPRequest) async throws -> HTTPResponse) {
@@ -68,7 +73,7 @@ public struct Router: Sendable {
     public func resolve(_ request: inout HTTPRequest) -> Resolution {
         if let candidates = literalRoutes[request.path] {
             for route in candidates where route.method == request.method || (request.method == .head && route.method == .get) {
-                return .handler(route.handler)
+                return .handler(route.handler, route: route.label)
             }
         }
         let parts = request.path.split(separator: "/", omittingEmptySubsequences: false).dropFirst()
@@ -77,7 +82,7 @@ public struct Router: Sendable {
             guard let parameters = Self.match(route.segments, parts) else { continue }
             if route.method == request.method || (request.method == .head && route.method == .get) {
                 request.parameters = parameters
-                return .handler(route.handler)
+                return .handler(route.handler, route: route.label)
             }
             allowed.append(route.method.rawValue)
             if route.method == .get { allowed.append("HEAD") }

@@ -11,6 +11,10 @@ final class Connection {
         var keepAlive: Bool
         var minorVersion: Int
         var response: HTTPResponse?
+        /// The route label observers get (``HTTPExchange/route``).
+        var route: String
+        /// When the request was complete (monotonic ns), for observers' latency.
+        var startedAt: UInt64
     }
 
     let id: UInt64

@@ -9,16 +9,23 @@ struct Completion: Sendable {
     var response: HTTPResponse
 }
 
+/// Renders what a handler threw: an ``HTTPResponseError`` its own answer, anything else a bare 500.
+func render(_ error: any Error) -> HTTPResponse {
+    (error as? any HTTPResponseError)?.response ?? EventLoop.internalError
+}
+
 /// State every loop of one server shares.
 final class ServerState: Sendable {
     let configuration: HTTPServerConfiguration
     let router: Router
+    let observers: [any HTTPObserver]
     let connectionCount = Atomic<Int>(0)
     let nextConnectionID = Atomic<UInt64>(1 << 32)
 
-    init(configuration: HTTPServerConfiguration, router: Router) {
+    init(configuration: HTTPServerConfiguration, router: Router, observers: [any HTTPObserver]) {
         self.configuration = configuration
         self.router = router
+        self.observers = observers
     }
 }
 
@@ -251,7 +258,8 @@ final class EventLoop: @unchecked Sendable {
             case .failure(let error):
                 connection.input.removeAll()
                 connection.lingerBeforeClose = true
-                enqueue(connection, response: .message(error.reason, status: error.status), headRequest: false, keepAlive: false, minorVersion: 1)
+                enqueue(connection, response: .message(error.reason, status: error.status), headRequest: false, keepAlive: false,
+                        minorVersion: 1)
                 connection.closeAfterFlush = true
             case .request(var request, let consumed):
                 connection.input.removeFirst(consumed)
@@ -261,28 +269,29 @@ final class EventLoop: @unchecked Sendable {
                 let headRequest = request.method == .head
                 let sequence = connection.nextSequence
                 connection.nextSequence += 1
+                let resolution = state.router.resolve(&request)
+                let route: String
+                if case .handler(_, let label) = resolution { route = label } else { route = HTTPExchange.unmatched }
                 connection.slots.append(.init(sequence: sequence, headRequest: headRequest, keepAlive: keepAlive,
-                                              minorVersion: request.minorVersion, response: nil))
+                                              minorVersion: request.minorVersion, response: nil, route: route,
+                                              startedAt: Socket.monotonicNanoseconds()))
                 if !keepAlive { connection.closeAfterFlush = true }
-                switch state.router.resolve(&request) {
+                switch resolution {
                 case .notFound:
                     setResponse(connection, sequence: sequence, response: .message("Not Found", status: .notFound))
                 case .methodNotAllowed(let allow):
                     var response = HTTPResponse.message("Method Not Allowed", status: .methodNotAllowed)
                     response.headers.add(name: "Allow", value: allow.joined(separator: ", "))
                     setResponse(connection, sequence: sequence, response: response)
-                case .handler(.immediate(let handler)):
-                    let response = (try? handler(request)) ?? Self.internalError
+                case .handler(.immediate(let handler), _):
+                    let response: HTTPResponse
+                    do { response = try handler(request) } catch { response = render(error) }
                     setResponse(connection, sequence: sequence, response: response)
-                case .handler(.deferred(let handler)):
+                case .handler(.deferred(let handler), _):
                     let connectionID = connection.id
                     Task {
                         let response: HTTPResponse
-                        do {
-                            response = try await handler(request)
-                        } catch {
-                            response = Self.internalError
-                        }
+                        do { response = try await handler(request) } catch { response = render(error) }
                         self.post(Completion(connectionID: connectionID, sequence: sequence, response: response))
                     }
                 }
@@ -294,18 +303,31 @@ final class EventLoop: @unchecked Sendable {
 
     static let internalError = HTTPResponse.message("Internal Server Error", status: .internalServerError)
 
+    /// Queues an answer no route produced (a parser refusal, a timeout).
     private func enqueue(_ connection: Connection, response: HTTPResponse, headRequest: Bool, keepAlive: Bool, minorVersion: Int) {
         let sequence = connection.nextSequence
         connection.nextSequence += 1
+        let now = Socket.monotonicNanoseconds()
         connection.slots.append(.init(sequence: sequence, headRequest: headRequest, keepAlive: keepAlive,
-                                      minorVersion: minorVersion, response: response))
+                                      minorVersion: minorVersion, response: response, route: HTTPExchange.refused, startedAt: now))
+        observe(connection, route: HTTPExchange.refused, status: response.status.code, startedAt: now)
         markDirty(connection)
     }
 
     private func setResponse(_ connection: Connection, sequence: UInt64, response: HTTPResponse) {
         guard let index = connection.slots.firstIndex(where: { $0.sequence == sequence }) else { return }
         connection.slots[index].response = response
+        observe(connection, route: connection.slots[index].route, status: response.status.code,
+                startedAt: connection.slots[index].startedAt)
         markDirty(connection)
+    }
+
+    private func observe(_ connection: Connection, route: String, status: Int, startedAt: UInt64) {
+        guard !state.observers.isEmpty else { return }
+        let exchange = HTTPExchange(route: route, status: status,
+                                    seconds: Double(Socket.monotonicNanoseconds() &- startedAt) / 1e9,
+                                    remoteAddress: connection.remoteAddress)
+        for observer in state.observers { observer.observe(exchange) }
     }
 
     private func complete(_ completion: Completion) {

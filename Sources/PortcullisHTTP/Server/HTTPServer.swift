@@ -18,8 +18,9 @@ public final class HTTPServer: Sendable {
     /// The bound TCP port of the first TCP address (useful with port 0).
     public let port: Int
 
-    public init(configuration: HTTPServerConfiguration, router: Router) throws {
-        state = ServerState(configuration: configuration, router: router)
+    /// - Parameter observers: see every answer (logging, metrics), in this order.
+    public init(configuration: HTTPServerConfiguration, router: Router, observers: [any HTTPObserver] = []) throws {
+        state = ServerState(configuration: configuration, router: router, observers: observers)
         var loops: [EventLoop] = []
         for index in 0..<configuration.eventLoopCount {
             loops.append(try EventLoop(index: index, state: state))

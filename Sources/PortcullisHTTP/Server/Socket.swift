@@ -1,5 +1,6 @@
 import CPortcullisLinux
 import Glibc
+import PortcullisSupport
 
 /// A failed system call, with its errno.
 public struct SocketError: Error, CustomStringConvertible, Sendable {
@@ -82,34 +83,9 @@ enum Socket {
     /// Runs `body` (a `bind` or a `connect`) with `address` as a `sockaddr` and its length; nil when
     /// the host is not an IPv4/IPv6 literal or the Unix path does not fit `sun_path`.
     static func withSocketAddress<T>(_ address: ListenAddress, _ body: (UnsafePointer<sockaddr>, socklen_t) -> T) -> T? {
-        func call<Address>(_ value: inout Address) -> T {
-            withUnsafePointer(to: &value) {
-                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { body($0, socklen_t(MemoryLayout<Address>.size)) }
-            }
-        }
         switch address {
-        case .tcp(let host, let port) where host.contains(":"):
-            var socketAddress = sockaddr_in6()
-            socketAddress.sin6_family = sa_family_t(AF_INET6)
-            socketAddress.sin6_port = in_port_t(UInt16(port).bigEndian)
-            guard inet_pton(AF_INET6, host, &socketAddress.sin6_addr) == 1 else { return nil }
-            return call(&socketAddress)
-        case .tcp(let host, let port):
-            var socketAddress = sockaddr_in()
-            socketAddress.sin_family = sa_family_t(AF_INET)
-            socketAddress.sin_port = in_port_t(UInt16(port).bigEndian)
-            guard inet_pton(AF_INET, host, &socketAddress.sin_addr) == 1 else { return nil }
-            return call(&socketAddress)
-        case .unix(let path, _):
-            var socketAddress = sockaddr_un()
-            socketAddress.sun_family = sa_family_t(AF_UNIX)
-            let pathBytes = Array(path.utf8)
-            guard pathBytes.count < MemoryLayout.size(ofValue: socketAddress.sun_path) else { return nil }
-            withUnsafeMutableBytes(of: &socketAddress.sun_path) { raw in
-                raw.copyBytes(from: pathBytes)
-                raw[pathBytes.count] = 0
-            }
-            return call(&socketAddress)
+        case .tcp(let host, let port): SocketAddress.withIP(host: host, port: port, body)
+        case .unix(let path, _): SocketAddress.withUnixPath(path, body)
         }
     }
 
@@ -171,9 +147,12 @@ enum Socket {
     }
 
     /// Monotonic milliseconds.
-    static func monotonicMilliseconds() -> Int64 {
+    static func monotonicMilliseconds() -> Int64 { Int64(monotonicNanoseconds() / 1_000_000) }
+
+    /// Monotonic nanoseconds.
+    static func monotonicNanoseconds() -> UInt64 {
         var time = timespec()
         clock_gettime(CLOCK_MONOTONIC, &time)
-        return Int64(time.tv_sec) * 1000 + Int64(time.tv_nsec) / 1_000_000
+        return UInt64(time.tv_sec) * 1_000_000_000 + UInt64(time.tv_nsec)
     }
 }

@@ -1,4 +1,5 @@
 import PortcullisCore
+import PortcullisHTTP
 import Synchronization
 
 /// One route's request counts by status and its latency histogram. Created once per route at
@@ -44,25 +45,32 @@ final class RouteMetrics: Sendable {
     }
 }
 
-/// Every route's metrics, in Prometheus text format. Labels are route patterns, never raw paths,
+/// Every route's metrics, in Prometheus text format, recorded for every answer the server gives
+/// (an ``HTTPObserver``). Labels are route patterns (or `unmatched`, `refused`), never raw paths,
 /// so no token or id can reach a label.
-final class RequestMetrics: Sendable {
-    private let routes = Mutex<[RouteMetrics]>([])
+final class RequestMetrics: HTTPObserver {
+    private let routes = Mutex<[String: RouteMetrics]>([:])
 
     func route(_ label: String) -> RouteMetrics {
         routes.withLock { routes in
-            if let existing = routes.first(where: { $0.label == label }) { return existing }
+            if let existing = routes[label] { return existing }
             let created = RouteMetrics(label: label)
-            routes.append(created)
+            routes[label] = created
             return created
         }
     }
 
+    func observe(_ exchange: HTTPExchange) {
+        route(exchange.route).record(status: exchange.status, seconds: exchange.seconds)
+    }
+
     func render() -> String {
-        let all = routes.withLock { $0 }.sorted { $0.label < $1.label }
-        var out = "# HELP portcullis_http_requests_total HTTP requests by route and status.\n# TYPE portcullis_http_requests_total counter\n"
+        let all = routes.withLock { Array($0.values) }.sorted { $0.label < $1.label }
+        var out = "# HELP portcullis_http_requests_total HTTP requests by route and status.\n"
+        out += "# TYPE portcullis_http_requests_total counter\n"
         for route in all { out += route.renderRequests() }
-        out += "# HELP portcullis_http_request_duration_seconds Request latency by route.\n# TYPE portcullis_http_request_duration_seconds histogram\n"
+        out += "# HELP portcullis_http_request_duration_seconds Request latency by route.\n"
+        out += "# TYPE portcullis_http_request_duration_seconds histogram\n"
         for route in all { out += route.renderHistogram() }
         return out
     }

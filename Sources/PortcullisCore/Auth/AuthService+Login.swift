@@ -1,0 +1,79 @@
+import PortcullisCrypto
+
+extension AuthService {
+    /// Tokens for a session: the access token, the refresh token and when the session ends.
+    public struct IssuedTokens: Sendable {
+        public var accessToken: String
+        public var refreshToken: String
+        public var refreshExpiresAt: Int64
+        public var user: User
+        /// A new device cookie (every login issues one; a refresh none).
+        public var deviceCookie: String?
+    }
+
+    public enum LoginOutcome: Sendable {
+        case success(IssuedTokens)
+        case missingCredentials
+        case invalid(String)
+        /// Unknown email, social-only account or wrong password: one answer for all.
+        case badCredentials
+        case unverified
+        case emailLoginDisabled
+        /// Too many failed passwords for this account from untrusted clients, or from this device:
+        /// refused before the password is looked at, right or wrong alike. Seconds to wait.
+        case lockedOut(retryAfter: Int64)
+    }
+
+    /// A password login. `deviceCookie` is the client's device cookie, if any: valid for this
+    /// account, the client meets its own device's limit; otherwise the account's shared lockout.
+    public func login(email: String?, password: String?, deviceCookie: String? = nil) async throws(AuthError) -> LoginOutcome {
+        guard configuration.allowEmailLogin || configuration.allowEmailLoginOverride else { return .emailLoginDisabled }
+        guard let email, let password, !email.isEmpty, !password.isEmpty else { return .missingCredentials }
+        if let problem = Validation.loginErrors(email: email, password: password, minPasswordLength: configuration.minPasswordLength) {
+            return .invalid(problem)
+        }
+        let user = await users.user(email: email)
+        let now = nowMilliseconds()
+        let client: AccountLockout.Client =
+            user.flatMap { deviceCookies.trustedNonce(deviceCookie, for: $0, now: now) }
+            .map { .trustedDevice(nonce: $0) } ?? .untrusted(email: email)
+        if let lockout, let wait = await lockout.retryAfter(client, now: now) { return .lockedOut(retryAfter: wait) }
+        let stored = user?.passwordHash ?? dummyHash
+        let verified = try await verify(password, against: stored)
+        guard verified, var user, user.passwordHash != nil else {
+            metrics.loginsFailed.increment()
+            await lockout?.recordFailure(client, now: now)
+            return .badCredentials
+        }
+        if !user.emailVerified && !configuration.allowUnverifiedEmailLogin {
+            metrics.loginsFailed.increment()
+            return .unverified
+        }
+        if configuration.passwordHasher.needsRehash(stored) {
+            // Upgrade outdated hashes (bcrypt, old parameters) now that the password is known; a
+            // busy pool only postpones it to the next login.
+            if let fresh = try? await hash(password) {
+                user = await users.update(id: user.id) { $0.passwordHash = fresh } ?? user
+            }
+        }
+        metrics.loginsSucceeded.increment()
+        return .success(try await startSession(for: user))
+    }
+
+    /// Creates a session for `user` and signs its tokens and a new device cookie (password login,
+    /// social login, 2FA). `idToken`: an OpenID provider's id_token, kept for logout's `id_token_hint`.
+    public func startSession(for user: User, idToken: String? = nil) async throws(AuthError) -> IssuedTokens {
+        let now = nowMilliseconds()
+        var session = Session(
+            id: ObjectID.generate(), userId: user.id, currentHash: [], previousHash: nil, generation: 0,
+            rotatedAt: now, createdAt: now, expiresAt: now + configuration.refreshTokenExpiry, idToken: idToken)
+        let refresh = try refreshToken(for: session)
+        let access = try accessToken(for: user, now: now)
+        session.currentHash = SHA256.hash(data: refresh.utf8).bytes
+        await sessions.insert(session)
+        metrics.deviceCookiesIssued.increment()
+        return IssuedTokens(
+            accessToken: access, refreshToken: refresh, refreshExpiresAt: session.expiresAt, user: user,
+            deviceCookie: deviceCookies.issue(userId: user.id, now: now))
+    }
+}

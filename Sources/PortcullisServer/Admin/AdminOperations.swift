@@ -1,0 +1,122 @@
+import PortcullisCore
+import PortcullisCrypto
+import PortcullisStore
+
+/// Carries out operator commands against the engine. No HTTP here: the admin socket's router
+/// and the offline mode both call ``perform(_:)``.
+public struct AdminOperations: Sendable {
+    public let engine: Engine
+
+    public init(engine: Engine) {
+        self.engine = engine
+    }
+
+    private var service: AuthService { engine.service }
+
+    public func perform(_ command: AdminCommand) async throws(AuthError) -> AdminAnswer {
+        switch command {
+        case .listUsers:
+            let users = await service.users.all().sorted { $0.createdAt < $1.createdAt }
+            return .json(
+                users.map { user -> [String: Any] in
+                    [
+                        "id": user.id, "email": user.email, "username": user.username, "name": user.name,
+                        "provider": user.provider, "role": user.role, "emailVerified": user.emailVerified,
+                        "createdAt": UserJSON.isoDate(user.createdAt), "termsAccepted": user.termsAccepted,
+                    ]
+                })
+        case .createUser(let email, let name, let username, let password, let emailVerified, let provider):
+            let local = String(email.split(separator: "@").first ?? "")
+            let generated = (password ?? "").isEmpty ? Base64URL.encode(SecureRandom.bytes(count: 18)) : nil
+            switch try await service.createUser(
+                email: email, name: name ?? local, username: username ?? local, password: generated ?? password ?? "",
+                emailVerified: emailVerified, provider: provider)
+            {
+            case .created(let user):
+                var answer: [String: Any] = ["user": UserJSON.allowListed(user)]
+                if let generated { answer["password"] = generated }
+                return .json(answer, status: 201)
+            case .exists:
+                return .message("A user with that email already exists.", status: 409)
+            case .invalid(let message):
+                return .message(message, status: 400)
+            }
+        case .deleteUser(let email):
+            guard let user = await service.users.user(email: email) else { return .message("No such user.", status: 404) }
+            await service.deleteUser(id: user.id)
+            return .message("User deleted", status: 200)
+        case .setPassword(let email, let password):
+            switch try await service.setPassword(email: email, password: password) {
+            case .changed(let ended): return .json(["message": "Password changed", "sessionsEnded": ended])
+            case .noSuchUser: return .message("No such user.", status: 404)
+            case .invalid(let message): return .message(message, status: 400)
+            }
+        case .stats:
+            return .json(["users": service.users.count, "sessions": service.sessions.count])
+        case .importUsers(let bytes):
+            return .json(await importUsers(bytes))
+        case .exportUsers:
+            var out: [UInt8] = []
+            for user in await service.users.all().sorted(by: { $0.id < $1.id }) {
+                out += UserJSON.data(UserJSON.exported(user))
+                out.append(UInt8(ascii: "\n"))
+            }
+            return AdminAnswer(status: 200, body: out)
+        case .listBans:
+            return .json(await engine.moderation.bans().map(UserJSON.ban))
+        case .ban(let email, let minutes):
+            guard minutes > 0, minutes <= 525_600 * 10 else { return .message("Body must be {email, minutes}", status: 400) }
+            guard let user = await service.users.user(email: email) else { return .message("No such user.", status: 404) }
+            await engine.moderation.ban(userId: user.id, ip: nil, duration: minutes * 60_000, type: "admin")
+            return .message("Banned \(user.email) for \(minutes) minute(s); their sessions ended", status: 200)
+        case .unban(var subject, let email):
+            if let email, let user = await service.users.user(email: email) { subject = Moderation.userSubject(user.id) }
+            guard let subject, await engine.moderation.unban(subject: subject) else { return .message("No such ban.", status: 404) }
+            return .message("Ban lifted", status: 200)
+        case .invite(let email):
+            switch await engine.flows.invite(email: email) {
+            case .sent(let address): return .message("Invite sent to \(address)", status: 200)
+            case .invalidEmail: return .message("Invalid email", status: 400)
+            case .needsEmail: return .message("Email is not configured; invites are sent by email.", status: 409)
+            case .exists: return .message("A user with that email already exists.", status: 409)
+            }
+        case .snapshot:
+            guard let info = await engine.takeSnapshot() else { return .message("Snapshot failed; see the server log.", status: 500) }
+            return .json([
+                "path": info.path, "position": info.position, "users": info.users, "sessions": info.sessions, "bytes": info.bytes,
+                "seconds": info.seconds,
+            ])
+        case .resetTerms:
+            return .json(["message": "Terms reset", "users": await service.resetTerms()])
+        }
+    }
+
+    /// Imports users, keeping ids, hashes, provider ids, role and verification; existing ids and
+    /// emails are skipped. One durability wait for the whole batch, not one per user.
+    func importUsers(_ bytes: [UInt8]) async -> [String: Any] {
+        var imported = 0, skipped = 0, invalid = 0
+        var problems: [String] = []
+        var lastTicket: UInt64?
+        let now = engine.clock.milliseconds
+        for (index, document) in UserJSON.documents(bytes).enumerated() {
+            do {
+                let user = try UserJSON.imported(try document.get(), now: now)
+                if await service.users.user(id: user.id) != nil {
+                    skipped += 1
+                    continue
+                }
+                let (outcome, ticket) = await service.users.createDeferringDurability(user, promoteFirstToAdmin: false)
+                if let ticket { lastTicket = max(lastTicket ?? 0, ticket) }
+                switch outcome {
+                case .created: imported += 1
+                case .emailTaken: skipped += 1
+                }
+            } catch {
+                invalid += 1
+                problems.append("document \(index + 1): \(error)")
+            }
+        }
+        await service.users.waitUntilDurable(lastTicket)
+        return ["imported": imported, "skipped": skipped, "invalid": invalid, "problems": Array(problems.prefix(100))]
+    }
+}

@@ -1,0 +1,107 @@
+import Foundation
+import Logging
+import PortcullisCore
+import PortcullisMail
+import PortcullisOAuth
+import PortcullisStore
+import Synchronization
+
+/// The composition root: reads the configuration and builds the engine, persistence, mail and
+/// social login once, for `serve` and for the offline admin commands alike.
+public final class Engine: Sendable {
+    public let configuration: AuthConfiguration
+    public let moderationConfiguration: ModerationConfiguration
+    public let email: EmailConfiguration
+    public let social: SocialLogin
+    public let clock: any WallClock
+    public let persistence: Persistence
+    public let lockout: AccountLockout
+    public let service: AuthService
+    public let moderation: Moderation
+    public let tokens: OneTimeTokens
+    public let outbox: Outbox
+    public let flows: AccountFlows
+    let logger: Logger
+    let lastSnapshot = Mutex<Persistence.SnapshotInfo?>(nil)
+
+    /// Why the engine could not be built: a configuration error names its variable.
+    public struct BuildError: Error, CustomStringConvertible {
+        public var description: String
+    }
+
+    public init(environment: Environment, logger: Logger = Logger(label: "portcullis"), clock: any WallClock = SystemClock())
+        throws(BuildError)
+    {
+        self.logger = logger
+        self.clock = clock
+        do {
+            configuration = try AuthConfiguration(environment: environment)
+            moderationConfiguration = try ModerationConfiguration(environment: environment)
+            email = try EmailConfiguration(environment: environment, appTitle: configuration.appTitle)
+            social = try SocialLogin(environment: environment, configuration: configuration, http: CurlHTTP())
+        } catch {
+            throw BuildError(description: "configuration error: \(error)")
+        }
+        persistence = Persistence(
+            directory: configuration.dataDirectory, durability: configuration.durabilityFsync ? .fsync : .none,
+            keep: configuration.snapshotKeep)
+        let journal = persistence.journal
+        lockout = AccountLockout(policy: moderationConfiguration.lockout, journal: journal, shardCount: configuration.shardCount)
+        do {
+            service = try AuthService(configuration: configuration, journal: journal, lockout: lockout, clock: clock)
+        } catch {
+            throw BuildError(description: "password hashing: \(error)")
+        }
+        moderation = Moderation(
+            configuration: moderationConfiguration, sessions: service.sessions, journal: journal,
+            shardCount: configuration.shardCount, clock: clock)
+        tokens = OneTimeTokens(journal: journal, clock: clock)
+        outbox = Outbox(transport: Self.transport(for: email), journal: journal, clock: clock) { line in logger.warning("\(line)") }
+        flows = AccountFlows(service: service, tokens: tokens, mailer: OutboxMailer(outbox: outbox, appTitle: configuration.appTitle))
+    }
+
+    /// The mail transport for the configuration (Mailgun takes precedence, as in LibreChat).
+    static func transport(for email: EmailConfiguration) -> (any MailTransport)? {
+        switch email.mode {
+        case .none: nil
+        case .smtp: SMTPTransport(configuration: email)
+        case .mailgun: MailgunTransport(configuration: email)
+        }
+    }
+
+    /// Loads the newest valid snapshot and replays the journal into every store.
+    public func recover(progress: (String) -> Void = { _ in }) async throws -> Persistence.Recovery {
+        try await persistence.recover(
+            users: service.users, sessions: service.sessions, moderation: moderation, tokens: tokens, mail: outbox.queue,
+            lockout: lockout, progress: progress)
+    }
+
+    /// Writes a snapshot now (periodically, at shutdown, and on `portcullis snapshot`).
+    @discardableResult
+    public func takeSnapshot() async -> Persistence.SnapshotInfo? {
+        do {
+            let info = try await persistence.snapshot(
+                users: service.users, sessions: service.sessions, moderation: moderation, tokens: tokens, mail: outbox.queue,
+                lockout: lockout)
+            lastSnapshot.withLock { $0 = info }
+            logger.info(
+                "snapshot written",
+                metadata: [
+                    "path": "\(info.path)", "users": "\(info.users)", "sessions": "\(info.sessions)",
+                    "bytes": "\(info.bytes)", "raw": "\(info.rawBytes)", "seconds": "\(Double(Int(info.seconds * 1000)) / 1000)",
+                ])
+            return info
+        } catch {
+            logger.error("snapshot failed: \(error)")
+            return nil
+        }
+    }
+
+    /// Drops what expired: sessions, limiter windows, one-time tokens, lockout windows.
+    func sweep() async {
+        await service.sessions.sweep(now: clock.milliseconds)
+        await moderation.sweep()
+        await tokens.sweep()
+        await lockout.sweep(now: clock.milliseconds)
+    }
+}

@@ -1,0 +1,55 @@
+import PortcullisCore
+import PortcullisHTTP
+
+/// Every refusal the API gives, in LibreChat's shapes, rendered here and nowhere else. Handlers
+/// throw these (and the engine's ``AuthError``); the server turns them into answers.
+enum APIError: HTTPResponseError, Equatable {
+    /// No valid Bearer token: 401 `Unauthorized`.
+    case unauthorized
+    /// A Bearer token of a user without the role: 403 `Forbidden`.
+    case forbidden
+    /// The body is not a JSON object: 400.
+    case badJSON
+    /// `{"message": ...}` with a status.
+    case message(String, HTTPStatus)
+    /// A limiter or lockout: 429 with the message and `Retry-After`.
+    case tooManyRequests(String, retryAfter: Int64)
+    /// A ban: 403 with LibreChat's ban message and `Retry-After`.
+    case banned(retryAfter: Int64)
+    /// Express's `res.send(<string>)`: `text/html; charset=utf-8`.
+    case text(String, HTTPStatus)
+
+    var response: HTTPResponse {
+        switch self {
+        case .unauthorized: return .message("Unauthorized", status: .unauthorized)
+        case .forbidden: return .message("Forbidden", status: .forbidden)
+        case .badJSON: return .message("Invalid JSON body", status: .badRequest)
+        case .message(let text, let status): return .message(text, status: status)
+        case .tooManyRequests(let text, let seconds):
+            var response = HTTPResponse.message(text, status: .tooManyRequests)
+            response.headers.add(name: "Retry-After", value: "\(seconds)")
+            return response
+        case .banned(let seconds):
+            var response = HTTPResponse.message(Moderation.banMessage, status: .forbidden)
+            response.headers.add(name: "Retry-After", value: "\(seconds)")
+            return response
+        case .text(let text, let status):
+            return HTTPResponse(status: status, headers: ["Content-Type": "text/html; charset=utf-8"], body: Array(text.utf8))
+        }
+    }
+}
+
+/// The engine's own failures: a full hashing queue is 503 with `Retry-After: 1` (the client may
+/// retry at once), a hashing or signing failure a 500 that says nothing more.
+extension AuthError: HTTPResponseError {
+    public var response: HTTPResponse {
+        switch self {
+        case .overloaded:
+            var response = HTTPResponse.message("Server is busy, please retry.", status: .serviceUnavailable)
+            response.headers.add(name: "Retry-After", value: "1")
+            return response
+        case .hashingFailed, .signingFailed:
+            return .message("Internal Server Error", status: .internalServerError)
+        }
+    }
+}
