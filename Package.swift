@@ -113,6 +113,16 @@ let package = Package(
             swiftSettings: strictSettings
         ),
         .testTarget(
+            name: "PortcullisServerTests",
+            dependencies: ["PortcullisServer", "PortcullisHTTP", "PortcullisCore"],
+            swiftSettings: strictSettings
+        ),
+        .testTarget(
+            name: "PortcullisMailTests",
+            dependencies: ["PortcullisMail", "PortcullisCore"],
+            swiftSettings: strictSettings
+        ),
+        .testTarget(
             name: "PortcullisCryptoTests",
             dependencies: ["PortcullisCrypto"],
             resources: [.copy("Oracles")],

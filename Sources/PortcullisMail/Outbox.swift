@@ -39,17 +39,22 @@ public final class Outbox: Sendable {
 
     /// Starts the delivery loop (polls the queue every 200 ms).
     public func start() {
-        guard let transport else { return }
+        guard transport != nil else { return }
         Task.detached { [self] in
             while !Task.isCancelled {
-                let due = await queue.due(now: clock.milliseconds, limit: 16)
-                if due.isEmpty {
-                    try? await Task.sleep(for: .milliseconds(200))
-                    continue
-                }
-                for mail in due { await deliver(mail, via: transport) }
+                if await deliverDue() == 0 { try? await Task.sleep(for: .milliseconds(200)) }
             }
         }
+    }
+
+    /// Tries every mail due now (at most 16); returns how many were tried. The delivery loop calls
+    /// it; tests call it directly with a manual clock.
+    @discardableResult
+    public func deliverDue() async -> Int {
+        guard let transport else { return 0 }
+        let due = await queue.due(now: clock.milliseconds, limit: 16)
+        for mail in due { await deliver(mail, via: transport) }
+        return due.count
     }
 
     private func deliver(_ mail: OutboxMail, via transport: any MailTransport) async {

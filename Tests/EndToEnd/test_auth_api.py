@@ -377,3 +377,19 @@ def test_terms_routes_accept_journal_and_reset(start_server):
     finally:
         server.process.kill()
         server.process.wait()
+
+
+def test_every_answer_is_logged_and_counted_even_404_405_and_parser_refusals(server):
+    import socket
+    assert requests.get(server.url("/no/such/path?token=secret-in-query")).status_code == 404
+    assert requests.put(server.url("/api/auth/login")).status_code == 405
+    with socket.create_connection(("127.0.0.1", server.port)) as raw:
+        raw.sendall(b"GET / HTTP/1.1\r\nHost: x\r\nBad Header\r\n\r\n")
+        assert raw.recv(100).startswith(b"HTTP/1.1 400")
+    metrics = requests.get(server.url("/metrics")).text
+    assert 'portcullis_http_requests_total{route="unmatched",status="404"} 1' in metrics
+    assert 'portcullis_http_requests_total{route="unmatched",status="405"} 1' in metrics
+    assert 'portcullis_http_requests_total{route="refused",status="400"} 1' in metrics
+    logs = server.logs()
+    assert "route=unmatched" in logs and "status=405" in logs and "route=refused" in logs
+    assert "secret-in-query" not in logs and "/no/such/path" not in logs

@@ -88,7 +88,9 @@ public final class AuthService: Sendable {
     }
 
     /// The claims of a refresh token that verifies (signature, expiry), else `nil`.
-    func refreshClaims(_ token: String) -> RefreshClaims? { try? refreshSigner.verify(token, as: RefreshClaims.self) }
+    func refreshClaims(_ token: String) -> RefreshClaims? {
+        try? refreshSigner.verify(token, as: RefreshClaims.self, now: clock.seconds)
+    }
 
     /// The claims of an access token that verifies at `now` (seconds), else `nil`.
     func accessClaims(_ token: String, now: Int64) -> AccessClaims? { try? accessSigner.verify(token, as: AccessClaims.self, now: now) }

@@ -92,6 +92,36 @@ public struct Router: Sendable {
         return .methodNotAllowed(allow: allowed.filter { seen.insert($0).inserted })
     }
 
+    /// The answer for a request no route matched: 404, or 405 with `Allow`.
+    static func unmatched(_ resolution: Resolution) -> HTTPResponse? {
+        switch resolution {
+        case .notFound:
+            return .message("Not Found", status: .notFound)
+        case .methodNotAllowed(let allow):
+            var response = HTTPResponse.message("Method Not Allowed", status: .methodNotAllowed)
+            response.headers.add(name: "Allow", value: allow.joined(separator: ", "))
+            return response
+        case .handler:
+            return nil
+        }
+    }
+
+    /// What the server would answer, without a connection: resolves the route, runs its handler and
+    /// renders what it throws exactly as the event loop does. For in-process tests and tools.
+    public func respond(to request: HTTPRequest) async -> HTTPResponse {
+        var request = request
+        let resolution = resolve(&request)
+        do {
+            switch resolution {
+            case .handler(.immediate(let handler), _): return try handler(request)
+            case .handler(.deferred(let handler), _): return try await handler(request)
+            case .notFound, .methodNotAllowed: return Self.unmatched(resolution)!
+            }
+        } catch {
+            return render(error)
+        }
+    }
+
     static func segments(_ path: String) -> [Segment] {
         path.split(separator: "/", omittingEmptySubsequences: false).dropFirst().map { part in
             if part == "*" { return .rest }

@@ -277,12 +277,8 @@ final class EventLoop: @unchecked Sendable {
                                               startedAt: Socket.monotonicNanoseconds()))
                 if !keepAlive { connection.closeAfterFlush = true }
                 switch resolution {
-                case .notFound:
-                    setResponse(connection, sequence: sequence, response: .message("Not Found", status: .notFound))
-                case .methodNotAllowed(let allow):
-                    var response = HTTPResponse.message("Method Not Allowed", status: .methodNotAllowed)
-                    response.headers.add(name: "Allow", value: allow.joined(separator: ", "))
-                    setResponse(connection, sequence: sequence, response: response)
+                case .notFound, .methodNotAllowed:
+                    setResponse(connection, sequence: sequence, response: Router.unmatched(resolution)!)
                 case .handler(.immediate(let handler), _):
                     let response: HTTPResponse
                     do { response = try handler(request) } catch { response = render(error) }
