@@ -68,9 +68,9 @@ public final class Journal: MutationJournal, @unchecked Sendable {
         thread.start()
     }
 
-    public func enqueue(_ mutation: Mutation) -> UInt64 {
+    public func enqueue<Entry: JournalEntry>(_ entry: Entry) -> UInt64 {
         var writer = BinaryWriter()
-        writer.mutation(mutation)
+        entry.encode(into: &writer)
         let sequence = state.withLock { state -> UInt64 in
             let sequence = state.nextSequence
             state.nextSequence += 1

@@ -18,7 +18,9 @@ enum JournalReader {
     /// Replays, in order, every record after `position`. A torn record at the very end of the last
     /// segment (a crash mid-write: short, or failing its CRC) is cut off and reported; any other
     /// damage stops recovery with the file and offset.
-    static func replay(directory: String, after position: UInt64, apply: (Mutation) async -> Void) async throws -> Replay {
+    /// `apply` gets each record's tag and a reader positioned after it.
+    static func replay(directory: String, after position: UInt64,
+                       apply: (UInt8, inout BinaryReader) async throws(DecodeError) -> Void) async throws -> Replay {
         var replay = Replay()
         replay.lastSequence = position
         let segments = Journal.segments(in: directory)
@@ -77,13 +79,11 @@ enum JournalReader {
                 }
                 if sequence <= position { continue }
                 var payloadReader = BinaryReader(payload)
-                let mutation: Mutation
                 do {
-                    mutation = try payloadReader.mutation()
+                    try await apply(try payloadReader.u8(), &payloadReader)
                 } catch {
                     throw RecoveryError(description: "\(segment.path) at offset \(recordStart): \(error)")
                 }
-                await apply(mutation)
                 replay.applied += 1
                 replay.lastSequence = sequence
             }

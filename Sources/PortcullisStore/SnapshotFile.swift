@@ -13,19 +13,6 @@ public enum SnapshotFile {
     /// Versions 1 and 2 still read.
     static let version: UInt32 = 3
 
-    /// Moderation state carried by version-2 snapshots.
-    public enum Extra: Sendable, Equatable {
-        case violation(subject: String, type: String, count: Int)
-        case ban(Ban)
-        case token(OneTimeToken)
-        case mail(OutboxMail)
-        case lockout(LockoutWindow)
-
-        var isLockout: Bool {
-            if case .lockout = self { return true }
-            return false
-        }
-    }
     static let headerLength = 60
     /// Decompressed payloads beyond this are refused (a zstd bomb must not exhaust memory).
     public static let maximumPayload = 64 << 30
@@ -77,101 +64,54 @@ public enum SnapshotFile {
         return header
     }
 
-    /// Writes `users` and `sessions` as of journal `position`: temp file, fsync, rename, fsync dir.
-    static func write(directory: String, position: UInt64, users: [User], sessions: [Session], extra: [Extra] = [],
-                      version: UInt32 = SnapshotFile.version) throws -> (path: String, bytes: Int, raw: Int) {
+    /// Writes every state's records as of journal `position`: temp file, fsync, rename, fsync dir.
+    /// The header counts the `U` and `S` records. `version` below the current one is for tests that
+    /// prove old files still read: only the kinds that version had, in its layouts.
+    static func write(directory: String, position: UInt64, states: [any DurableState],
+                      version: UInt32 = SnapshotFile.version) async throws -> (path: String, bytes: Int, raw: Int, counts: [UInt8: Int]) {
         let path = directory + "/snapshot-" + String(position).leftPadded(to: 20) + ".pcs"
         let temporary = path + ".tmp"
         let fd = open(temporary, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o600)
         guard fd >= 0 else { throw RecoveryError(description: "cannot create \(temporary): errno \(errno)") }
         defer { close(fd) }
-        func put(_ bytes: [UInt8]) throws {
-            var offset = 0
-            while offset < bytes.count {
-                let written = bytes.withUnsafeBytes { Glibc.write(fd, $0.baseAddress! + offset, $0.count - offset) }
-                if written < 0 && errno == EINTR { continue }
-                guard written > 0 else { throw RecoveryError(description: "writing \(temporary) failed: errno \(errno)") }
-                offset += written
-            }
-        }
         // The header's payload length is unknown until the end: write a placeholder, then rewrite.
-        try put([UInt8](repeating: 0, count: headerLength))
-        let compressor = try ZstdCompressor(level: 3)
-        var chunk = BinaryWriter()
-        var raw = 0
-        var compressed = 0
-        // Older versions are written only by tests that prove they still read.
-        let layout: RecordLayout = version >= 3 ? .v2 : .v1
-        let sink: ([UInt8]) throws -> Void = { bytes in
-            compressed += bytes.count
-            try put(bytes)
+        try FileSink.put(fd, [UInt8](repeating: 0, count: headerLength), path: temporary)
+        var sink = FileSink(fd: fd, path: temporary, compressor: try ZstdCompressor(level: 3),
+                            layout: RecordLayout(snapshotVersion: version))
+        for state in states where type(of: state).firstSnapshotVersion <= version {
+            try await state.writeSnapshot(to: &sink)
         }
-        func flush(final: Bool) throws {
-            raw += chunk.bytes.count
-            try compressor.compress(chunk.bytes, finish: final, sink: sink)
-            chunk.bytes.removeAll(keepingCapacity: true)
-        }
-        for user in users {
-            chunk.u8(UInt8(ascii: "U"))
-            chunk.user(user, layout: layout)
-            if chunk.bytes.count >= 1 << 20 { try flush(final: false) }
-        }
-        for session in sessions {
-            chunk.u8(UInt8(ascii: "S"))
-            chunk.session(session, layout: layout)
-            if chunk.bytes.count >= 1 << 20 { try flush(final: false) }
-        }
-        for item in extra where version >= 3 || (version == 2 && !item.isLockout) {
-            switch item {
-            case .violation(let subject, let type, let count):
-                chunk.u8(UInt8(ascii: "V"))
-                chunk.violation(subject: subject, type: type, count: count)
-            case .ban(let ban):
-                chunk.u8(UInt8(ascii: "B"))
-                chunk.ban(ban)
-            case .token(let token):
-                chunk.u8(UInt8(ascii: "T"))
-                chunk.token(token)
-            case .mail(let mail):
-                chunk.u8(UInt8(ascii: "M"))
-                chunk.mail(mail)
-            case .lockout(let window):
-                chunk.u8(UInt8(ascii: "L"))
-                chunk.lockout(window)
-            }
-            if chunk.bytes.count >= 1 << 20 { try flush(final: false) }
-        }
-        try flush(final: true)
-        let header = encode(Header(version: version, position: position, users: UInt64(users.count), sessions: UInt64(sessions.count),
-                                   createdAt: Int64(Date().timeIntervalSince1970 * 1000), payloadLength: UInt64(raw)))
+        try sink.finish()
+        let header = encode(Header(version: version, position: position, users: UInt64(sink.counts[UInt8(ascii: "U")] ?? 0),
+                                   sessions: UInt64(sink.counts[UInt8(ascii: "S")] ?? 0),
+                                   createdAt: Int64(Date().timeIntervalSince1970 * 1000), payloadLength: UInt64(sink.raw)))
         guard pwrite(fd, header, header.count, 0) == header.count else { throw RecoveryError(description: "writing the header failed") }
         guard fsync(fd) == 0 else { throw RecoveryError(description: "fsync \(temporary) failed: errno \(errno)") }
         guard rename(temporary, path) == 0 else { throw RecoveryError(description: "rename to \(path) failed: errno \(errno)") }
         Journal.syncDirectory(directory)
-        return (path, compressed + headerLength, raw)
+        return (path, sink.compressed + headerLength, sink.raw, sink.counts)
     }
 
-    /// Reads and verifies a snapshot: its header, users and sessions.
-    static func read(path: String) throws -> (header: Header, users: [User], sessions: [Session]) {
-        let (header, users, sessions, _) = try readAll(path: path)
-        return (header, users, sessions)
-    }
-
-    /// Reads and verifies a snapshot, moderation records included.
-    static func readAll(path: String) throws -> (header: Header, users: [User], sessions: [Session], extra: [Extra]) {
+    /// Reads and verifies a snapshot, decoding every record into the loader of the state that owns
+    /// its tag; nothing is loaded into a store (the caller does that, once all verified).
+    static func read(path: String, states: [any DurableState]) throws -> (header: Header, loaders: [any SnapshotLoader],
+                                                                           counts: [UInt8: Int]) {
         guard let data = FileManager.default.contents(atPath: path) else { throw RecoveryError(description: "cannot read \(path)") }
         let bytes = [UInt8](data)
         let header = try decodeHeader(bytes, path: path)
         guard header.payloadLength <= UInt64(maximumPayload) else {
             throw RecoveryError(description: "\(path): payload of \(header.payloadLength) bytes exceeds the limit")
         }
+        var owners: [UInt8: any SnapshotLoader] = [:]
+        var loaders: [any SnapshotLoader] = []
+        for state in states where type(of: state).firstSnapshotVersion <= header.version {
+            let loader = state.snapshotLoader(version: header.version)
+            loaders.append(loader)
+            for tag in type(of: state).snapshotTags { owners[tag] = loader }
+        }
+        var counts: [UInt8: Int] = [:]
         let decompressor = try ZstdDecompressor(limit: Int(header.payloadLength))
         var pending: [UInt8] = []
-        var users: [User] = []
-        var sessions: [Session] = []
-        var extra: [Extra] = []
-        let allowsExtra = header.version >= 2
-        let layout: RecordLayout = header.version >= 3 ? .v2 : .v1
         do {
             try decompressor.decompress(bytes[headerLength...]) { chunk in
                 pending += chunk
@@ -180,17 +120,12 @@ public enum SnapshotFile {
                 while !reader.atEnd {
                     let start = reader.offset
                     do {
-                        switch try reader.u8() {
-                        case UInt8(ascii: "U"): users.append(try reader.user(layout))
-                        case UInt8(ascii: "S"): sessions.append(try reader.session(layout))
-                        case UInt8(ascii: "V") where allowsExtra:
-                            extra.append(.violation(subject: try reader.string(), type: try reader.string(), count: Int(try reader.i64())))
-                        case UInt8(ascii: "B") where allowsExtra: extra.append(.ban(try reader.ban()))
-                        case UInt8(ascii: "T") where allowsExtra: extra.append(.token(try reader.token()))
-                        case UInt8(ascii: "M") where allowsExtra: extra.append(.mail(try reader.mail()))
-                        case UInt8(ascii: "L") where layout == .v2: extra.append(.lockout(try reader.lockout()))
-                        case let tag: throw RecoveryError(description: "\(path): unknown record tag \(tag) in the payload")
+                        let tag = try reader.u8()
+                        guard let owner = owners[tag] else {
+                            throw RecoveryError(description: "\(path): unknown record tag \(tag) in the payload")
                         }
+                        try owner.read(tag: tag, from: &reader)
+                        counts[tag, default: 0] += 1
                         consumed = reader.offset
                     } catch is DecodeError {
                         reader.offset = start  // a record split across chunks: wait for more bytes
@@ -207,11 +142,11 @@ public enum SnapshotFile {
         guard decompressor.frameComplete, pending.isEmpty else {
             throw RecoveryError(description: "\(path): the compressed payload is truncated")
         }
-        guard UInt64(decompressor.produced) == header.payloadLength, UInt64(users.count) == header.users,
-              UInt64(sessions.count) == header.sessions else {
+        guard UInt64(decompressor.produced) == header.payloadLength, UInt64(counts[UInt8(ascii: "U")] ?? 0) == header.users,
+              UInt64(counts[UInt8(ascii: "S")] ?? 0) == header.sessions else {
             throw RecoveryError(description: "\(path): the payload does not match the header's counts")
         }
-        return (header, users, sessions, extra)
+        return (header, loaders, counts)
     }
 
     /// Snapshot files, newest first.
@@ -224,13 +159,65 @@ public enum SnapshotFile {
     }
 
     /// `portcullis inspect`: the header and whether the payload verifies, without loading it anywhere.
-    public static func inspect(path: String) -> String {
+    public static func inspect(path: String, states: [any DurableState]) -> String {
         do {
-            let (header, users, sessions) = try read(path: path)
+            let (header, _, counts) = try read(path: path, states: states)
             let size = (try? FileManager.default.attributesOfItem(atPath: path)[.size] as? Int) ?? 0
-            return "\(path): \(header)\nfile \(size) bytes; checksums verified; \(users.count) users and \(sessions.count) sessions decoded"
+            let records = counts.sorted { $0.key < $1.key }.map { "\(Character(Unicode.Scalar($0.key))) \($0.value)" }
+            return "\(path): \(header)\nfile \(size) bytes; checksums verified; records decoded: "
+                + (records.isEmpty ? "none" : records.joined(separator: ", "))
         } catch {
             return "\(path): DAMAGED: \(error)"
+        }
+    }
+}
+
+/// Streams snapshot records through zstd into the file, 1 MiB of records at a time.
+struct FileSink: SnapshotSink {
+    let fd: Int32
+    let path: String
+    let compressor: ZstdCompressor
+    let layout: RecordLayout
+    var chunk = BinaryWriter()
+    var raw = 0
+    var compressed = 0
+    var counts: [UInt8: Int] = [:]
+
+    init(fd: Int32, path: String, compressor: ZstdCompressor, layout: RecordLayout) {
+        self.fd = fd
+        self.path = path
+        self.compressor = compressor
+        self.layout = layout
+    }
+
+    mutating func record(tag: UInt8, _ write: (inout BinaryWriter) -> Void) throws {
+        chunk.u8(tag)
+        write(&chunk)
+        counts[tag, default: 0] += 1
+        if chunk.bytes.count >= 1 << 20 { try flush(final: false) }
+    }
+
+    mutating func finish() throws { try flush(final: true) }
+
+    private mutating func flush(final: Bool) throws {
+        raw += chunk.bytes.count
+        var written = 0
+        let fd = fd, path = path
+        try compressor.compress(chunk.bytes, finish: final) { bytes in
+            written += bytes.count
+            try Self.put(fd, bytes, path: path)
+        }
+        compressed += written
+        chunk.bytes.removeAll(keepingCapacity: true)
+    }
+
+    static func put(_ fd: Int32, _ bytes: [UInt8], path: String) throws {
+        var offset = 0
+        while offset < bytes.count {
+            let written = bytes.withUnsafeBytes { Glibc.write(fd, $0.baseAddress! + offset, $0.count - offset) }
+            if written < 0 && errno == EINTR { continue }
+            guard written > 0 else { throw RecoveryError(description: "writing \(path) failed: errno \(errno)") }
+            offset += written
         }
     }
 }

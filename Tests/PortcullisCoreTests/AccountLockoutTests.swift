@@ -6,18 +6,18 @@ import Testing
 
 /// A journal that only records what it is given, in order, durable at once.
 final class RecordingJournal: MutationJournal {
-    private let recorded = Mutex<[Mutation]>([])
+    private let recorded = Mutex<[any JournalEntry]>([])
 
-    func enqueue(_ mutation: Mutation) -> UInt64 {
+    func enqueue<Entry: JournalEntry>(_ entry: Entry) -> UInt64 {
         recorded.withLock {
-            $0.append(mutation)
+            $0.append(entry)
             return UInt64($0.count)
         }
     }
 
     func waitUntilDurable(_ sequence: UInt64) async {}
 
-    var mutations: [Mutation] { recorded.withLock { $0 } }
+    var entries: [any JournalEntry] { recorded.withLock { $0 } }
 }
 
 @Suite("Account lockout: windows, devices, bounds, durability")
@@ -77,8 +77,8 @@ struct AccountLockoutTests {
         await lockout.recordFailure(client, now: 10)
         await lockout.recordFailure(client, now: 20)
         await lockout.recordFailure(client, now: 30)
-        let windows = journal.mutations.compactMap { mutation -> LockoutWindow? in
-            if case .putLockout(let window) = mutation { return window }
+        let windows = journal.entries.compactMap { entry -> LockoutWindow? in
+            if case .put(let window)? = entry as? LockoutEntry { return window }
             return nil
         }
         #expect(windows.map(\.failures) == [[10], [10, 20], [20, 30]])

@@ -26,24 +26,51 @@ enum GoldenContent {
 struct StoreTests {
     static let goldenPath = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("Golden/snapshot-v1.pcs").path
 
+    /// Stores to write from and read into, with a moderation and every other kind.
+    static func stores(_ users: [User] = [], _ sessions: [Session] = [], extra: [any JournalEntry] = []) async
+        -> (states: [any DurableState], users: UserStore, sessions: SessionStore, moderation: Moderation,
+            tokens: OneTimeTokens, mail: MailQueue, lockout: AccountLockout)
+    {
+        let userStore = UserStore(shardCount: 2), sessionStore = SessionStore(shardCount: 2)
+        let moderation = Moderation(configuration: try! ModerationConfiguration(environment: Environment([:])),
+                                    sessions: sessionStore, journal: nil, shardCount: 2)
+        let tokens = OneTimeTokens(journal: nil), mail = MailQueue(journal: nil)
+        let lockout = AccountLockout(policy: LockoutPolicy(), journal: nil, shardCount: 2, clock: ManualClock(milliseconds: 0))
+        await userStore.restore(batch: users)
+        await sessionStore.restore(batch: sessions)
+        for entry in extra {
+            switch entry {
+            case let entry as ModerationEntry: await moderation.replay(entry)
+            case let entry as TokenEntry: await tokens.replay(entry)
+            case let entry as MailEntry: await mail.replay(entry)
+            case let entry as LockoutEntry: await lockout.replay(entry)
+            default: Issue.record("unexpected entry \(entry)")
+            }
+        }
+        return ([userStore, sessionStore, moderation, tokens, mail, lockout], userStore, sessionStore, moderation, tokens, mail,
+                lockout)
+    }
+
     @Test("the committed version-1 snapshot still reads, with exactly its content")
-    func golden() throws {
+    func golden() async throws {
         if ProcessInfo.processInfo.environment["PORTCULLIS_WRITE_GOLDEN"] == "1" {
             let directory = NSTemporaryDirectory() + "golden-\(UUID().uuidString)"
             try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
-            let written = try SnapshotFile.write(directory: directory, position: 42, users: GoldenContent.users,
-                                                 sessions: GoldenContent.sessions, version: 1)
+            let source = await Self.stores(GoldenContent.users, GoldenContent.sessions)
+            let written = try await SnapshotFile.write(directory: directory, position: 42, states: source.states, version: 1)
             try? FileManager.default.removeItem(atPath: Self.goldenPath)
             try FileManager.default.copyItem(atPath: written.path, toPath: Self.goldenPath)
         }
-        let (header, users, sessions) = try SnapshotFile.read(path: Self.goldenPath)
+        let target = await Self.stores()
+        let (header, loaders, _) = try SnapshotFile.read(path: Self.goldenPath, states: target.states)
+        for loader in loaders { await loader.load() }
         #expect(header.version == 1 && header.position == 42 && header.users == 2 && header.sessions == 1)
-        #expect(users == GoldenContent.users)
-        #expect(sessions == GoldenContent.sessions)
+        #expect(await target.users.all().sorted { $0.id < $1.id } == GoldenContent.users)
+        #expect(await target.sessions.all() == GoldenContent.sessions)
     }
 
     /// One of every kind of state, with the fields each format version added set.
-    static let current: (users: [User], sessions: [Session], extra: [SnapshotFile.Extra]) = {
+    static let current: (users: [User], sessions: [Session], extra: [any JournalEntry]) = {
         var users = GoldenContent.users
         users[0].termsAcceptedAt = 1_709_373_600_000
         users[0].devicesRevokedAt = 1_709_373_600_001
@@ -51,73 +78,95 @@ struct StoreTests {
         sessions.append(Session(id: "65f0c0ffee0123456789abd0", userId: "65f0c0ffee0123456789abce", currentHash: [1, 2, 3],
                                 previousHash: nil, generation: 0, rotatedAt: 5, createdAt: 5, expiresAt: 6,
                                 idToken: "eyJhbGciOiJSUzI1NiJ9.e30.c2ln"))
-        let extra: [SnapshotFile.Extra] = [
-            .violation(subject: "ip:127.0.0.2", type: "logins", count: 20),
-            .ban(Ban(subject: "ip:127.0.0.2", expiresAt: 9_000, type: "logins")),
-            .token(OneTimeToken(hash: "ab", kind: .resetPassword, userId: users[0].id, email: users[0].email, expiresAt: 7)),
-            .mail(OutboxMail(id: "m1", to: "a@example.com", subject: "Hi", text: "t", html: "<p>h</p>", attempts: 1, nextAttempt: 8)),
-            .lockout(LockoutWindow(key: "a:00112233445566778899aabbccddeeff", failures: [1, 2, 3])),
+        let extra: [any JournalEntry] = [
+            ModerationEntry.violation(subject: "ip:127.0.0.2", type: "logins", count: 20),
+            ModerationEntry.ban(Ban(subject: "ip:127.0.0.2", expiresAt: 9_000_000_000_000, type: "logins")),
+            TokenEntry.put(OneTimeToken(hash: "ab", kind: .resetPassword, userId: users[0].id, email: users[0].email,
+                                        expiresAt: 9_000_000_000_000)),
+            MailEntry.put(OutboxMail(id: "m1", to: "a@example.com", subject: "Hi", text: "t", html: "<p>h</p>", attempts: 1,
+                                     nextAttempt: 8)),
+            LockoutEntry.put(LockoutWindow(key: "a:00112233445566778899aabbccddeeff", failures: [1, 2, 3])),
         ]
         return (users, sessions, extra)
     }()
 
-    @Test("binary codec round trip of every mutation")
+    static func roundTrip<Entry: JournalEntry>(_ entry: Entry) throws {
+        var writer = BinaryWriter()
+        entry.encode(into: &writer)
+        var reader = BinaryReader(writer.bytes)
+        let tag = try reader.u8()
+        #expect(Entry.tags.contains(tag))
+        #expect(try Entry.decode(tag: tag, from: &reader) == entry)
+        #expect(reader.atEnd)
+        // Every truncation is an error, never a crash.
+        for cut in 1..<writer.bytes.count {
+            var short = BinaryReader(Array(writer.bytes[0..<cut]))
+            let shortTag = try short.u8()
+            #expect(throws: DecodeError.self) { try Entry.decode(tag: shortTag, from: &short) }
+        }
+    }
+
+    @Test("binary codec round trip of every journal entry of every kind")
     func codec() throws {
         let state = Self.current
-        let mutations: [Mutation] = state.users.map { .putUser($0) } + state.sessions.map { .putSession($0) }
-            + [.deleteUser(id: "x"), .deleteSession(id: "y"), .deleteSessionsOfUser(userId: "z"),
-               .putViolation(subject: "ip:1.2.3.4", type: "logins", count: 3), .putBan(Ban(subject: "user:x", expiresAt: 1, type: "admin")),
-               .deleteBan(subject: "user:x"), .deleteToken(hash: "ab"), .deleteMail(id: "m1"),
-               .putToken(OneTimeToken(hash: "cd", kind: .invite, userId: "", email: "i@example.com", expiresAt: 2)),
-               .putMail(OutboxMail(id: "m2", to: "b@example.com", subject: "S", text: "T", html: "H", attempts: 0, nextAttempt: 0)),
-               .putLockout(LockoutWindow(key: "d:" + String(repeating: "f", count: 32), failures: [5, 6])),
-               .putLockout(LockoutWindow(key: "a:gone", failures: []))]
-        for mutation in mutations {
-            var writer = BinaryWriter()
-            writer.mutation(mutation)
-            var reader = BinaryReader(writer.bytes)
-            #expect(try reader.mutation() == mutation)
-            #expect(reader.atEnd)
-            // Every truncation is an error, never a crash.
-            for cut in 0..<writer.bytes.count {
-                var short = BinaryReader(Array(writer.bytes[0..<cut]))
-                #expect(throws: DecodeError.self) { try short.mutation() }
-            }
-        }
+        for user in state.users { try Self.roundTrip(UserEntry.put(user)) }
+        try Self.roundTrip(UserEntry.delete(id: "x"))
+        for session in state.sessions { try Self.roundTrip(SessionEntry.put(session)) }
+        try Self.roundTrip(SessionEntry.delete(id: "y"))
+        try Self.roundTrip(SessionEntry.deleteAll(userId: "z"))
+        try Self.roundTrip(ModerationEntry.violation(subject: "ip:1.2.3.4", type: "logins", count: 3))
+        try Self.roundTrip(ModerationEntry.ban(Ban(subject: "user:x", expiresAt: 1, type: "admin")))
+        try Self.roundTrip(ModerationEntry.unban(subject: "user:x"))
+        try Self.roundTrip(TokenEntry.put(OneTimeToken(hash: "cd", kind: .invite, userId: "", email: "i@example.com", expiresAt: 2)))
+        try Self.roundTrip(TokenEntry.delete(hash: "ab"))
+        try Self.roundTrip(MailEntry.put(OutboxMail(id: "m2", to: "b@example.com", subject: "S", text: "T", html: "H")))
+        try Self.roundTrip(MailEntry.delete(id: "m1"))
+        try Self.roundTrip(LockoutEntry.put(LockoutWindow(key: "d:" + String(repeating: "f", count: 32), failures: [5, 6])))
+        // Tags are unique across kinds, so replay always finds one owner.
+        let tags = UserEntry.tags + SessionEntry.tags + ModerationEntry.tags + TokenEntry.tags + MailEntry.tags + LockoutEntry.tags
+        #expect(Set(tags).count == tags.count)
     }
 
     @Test("journal records written before users and sessions gained fields still decode")
     func legacyRecords() throws {
         for user in GoldenContent.users {
             var writer = BinaryWriter()
-            writer.u8(1)  // the original putUser tag and layout
             writer.user(user, layout: .v1)
             var reader = BinaryReader(writer.bytes)
-            #expect(try reader.mutation() == .putUser(user))
+            #expect(try UserEntry.decode(tag: 1, from: &reader) == .put(user))  // the original putUser tag and layout
         }
         var writer = BinaryWriter()
-        writer.u8(3)
         writer.session(GoldenContent.sessions[0], layout: .v1)
         var reader = BinaryReader(writer.bytes)
-        #expect(try reader.mutation() == .putSession(GoldenContent.sessions[0]))
+        #expect(try SessionEntry.decode(tag: 3, from: &reader) == .put(GoldenContent.sessions[0]))
     }
 
     @Test("snapshots of every version read back: v3 with everything, v2 and v1 as they were written")
-    func versions() throws {
+    func versions() async throws {
         let directory = NSTemporaryDirectory() + "versions-\(UUID().uuidString)"
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(atPath: directory) }
         let state = Self.current
-        let v3 = try SnapshotFile.write(directory: directory, position: 3, users: state.users, sessions: state.sessions,
-                                        extra: state.extra)
-        let read3 = try SnapshotFile.readAll(path: v3.path)
-        #expect(read3.header.version == 3 && read3.users == state.users && read3.sessions == state.sessions && read3.extra == state.extra)
-
-        let v2 = try SnapshotFile.write(directory: directory, position: 2, users: GoldenContent.users, sessions: GoldenContent.sessions,
-                                        extra: state.extra, version: 2)
-        let read2 = try SnapshotFile.readAll(path: v2.path)
-        #expect(read2.header.version == 2 && read2.users == GoldenContent.users && read2.sessions == GoldenContent.sessions)
-        #expect(read2.extra == state.extra.filter { !$0.isLockout })
+        let source = await Self.stores(state.users, state.sessions, extra: state.extra)
+        for version: UInt32 in [1, 2, 3] {
+            let written = try await SnapshotFile.write(directory: directory, position: UInt64(version), states: source.states,
+                                                       version: version)
+            let target = await Self.stores()
+            let (header, loaders, counts) = try SnapshotFile.read(path: written.path, states: target.states)
+            for loader in loaders { await loader.load() }
+            #expect(header.version == version && counts == written.counts)
+            let layout = RecordLayout(snapshotVersion: version)
+            // Older layouts drop the fields they did not have.
+            let expectedUsers = layout == .v2 ? state.users : GoldenContent.users
+            var expectedSessions = state.sessions
+            if layout == .v1 { expectedSessions[1].idToken = nil }
+            #expect(await target.users.all().sorted { $0.id < $1.id } == expectedUsers)
+            #expect(await target.sessions.all().sorted { $0.id < $1.id } == expectedSessions.sorted { $0.id < $1.id })
+            #expect(await target.moderation.bans().count == (version >= 2 ? 1 : 0))
+            #expect(await target.tokens.all().count == (version >= 2 ? 1 : 0))
+            #expect(await target.mail.all().count == (version >= 2 ? 1 : 0))
+            #expect(await target.lockout.all() == (version >= 3 ? [LockoutWindow(key: "a:00112233445566778899aabbccddeeff", failures: [1, 2, 3])] : []))
+        }
     }
 
     @Test("journal: durable appends replay in order; a torn tail is cut; damage mid-way is refused")
@@ -128,26 +177,28 @@ struct StoreTests {
         let journal = Journal(directory: directory, durability: .fsync)
         try journal.start(nextSequence: 1)
         var tickets: [UInt64] = []
-        for i in 0..<50 { tickets.append(journal.enqueue(.deleteSession(id: "s\(i)"))) }
+        for i in 0..<50 { tickets.append(journal.enqueue(SessionEntry.delete(id: "s\(i)"))) }
         await journal.waitUntilDurable(tickets.last!)
         #expect(tickets == Array(1...50))
 
-        var replayed: [Mutation] = []
-        let replay = try await JournalReader.replay(directory: directory, after: 10) { replayed.append($0) }
+        var replayed: [SessionEntry] = []
+        let replay = try await JournalReader.replay(directory: directory, after: 10) { tag, reader throws(DecodeError) in
+            replayed.append(try SessionEntry.decode(tag: tag, from: &reader))
+        }
         #expect(replay.applied == 40 && replay.lastSequence == 50 && replay.tornTail == nil)
-        #expect(replayed.first == .deleteSession(id: "s10"))
+        #expect(replayed.first == .delete(id: "s10"))
 
         let segment = Journal.segments(in: directory).last!.path
         let handle = FileHandle(forWritingAtPath: segment)!
         handle.seekToEndOfFile()
         handle.write(Data([9, 0, 0, 0, 1, 2, 3]))
         try handle.close()
-        let torn = try await JournalReader.replay(directory: directory, after: 0) { _ in }
+        let torn = try await JournalReader.replay(directory: directory, after: 0) { _, _ in }
         #expect(torn.applied == 50 && torn.tornTail != nil)
 
         var bytes = [UInt8](FileManager.default.contents(atPath: segment)!)
         bytes[8 + 18] ^= 0x01
         _ = FileManager.default.createFile(atPath: segment, contents: Data(bytes))
-        await #expect(throws: RecoveryError.self) { try await JournalReader.replay(directory: directory, after: 0) { _ in } }
+        await #expect(throws: RecoveryError.self) { try await JournalReader.replay(directory: directory, after: 0) { _, _ in } }
     }
 }

@@ -36,7 +36,7 @@ func run() async throws {
     print("filled \(count) users + \(count) sessions in \(String(format: "%.1f", now() - started)) s")
     let persistence = Persistence(directory: directory, durability: .fsync)
     try persistence.journal.start(nextSequence: 1)
-    let info = try await persistence.snapshot(users: users, sessions: sessions)
+    let info = try await persistence.snapshot([users, sessions])
     print("snapshot: \(String(format: "%.2f", info.seconds)) s, \(info.bytes) bytes on disk, \(info.rawBytes) raw, ratio \(String(format: "%.2f", Double(info.rawBytes) / Double(info.bytes)))")
 
     // 2. Restore into fresh stores.
@@ -44,7 +44,7 @@ func run() async throws {
     let restoredSessions = SessionStore(shardCount: 16)
     let recovering = Persistence(directory: directory, durability: .fsync)
     started = now()
-    let recovery = try await recovering.recover(users: restoredUsers, sessions: restoredSessions)
+    let recovery = try await recovering.recover([restoredUsers, restoredSessions])
     print("restore: \(String(format: "%.2f", now() - started)) s (\(recovery.users) users, \(recovery.sessions) sessions); RSS \(Int(rssMiB())) MiB")
 
     // 3. Journal throughput: 256 concurrent writers, each waiting for durability (group commit).
@@ -61,7 +61,7 @@ func run() async throws {
                     var samples: [Double] = []
                     for i in 0..<perWriter {
                         let begin = now()
-                        let ticket = journal.enqueue(.deleteSession(id: "session-\(w)-\(i)"))
+                        let ticket = journal.enqueue(SessionEntry.delete(id: "session-\(w)-\(i)"))
                         await journal.waitUntilDurable(ticket)
                         samples.append(now() - begin)
                     }

@@ -90,7 +90,7 @@ actor LockoutShard {
             population.add(1)
             evictIfFull(now: now, window: window)
         }
-        return (failures.count == max, journal?.enqueue(.putLockout(LockoutWindow(key: key, failures: failures))))
+        return (failures.count == max, journal?.enqueue(LockoutEntry.put(LockoutWindow(key: key, failures: failures))))
     }
 
     /// Over capacity: windows that ended go first, then the least recently failed eighth.
@@ -130,6 +130,8 @@ actor LockoutShard {
 /// normalised email whether or not the account exists, so a lockout tells nothing about existence.
 public final class AccountLockout: Sendable {
     public let policy: LockoutPolicy
+    /// Where restored windows are aged against.
+    public let clock: any WallClock
     private let shards: [LockoutShard]
     private let journal: (any MutationJournal)?
     /// Lockouts started (an account's or a device's count reached its limit).
@@ -139,8 +141,9 @@ public final class AccountLockout: Sendable {
     /// Windows held, across shards (bounded by the policy's capacity).
     public let windows = Gauge()
 
-    public init(policy: LockoutPolicy, journal: (any MutationJournal)?, shardCount: Int) {
+    public init(policy: LockoutPolicy, journal: (any MutationJournal)?, shardCount: Int, clock: any WallClock = SystemClock()) {
         self.policy = policy
+        self.clock = clock
         self.journal = journal
         let perShard = Swift.max(16, policy.capacity / Swift.max(1, shardCount))
         let population = windows

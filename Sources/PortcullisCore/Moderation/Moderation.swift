@@ -50,18 +50,18 @@ actor ModerationShard {
         let previous = violations[subject]?[type] ?? 0
         let count = previous + score
         violations[subject, default: [:]][type] = count
-        return (previous, count, journal?.enqueue(.putViolation(subject: subject, type: type, count: count)))
+        return (previous, count, journal?.enqueue(ModerationEntry.violation(subject: subject, type: type, count: count)))
     }
 
     func ban(_ ban: Ban) -> UInt64? {
         if let existing = bans[ban.subject], existing.expiresAt >= ban.expiresAt { return nil }
         bans[ban.subject] = ban
-        return journal?.enqueue(.putBan(ban))
+        return journal?.enqueue(ModerationEntry.ban(ban))
     }
 
     func unban(_ subject: String) -> UInt64?? {
         guard bans.removeValue(forKey: subject) != nil else { return nil }
-        return .some(journal?.enqueue(.deleteBan(subject: subject)))
+        return .some(journal?.enqueue(ModerationEntry.unban(subject: subject)))
     }
 
     /// The live ban on `subject`; an expired one is dropped (expiry is exact, not left to a sweeper).

@@ -67,11 +67,11 @@ actor OneTimeTokenStore {
     func issue(_ token: OneTimeToken) -> UInt64? {
         var last: UInt64?
         if let previous = current[Self.owner(token)], tokens.removeValue(forKey: previous) != nil {
-            last = journal?.enqueue(.deleteToken(hash: previous))
+            last = journal?.enqueue(TokenEntry.delete(hash: previous))
         }
         tokens[token.hash] = token
         current[Self.owner(token)] = token.hash
-        return journal?.enqueue(.putToken(token)) ?? last
+        return journal?.enqueue(TokenEntry.put(token)) ?? last
     }
 
     /// Takes (and so uses up) a live token of `kind` whose hash is `hash` (and, when given, whose
@@ -81,7 +81,7 @@ actor OneTimeTokenStore {
         if let email, token.email != email { return (nil, nil) }
         tokens.removeValue(forKey: hash)
         if current[Self.owner(token)] == hash { current.removeValue(forKey: Self.owner(token)) }
-        let ticket = journal?.enqueue(.deleteToken(hash: hash))
+        let ticket = journal?.enqueue(TokenEntry.delete(hash: hash))
         return (token.expiresAt > now ? token : nil, ticket)
     }
 
@@ -90,7 +90,7 @@ actor OneTimeTokenStore {
         guard tokens[token.hash] == nil else { return (false, nil) }
         tokens[token.hash] = token
         current[Self.owner(token)] = token.hash
-        return (true, journal?.enqueue(.putToken(token)))
+        return (true, journal?.enqueue(TokenEntry.put(token)))
     }
 
     /// Drops expired tokens (journaled, so a restart does not bring them back).
@@ -99,7 +99,7 @@ actor OneTimeTokenStore {
         for (hash, token) in tokens where token.expiresAt <= now {
             tokens.removeValue(forKey: hash)
             if current[Self.owner(token)] == hash { current.removeValue(forKey: Self.owner(token)) }
-            last = journal?.enqueue(.deleteToken(hash: hash))
+            last = journal?.enqueue(TokenEntry.delete(hash: hash))
         }
         return last
     }
@@ -182,12 +182,12 @@ public actor MailQueue {
     /// Stores (or updates) a mail; returns the journal ticket to wait on.
     public func put(_ mail: OutboxMail) -> UInt64? {
         mails[mail.id] = mail
-        return journal?.enqueue(.putMail(mail))
+        return journal?.enqueue(MailEntry.put(mail))
     }
 
     public func remove(_ id: String) -> UInt64? {
         guard mails.removeValue(forKey: id) != nil else { return nil }
-        return journal?.enqueue(.deleteMail(id: id))
+        return journal?.enqueue(MailEntry.delete(id: id))
     }
 
     /// Mails due at `now`, oldest schedule first.

@@ -26,7 +26,7 @@ actor SessionShard {
 
     func insert(_ session: Session) -> UInt64? {
         sessions[session.id] = session
-        return journal?.enqueue(.putSession(session))
+        return journal?.enqueue(SessionEntry.put(session))
     }
 
     /// Restore and replay: no journaling.
@@ -56,7 +56,7 @@ actor SessionShard {
         guard let session = sessions[id], session.userId == userId else { return (.notFound, nil) }
         guard session.expiresAt > now else {
             sessions.removeValue(forKey: id)
-            return (.expired, journal?.enqueue(.deleteSession(id: id)))
+            return (.expired, journal?.enqueue(SessionEntry.delete(id: id)))
         }
         if ConstantTime.equals(session.currentHash, presentedHash) {
             var next = session
@@ -65,26 +65,26 @@ actor SessionShard {
             next.rotatedAt = now
             next.currentHash = try reissue(next)
             sessions[id] = next
-            return (.rotated(next), journal?.enqueue(.putSession(next)))
+            return (.rotated(next), journal?.enqueue(SessionEntry.put(next)))
         }
         if let previous = session.previousHash, ConstantTime.equals(previous, presentedHash) {
             if now - session.rotatedAt <= grace { return (.replayedWithinGrace(session), nil) }
         }
         sessions.removeValue(forKey: id)
-        return (.reuseDetected, journal?.enqueue(.deleteSession(id: id)))
+        return (.reuseDetected, journal?.enqueue(SessionEntry.delete(id: id)))
     }
 
     func remove(_ id: String, userId: String) -> (Session, UInt64?)? {
         guard let session = sessions[id], session.userId == userId else { return nil }
         sessions.removeValue(forKey: id)
-        return (session, journal?.enqueue(.deleteSession(id: id)))
+        return (session, journal?.enqueue(SessionEntry.delete(id: id)))
     }
 
     func removeAll(userId: String) -> (Int, UInt64?) {
         let before = sessions.count
         sessions = sessions.filter { $0.value.userId != userId }
         let removed = before - sessions.count
-        return (removed, removed > 0 ? journal?.enqueue(.deleteSessionsOfUser(userId: userId)) : nil)
+        return (removed, removed > 0 ? journal?.enqueue(SessionEntry.deleteAll(userId: userId)) : nil)
     }
 
     func removeExpired(now: Int64) -> Int {

@@ -14,19 +14,19 @@ actor UserShard {
 
     func insert(_ user: User) -> UInt64? {
         users[user.id] = user
-        return journal?.enqueue(.putUser(user))
+        return journal?.enqueue(UserEntry.put(user))
     }
 
     func update(_ id: String, _ change: @Sendable (inout User) -> Void) -> (User, UInt64?)? {
         guard var user = users[id] else { return nil }
         change(&user)
         users[id] = user
-        return (user, journal?.enqueue(.putUser(user)))
+        return (user, journal?.enqueue(UserEntry.put(user)))
     }
 
     func remove(_ id: String) -> (User, UInt64?)? {
         guard let removed = users.removeValue(forKey: id) else { return nil }
-        return (removed, journal?.enqueue(.deleteUser(id: id)))
+        return (removed, journal?.enqueue(UserEntry.delete(id: id)))
     }
 
     /// Restore and replay: no journaling.

@@ -46,7 +46,8 @@ public final class Engine: Sendable {
             directory: configuration.dataDirectory, durability: configuration.durabilityFsync ? .fsync : .none,
             keep: configuration.snapshotKeep)
         let journal = persistence.journal
-        lockout = AccountLockout(policy: moderationConfiguration.lockout, journal: journal, shardCount: configuration.shardCount)
+        lockout = AccountLockout(
+            policy: moderationConfiguration.lockout, journal: journal, shardCount: configuration.shardCount, clock: clock)
         do {
             service = try AuthService(configuration: configuration, journal: journal, lockout: lockout, clock: clock)
         } catch {
@@ -69,20 +70,30 @@ public final class Engine: Sendable {
         }
     }
 
+    /// Every kind of durable state, for snapshots and recovery: a new kind is one more entry here
+    /// (and in ``emptyStates()`` below).
+    var states: [any DurableState] { [service.users, service.sessions, moderation, tokens, outbox.queue, lockout] }
+
+    /// The same kinds, empty and unjournaled: what `portcullis inspect` decodes a snapshot into.
+    public static func emptyStates() -> [any DurableState] {
+        let sessions = SessionStore(shardCount: 1)
+        let moderation = (try? ModerationConfiguration(environment: Environment([:]))).map {
+            Moderation(configuration: $0, sessions: sessions, journal: nil, shardCount: 1)
+        }
+        return [UserStore(shardCount: 1), sessions] + (moderation.map { [$0] } ?? [])
+            + [OneTimeTokens(journal: nil), MailQueue(journal: nil), AccountLockout(policy: LockoutPolicy(), journal: nil, shardCount: 1)]
+    }
+
     /// Loads the newest valid snapshot and replays the journal into every store.
     public func recover(progress: (String) -> Void = { _ in }) async throws -> Persistence.Recovery {
-        try await persistence.recover(
-            users: service.users, sessions: service.sessions, moderation: moderation, tokens: tokens, mail: outbox.queue,
-            lockout: lockout, progress: progress)
+        try await persistence.recover(states, progress: progress)
     }
 
     /// Writes a snapshot now (periodically, at shutdown, and on `portcullis snapshot`).
     @discardableResult
     public func takeSnapshot() async -> Persistence.SnapshotInfo? {
         do {
-            let info = try await persistence.snapshot(
-                users: service.users, sessions: service.sessions, moderation: moderation, tokens: tokens, mail: outbox.queue,
-                lockout: lockout)
+            let info = try await persistence.snapshot(states)
             lastSnapshot.withLock { $0 = info }
             logger.info(
                 "snapshot written",
