@@ -1,9 +1,5 @@
 /// One client connection, owned by exactly one event loop and touched only on its thread.
 final class Connection {
-    enum DeadlineKind {
-        case header, body, idle, write, linger, none
-    }
-
     /// A request whose response is awaited, in arrival order.
     struct Slot {
         var sequence: UInt64
@@ -29,34 +25,21 @@ final class Connection {
     var outputSent = 0
     @exclusivity(unchecked) var slots: [Slot] = []
     var nextSequence: UInt64 = 0
-    /// No more requests are read; close once every slot is answered and written.
-    var closeAfterFlush = false
-    var requestsServed = 0
     var interest: UInt32 = 0
-    var requestStartedAt: Int64
-    var bodyStartedAt: Int64 = 0
-    var lastWriteProgressAt: Int64 = 0
-    var lastActivityAt: Int64
-    var deadline: Int64 = .max
-    var deadlineKind: DeadlineKind = .none
+    /// The connection's state and the times its deadlines come from.
+    var machine: ConnectionStateMachine
+    /// The deadline the timer wheel holds for this connection.
+    var deadline: ConnectionStateMachine.Deadline = .none
     /// The wheel tick of this connection's live timer entry (0: none).
     var scheduledTick: Int64 = 0
     var isDirty = false
-    /// False once closed; cheaper than a dictionary lookup on every step.
-    var isOpen = true
-    /// The request was refused mid-stream (4xx/408): unread bytes may follow, so the connection is
-    /// half-closed and drained before it is closed, lest a reset destroy the answer in flight.
-    var lingerBeforeClose = false
-    /// Half-closed after the last answer; reading only to discard until EOF or the linger deadline.
-    var lingering = false
 
-    init(id: UInt64, fd: Int32, remoteAddress: String, limits: HTTPLimits, now: Int64) {
+    init(id: UInt64, fd: Int32, remoteAddress: String, limits: HTTPLimits, timeouts: ConnectionStateMachine.Timeouts, now: Int64) {
         self.id = id
         self.fd = fd
         self.remoteAddress = remoteAddress
         parser = HTTPRequestParser(limits: limits)
-        requestStartedAt = now
-        lastActivityAt = now
+        machine = ConnectionStateMachine(timeouts: timeouts, now: now)
     }
 
     var hasUnsentOutput: Bool { outputSent < output.count }

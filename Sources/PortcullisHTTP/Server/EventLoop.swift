@@ -52,27 +52,31 @@ final class EventLoop: @unchecked Sendable {
     private var dateBytes: [UInt8] = []
     private var dateSecond: Int64 = -1
     private var limits: HTTPLimits { state.configuration.limits }
+    private let timeouts: ConnectionStateMachine.Timeouts
 
     init(index: Int, state: ServerState) throws {
         self.index = index
         self.state = state
+        let configuration = state.configuration
+        timeouts = .init(header: configuration.headerTimeout, body: configuration.bodyTimeout, idle: configuration.idleTimeout,
+                         write: configuration.writeTimeout)
         epollFD = CPortcullisLinux_epoll_create()
         guard epollFD >= 0 else { throw SocketError.last("epoll_create1") }
         wakeFD = CPortcullisLinux_eventfd()
         guard wakeFD >= 0 else { throw SocketError.last("eventfd") }
         wheel = TimerWheel(now: Socket.monotonicMilliseconds())
-        _ = CPortcullisLinux_epoll_ctl(epollFD, EPOLL_CTL_ADD, wakeFD, CPortcullisLinux_EPOLLIN, Self.wakeToken)
+        _ = System.epollControl(epollFD, EPOLL_CTL_ADD, wakeFD, CPortcullisLinux_EPOLLIN, Self.wakeToken)
     }
 
     deinit {
-        close(epollFD)
-        close(wakeFD)
+        System.close(epollFD)
+        System.close(wakeFD)
     }
 
     /// Registers a listening socket (before the thread starts).
     func addListener(_ fd: Int32) {
         listeners.append(fd)
-        _ = CPortcullisLinux_epoll_ctl(epollFD, EPOLL_CTL_ADD, fd, CPortcullisLinux_EPOLLIN, UInt64(listeners.count))
+        _ = System.epollControl(epollFD, EPOLL_CTL_ADD, fd, CPortcullisLinux_EPOLLIN, UInt64(listeners.count))
     }
 
     /// Hands a finished response to this loop; callable from any thread.
@@ -92,7 +96,7 @@ final class EventLoop: @unchecked Sendable {
 
     private func wake() {
         var one: UInt64 = 1
-        _ = Glibc.write(wakeFD, &one, 8)
+        withUnsafeBytes(of: &one) { System.writeAll(wakeFD, $0) }
     }
 
     // MARK: The loop
@@ -106,14 +110,12 @@ final class EventLoop: @unchecked Sendable {
             let timeout = wheel.millisecondsToNextTick(now: now)
             let count = events.withUnsafeMutableBufferPointer { eventBuffer in
                 tokens.withUnsafeMutableBufferPointer { tokenBuffer in
-                    CPortcullisLinux_epoll_wait(epollFD, eventBuffer.baseAddress, tokenBuffer.baseAddress, 256, timeout)
+                    System.epollWait(epollFD, eventBuffer.baseAddress, tokenBuffer.baseAddress, 256, timeout: timeout)
                 }
             }
             let after = Socket.monotonicMilliseconds()
-            if count > 0 {
-                for i in 0..<Int(count) {
-                    handle(token: tokens[i], events: events[i], now: after)
-                }
+            for i in 0..<count {
+                handle(token: tokens[i], events: events[i], now: after)
             }
             flushDirty(now: after)
             for (id, tick) in wheel.advance(to: after) { timerFired(id: id, tick: tick, now: after) }
@@ -136,7 +138,7 @@ final class EventLoop: @unchecked Sendable {
     private func handle(token: UInt64, events: UInt32, now: Int64) {
         if token == Self.wakeToken {
             var value: UInt64 = 0
-            _ = read(wakeFD, &value, 8)
+            _ = withUnsafeMutableBytes(of: &value) { System.read(wakeFD, into: $0) }
             let completions = inbox.withLock { queue -> [Completion] in
                 defer { queue.removeAll(keepingCapacity: true) }
                 return queue
@@ -169,17 +171,16 @@ final class EventLoop: @unchecked Sendable {
             let open = state.connectionCount.add(1, ordering: .relaxed).newValue
             if open > state.configuration.maximumConnections {
                 state.connectionCount.subtract(1, ordering: .relaxed)
-                let refusal = Array("HTTP/1.1 503 Service Unavailable\r\nContent-Length: 0\r\nConnection: close\r\nRetry-After: 1\r\n\r\n".utf8)
-                _ = refusal.withUnsafeBytes { send(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
-                close(fd)
+                _ = Self.busyRefusal.withUnsafeBytes { System.send(fd, $0) }
+                System.close(fd)
                 continue
             }
             Socket.setOption(fd, Int32(IPPROTO_TCP), TCP_NODELAY, 1)
             let id = state.nextConnectionID.add(1, ordering: .relaxed).newValue
-            let connection = Connection(id: id, fd: fd, remoteAddress: address, limits: limits, now: now)
+            let connection = Connection(id: id, fd: fd, remoteAddress: address, limits: limits, timeouts: timeouts, now: now)
             connection.interest = Self.readEvents
-            guard CPortcullisLinux_epoll_ctl(epollFD, EPOLL_CTL_ADD, fd, connection.interest, id) == 0 else {
-                close(fd)
+            guard System.epollControl(epollFD, EPOLL_CTL_ADD, fd, connection.interest, id) else {
+                System.close(fd)
                 state.connectionCount.subtract(1, ordering: .relaxed)
                 continue
             }
@@ -191,63 +192,68 @@ final class EventLoop: @unchecked Sendable {
     // MARK: Reading and dispatch
 
     private func readFrom(_ connection: Connection, now: Int64) {
-        if connection.lingering {
+        if connection.machine.isLingering {
             // Discard whatever the client still sends until it closes its side (or the deadline).
             while true {
-                let got = scratch.withUnsafeMutableBytes { read(connection.fd, $0.baseAddress, $0.count) }
-                if got > 0 { continue }
-                if got < 0 && (errno == EAGAIN || errno == EINTR) { return }
-                closeConnection(connection)
+                switch scratch.withUnsafeMutableBytes({ System.read(connection.fd, into: $0) }) {
+                case .processed: continue
+                case .wouldBlock: return
+                case .endOfStream, .failed: closeConnection(connection)
+                }
                 return
             }
         }
         var total = 0
         while total < 256 * 1024 {
-            if connection.closeAfterFlush {
+            let result = scratch.withUnsafeMutableBytes { System.read(connection.fd, into: $0) }
+            if !connection.machine.acceptsRequests {
                 // Nothing more will be parsed; drain and discard so the kernel buffer does not fill.
-                let got = scratch.withUnsafeMutableBytes { read(connection.fd, $0.baseAddress, $0.count) }
-                if got > 0 { total += got; continue }
-                if got == 0 || (got < 0 && errno != EAGAIN && errno != EINTR) {
-                    if !connection.hasUnsentOutput && connection.slots.isEmpty { closeConnection(connection) }
-                    else { stopReading(connection) }
+                switch result {
+                case .processed(let got):
+                    total += got
+                    continue
+                case .wouldBlock:
+                    return
+                case .endOfStream, .failed:
+                    if !connection.hasUnsentOutput && connection.slots.isEmpty { closeConnection(connection) } else { updateInterest(connection) }
+                    return
                 }
-                return
             }
-            let got = scratch.withUnsafeMutableBytes { read(connection.fd, $0.baseAddress, $0.count) }
-            if got > 0 {
-                if connection.input.isEmpty && connection.slots.isEmpty {
-                    connection.requestStartedAt = now
-                }
+            switch result {
+            case .processed(let got):
+                connection.machine.received(now: now, startsRequest: connection.input.isEmpty && connection.slots.isEmpty)
                 connection.input.append(contentsOf: scratch[0..<got])
-                connection.lastActivityAt = now
                 total += got
                 if connection.input.count > limits.maximumRequestLength { break }
                 // A short read means the socket is drained; epoll (level-triggered) reports any
                 // later bytes, so skip the read that would only say EAGAIN.
                 if got < scratch.count { break }
                 continue
+            case .wouldBlock:
+                break
+            case .endOfStream, .failed:
+                // Whatever was half-sent is dropped; answered work is still written.
+                connection.machine.stopReading()
+                connection.input.removeAll()
+                updateInterest(connection)
+                if connection.slots.isEmpty && !connection.hasUnsentOutput {
+                    closeConnection(connection)
+                }
+                return
             }
-            if got < 0 && (errno == EAGAIN || errno == EINTR) { break }
-            // End of stream or error: whatever was half-sent is dropped; answered work is still written.
-            connection.closeAfterFlush = true
-            connection.input.removeAll()
-            stopReading(connection)
-            if connection.slots.isEmpty && !connection.hasUnsentOutput {
-                closeConnection(connection)
-            }
-            return
+            break
         }
         processInput(connection, now: now)
     }
 
     private func processInput(_ connection: Connection, now: Int64) {
         let configuration = state.configuration
-        while !connection.closeAfterFlush && connection.slots.count < configuration.maximumPipelinedRequests {
+        while connection.machine.acceptsRequests && connection.slots.count < configuration.maximumPipelinedRequests {
             let wasReadingBody = connection.parser.isReadingBody
             let outcome = connection.parser.parse(connection.input, remoteAddress: connection.remoteAddress)
             switch outcome {
             case .needMoreData:
-                if connection.parser.isReadingBody && !wasReadingBody { connection.bodyStartedAt = now }
+                if connection.parser.isReadingBody && !wasReadingBody { connection.machine.bodyStarted(now: now) }
                 if connection.parser.takeContinueRequest() && connection.slots.isEmpty {
                     connection.output.append(contentsOf: "HTTP/1.1 100 Continue\r\n\r\n".utf8)
                     markDirty(connection)
@@ -257,15 +263,13 @@ final class EventLoop: @unchecked Sendable {
                 return
             case .failure(let error):
                 connection.input.removeAll()
-                connection.lingerBeforeClose = true
+                connection.machine.refused(now: now)
                 enqueue(connection, response: .message(error.reason, status: error.status), headRequest: false, keepAlive: false,
                         minorVersion: 1)
-                connection.closeAfterFlush = true
             case .request(var request, let consumed):
                 connection.input.removeFirst(consumed)
-                connection.requestsServed += 1
-                if !connection.input.isEmpty { connection.requestStartedAt = now }
                 let keepAlive = request.keepAlive
+                connection.machine.requestParsed(keepAlive: keepAlive, moreBuffered: !connection.input.isEmpty, now: now)
                 let headRequest = request.method == .head
                 let sequence = connection.nextSequence
                 connection.nextSequence += 1
@@ -275,7 +279,6 @@ final class EventLoop: @unchecked Sendable {
                 connection.slots.append(.init(sequence: sequence, headRequest: headRequest, keepAlive: keepAlive,
                                               minorVersion: request.minorVersion, response: nil, route: route,
                                               startedAt: Socket.monotonicNanoseconds()))
-                if !keepAlive { connection.closeAfterFlush = true }
                 switch resolution {
                 case .notFound, .methodNotAllowed:
                     setResponse(connection, sequence: sequence, response: Router.unmatched(resolution)!)
@@ -298,6 +301,7 @@ final class EventLoop: @unchecked Sendable {
     }
 
     static let internalError = HTTPResponse.message("Internal Server Error", status: .internalServerError)
+    static let busyRefusal = Array("HTTP/1.1 503 Service Unavailable\r\nContent-Length: 0\r\nConnection: close\r\nRetry-After: 1\r\n\r\n".utf8)
 
     /// Queues an answer no route produced (a parser refusal, a timeout).
     private func enqueue(_ connection: Connection, response: HTTPResponse, headRequest: Bool, keepAlive: Bool, minorVersion: Int) {
@@ -348,19 +352,18 @@ final class EventLoop: @unchecked Sendable {
         refreshDate()
         for connection in batch {
             connection.isDirty = false
-            guard connection.isOpen else { continue }
+            guard connection.machine.isOpen else { continue }
             var answered = 0
             while answered < connection.slots.count, let response = connection.slots[answered].response {
                 let slot = connection.slots[answered]
                 response.serialize(into: &connection.output, headRequest: slot.headRequest,
-                                   keepAlive: slot.keepAlive && !(connection.closeAfterFlush && answered == connection.slots.count - 1),
+                                   keepAlive: slot.keepAlive && !(!connection.machine.acceptsRequests && answered == connection.slots.count - 1),
                                    minorVersion: slot.minorVersion, date: dateBytes)
                 answered += 1
             }
             if answered > 0 {
                 connection.slots.removeFirst(answered)
-                connection.lastActivityAt = now
-                if connection.hasUnsentOutput == false { connection.lastWriteProgressAt = now }
+                connection.machine.madeProgress(now: now)
             }
             writeOutput(connection, now: now)
         }
@@ -368,33 +371,38 @@ final class EventLoop: @unchecked Sendable {
 
     private func writeOutput(_ connection: Connection, now: Int64) {
         while connection.hasUnsentOutput {
-            let sent = connection.output.withUnsafeBytes { raw in
-                send(connection.fd, raw.baseAddress! + connection.outputSent, raw.count - connection.outputSent, Int32(MSG_NOSIGNAL))
+            let result = connection.output.withUnsafeBytes { raw in
+                System.send(connection.fd, UnsafeRawBufferPointer(rebasing: raw[connection.outputSent...]))
             }
-            if sent > 0 {
+            switch result {
+            case .processed(let sent):
                 connection.outputSent += sent
-                connection.lastWriteProgressAt = now
+                connection.machine.madeProgress(now: now)
                 continue
+            case .wouldBlock:
+                break
+            case .endOfStream, .failed:
+                closeConnection(connection)
+                return
             }
-            if sent < 0 && (errno == EAGAIN || errno == EINTR) { break }
-            closeConnection(connection)
-            return
+            break
         }
         if !connection.hasUnsentOutput {
             connection.output.removeAll(keepingCapacity: connection.output.capacity <= 64 * 1024)
             connection.outputSent = 0
-            if connection.closeAfterFlush && connection.slots.isEmpty {
-                if connection.lingerBeforeClose && !connection.lingering {
-                    beginLingering(connection, now: now)
-                } else if !connection.lingering {
-                    closeConnection(connection)
+            switch connection.machine.afterFlush(awaitingAnswers: !connection.slots.isEmpty) {
+            case .close:
+                closeConnection(connection)
+                return
+            case .linger:
+                beginLingering(connection, now: now)
+                return
+            case .keepServing:
+                // Reading may have paused for back-pressure; parse whatever is already buffered.
+                if !connection.input.isEmpty && connection.machine.acceptsRequests {
+                    processInput(connection, now: now)
+                    return
                 }
-                return
-            }
-            // Reading may have paused for back-pressure; parse whatever is already buffered.
-            if !connection.input.isEmpty && !connection.closeAfterFlush {
-                processInput(connection, now: now)
-                return
             }
         }
         updateDeadline(connection, now: now)
@@ -404,105 +412,81 @@ final class EventLoop: @unchecked Sendable {
     // MARK: Interest, deadlines, closing
 
     private func updateInterest(_ connection: Connection) {
-        guard connection.isOpen, !connection.lingering else { return }
+        guard connection.machine.isOpen, !connection.machine.isLingering else { return }
         let configuration = state.configuration
         var wanted: UInt32 = 0
         let backlogged = connection.slots.count >= configuration.maximumPipelinedRequests
             || connection.output.count - connection.outputSent > configuration.maximumPendingOutput
-        if !connection.closeAfterFlush && !backlogged { wanted |= Self.readEvents }
+        if connection.machine.acceptsRequests && !backlogged { wanted |= Self.readEvents }
         if connection.hasUnsentOutput { wanted |= CPortcullisLinux_EPOLLOUT }
         if wanted != connection.interest {
             connection.interest = wanted
-            _ = CPortcullisLinux_epoll_ctl(epollFD, EPOLL_CTL_MOD, connection.fd, wanted, connection.id)
+            _ = System.epollControl(epollFD, EPOLL_CTL_MOD, connection.fd, wanted, connection.id)
         }
-    }
-
-    private func stopReading(_ connection: Connection) {
-        connection.closeAfterFlush = true
-        updateInterest(connection)
     }
 
     private func updateDeadline(_ connection: Connection, now: Int64) {
-        guard connection.isOpen, !connection.lingering else { return }
-        let configuration = state.configuration
-        let (kind, deadline): (Connection.DeadlineKind, Int64)
-        if connection.hasUnsentOutput {
-            (kind, deadline) = (.write, connection.lastWriteProgressAt + configuration.writeTimeout)
-        } else if !connection.slots.isEmpty {
-            (kind, deadline) = (.none, .max)  // waiting for our own handlers
-        } else if !connection.input.isEmpty || connection.requestsServed == 0 {
-            (kind, deadline) = connection.parser.isReadingBody
-                ? (.body, connection.bodyStartedAt + configuration.bodyTimeout)
-                : (.header, connection.requestStartedAt + configuration.headerTimeout)
-        } else {
-            (kind, deadline) = (.idle, connection.lastActivityAt + configuration.idleTimeout)
-        }
-        connection.deadlineKind = kind
+        guard connection.machine.isOpen, !connection.machine.isLingering else { return }
+        let deadline = connection.machine.deadline(
+            hasUnsentOutput: connection.hasUnsentOutput, awaitingAnswers: !connection.slots.isEmpty,
+            hasBufferedInput: !connection.input.isEmpty, readingBody: connection.parser.isReadingBody)
         connection.deadline = deadline
-        guard deadline != .max else { return }
+        guard deadline != .none else { return }
         let scheduledAt = connection.scheduledTick * TimerWheel.tick
-        if connection.scheduledTick == 0 || deadline < scheduledAt - TimerWheel.tick {
-            connection.scheduledTick = wheel.schedule(connection.id, at: deadline)
+        if connection.scheduledTick == 0 || deadline.time < scheduledAt - TimerWheel.tick {
+            connection.scheduledTick = wheel.schedule(connection.id, at: deadline.time)
         }
     }
 
     private func timerFired(id: UInt64, tick: Int64, now: Int64) {
         guard let connection = connections[id], connection.scheduledTick == tick else { return }
         connection.scheduledTick = 0
-        guard connection.deadline <= now else {
-            if connection.deadline != .max {
-                connection.scheduledTick = wheel.schedule(id, at: connection.deadline)
-            }
-            return
-        }
-        switch connection.deadlineKind {
-        case .header, .body:
+        switch connection.machine.timerFired(connection.deadline, now: now) {
+        case .reschedule:
+            if connection.deadline != .none { connection.scheduledTick = wheel.schedule(id, at: connection.deadline.time) }
+        case .requestTimeout:
             // Slow or stalled request: answer 408 and close (RFC 9110 §15.5.9).
             connection.input.removeAll()
-            connection.lingerBeforeClose = true
-            connection.closeAfterFlush = true
+            connection.machine.refused(now: now)
             enqueue(connection, response: .message("Request Timeout", status: .requestTimeout),
                     headRequest: false, keepAlive: false, minorVersion: 1)
-            connection.lastWriteProgressAt = now
             updateInterest(connection)
-        case .idle, .write, .linger:
+        case .close:
             closeConnection(connection)
-        case .none:
-            break
         }
     }
 
     /// Half-closes after the final answer and keeps reading (discarding) for up to two seconds, so
     /// the client receives the answer before the connection goes away.
     private func beginLingering(_ connection: Connection, now: Int64) {
-        connection.lingering = true
-        shutdown(connection.fd, Int32(SHUT_WR))
+        connection.machine.beginLingering(now: now)
+        System.shutdownWrite(connection.fd)
         connection.interest = Self.readEvents
-        _ = CPortcullisLinux_epoll_ctl(epollFD, EPOLL_CTL_MOD, connection.fd, connection.interest, connection.id)
-        connection.deadlineKind = .linger
-        connection.deadline = now + 2_000
-        connection.scheduledTick = wheel.schedule(connection.id, at: connection.deadline)
+        _ = System.epollControl(epollFD, EPOLL_CTL_MOD, connection.fd, connection.interest, connection.id)
+        connection.deadline = connection.machine.deadline(hasUnsentOutput: false, awaitingAnswers: false, hasBufferedInput: false,
+                                                          readingBody: false)
+        connection.scheduledTick = wheel.schedule(connection.id, at: connection.deadline.time)
     }
 
     private func closeConnection(_ connection: Connection) {
-        guard connection.isOpen, connections.removeValue(forKey: connection.id) != nil else { return }
-        connection.isOpen = false
-        _ = CPortcullisLinux_epoll_ctl(epollFD, EPOLL_CTL_DEL, connection.fd, 0, 0)
-        close(connection.fd)
+        guard connection.machine.isOpen, connections.removeValue(forKey: connection.id) != nil else { return }
+        connection.machine.closed()
+        _ = System.epollControl(epollFD, EPOLL_CTL_DEL, connection.fd, 0, 0)
+        System.close(connection.fd)
         state.connectionCount.subtract(1, ordering: .relaxed)
     }
 
     private func beginStopping(now: Int64) {
         for listener in listeners {
-            _ = CPortcullisLinux_epoll_ctl(epollFD, EPOLL_CTL_DEL, listener, 0, 0)
-            close(listener)
+            _ = System.epollControl(epollFD, EPOLL_CTL_DEL, listener, 0, 0)
+            System.close(listener)
         }
         listeners.removeAll()
         for connection in Array(connections.values) {
             if connection.slots.isEmpty && !connection.hasUnsentOutput {
                 closeConnection(connection)  // idle or mid-read: nothing was acknowledged
             } else {
-                connection.closeAfterFlush = true
+                connection.machine.stopReading()
                 updateInterest(connection)
             }
         }

@@ -109,10 +109,10 @@ enum Socket {
     static func accept(_ listener: Int32) -> (fd: Int32, address: String)? {
         var storage = sockaddr_storage()
         var length = socklen_t(MemoryLayout<sockaddr_storage>.size)
-        let fd = withUnsafeMutablePointer(to: &storage) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { CPortcullisLinux_accept4(listener, $0, &length) }
+        let accepted = withUnsafeMutablePointer(to: &storage) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { System.accept(listener, $0, &length) }
         }
-        guard fd >= 0 else { return nil }
+        guard let fd = accepted else { return nil }
         return (fd, describe(storage))
     }
 
