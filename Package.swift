@@ -71,7 +71,8 @@ let package = Package(
         .target(
             name: "PortcullisServer",
             dependencies: [
-                "PortcullisCore", "PortcullisHTTP", "PortcullisCrypto", "PortcullisStore", "PortcullisMail", "PortcullisOAuth",
+                "PortcullisCore", "PortcullisHTTP", "PortcullisCrypto", "PortcullisStore", "PortcullisMail",
+                "PortcullisOAuth",
                 "PortcullisSupport",
                 .product(name: "Logging", package: "swift-log"),
             ],

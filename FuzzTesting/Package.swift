@@ -4,7 +4,8 @@ import PackageDescription
 
 // A path dependency's identity is its folder's name, which differs between checkouts (CI clones
 // into another folder), so the product reference is computed rather than spelled out.
-let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().lastPathComponent.lowercased()
+let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().lastPathComponent
+    .lowercased()
 
 // libFuzzer targets, kept out of the product package. Build and run with FuzzTesting/run.
 let package = Package(
@@ -14,7 +15,7 @@ let package = Package(
         .executableTarget(
             name: "FuzzHTTPParser",
             dependencies: [.product(name: "PortcullisHTTP", package: root)]
-        ),
+        )
     ],
     swiftLanguageModes: [.v6]
 )

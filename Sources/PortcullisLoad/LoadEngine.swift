@@ -43,7 +43,9 @@ public struct LoadStatistics: Sendable {
     }
 
     mutating func merge(_ other: LoadStatistics) {
-        for (operation, histogram) in other.histograms { histograms[operation, default: LatencyHistogram()].merge(histogram) }
+        for (operation, histogram) in other.histograms {
+            histograms[operation, default: LatencyHistogram()].merge(histogram)
+        }
         for (operation, counts) in other.statuses {
             for (status, count) in counts { statuses[operation, default: [:]][status, default: 0] += count }
         }
@@ -148,8 +150,11 @@ public final class LoadEngine: Sendable {
         var nextArrival = Self.microseconds()
         var lastFlush = Self.microseconds()
         for index in indices {
-            let user = VirtualUser(index: index, cursor: ScenarioCursor(scenario: configuration.scenario, userGets: configuration.userGets,
-                                                                       refreshes: configuration.refreshes))
+            let user = VirtualUser(
+                index: index,
+                cursor: ScenarioCursor(
+                    scenario: configuration.scenario, userGets: configuration.userGets,
+                    refreshes: configuration.refreshes))
             guard connect(user, epoll: epoll) else {
                 local.errors["connect", default: 0] += 1
                 continue
@@ -206,7 +211,9 @@ public final class LoadEngine: Sendable {
             // still counts from their scheduled times), instead of spinning on epoll_wait(0).
             let waitMs: Int32 = period == nil ? 100 : Int32(max(1, min(100, (nextArrival - now) / 1000)))
             let count = events.withUnsafeMutableBufferPointer { e in
-                tokens.withUnsafeMutableBufferPointer { t in CPortcullisLinux_epoll_wait(epoll, e.baseAddress, t.baseAddress, 256, waitMs) }
+                tokens.withUnsafeMutableBufferPointer { t in
+                    CPortcullisLinux_epoll_wait(epoll, e.baseAddress, t.baseAddress, 256, waitMs)
+                }
             }
             for i in 0..<max(0, Int(count)) {
                 guard let user = users[Int(tokens[i])] else { continue }
@@ -280,7 +287,9 @@ public final class LoadEngine: Sendable {
         let fd = socket(family, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
         guard fd >= 0 else { return false }
         // An address that is not an IP literal is refused here rather than connecting to 0.0.0.0.
-        let result = SocketAddress.withIP(host: configuration.host, port: configuration.port) { Glibc.connect(fd, $0, $1) }
+        let result = SocketAddress.withIP(host: configuration.host, port: configuration.port) {
+            Glibc.connect(fd, $0, $1)
+        }
         guard result == 0 else {
             close(fd)
             return false
@@ -292,7 +301,8 @@ public final class LoadEngine: Sendable {
         user.epoll = epoll
         user.wantsWrite = false
         user.input.removeAll()
-        return CPortcullisLinux_epoll_ctl(epoll, EPOLL_CTL_ADD, fd, CPortcullisLinux_EPOLLIN | CPortcullisLinux_EPOLLRDHUP, UInt64(fd)) == 0
+        return CPortcullisLinux_epoll_ctl(
+            epoll, EPOLL_CTL_ADD, fd, CPortcullisLinux_EPOLLIN | CPortcullisLinux_EPOLLRDHUP, UInt64(fd)) == 0
     }
 
     private func reconnect(_ user: VirtualUser, epoll: Int32, users: inout [Int: VirtualUser]) {
@@ -304,7 +314,9 @@ public final class LoadEngine: Sendable {
 
     private func flush(_ user: VirtualUser) {
         while user.sent < user.output.count {
-            let written = user.output.withUnsafeBytes { send(user.fd, $0.baseAddress! + user.sent, $0.count - user.sent, Int32(MSG_NOSIGNAL)) }
+            let written = user.output.withUnsafeBytes {
+                send(user.fd, $0.baseAddress! + user.sent, $0.count - user.sent, Int32(MSG_NOSIGNAL))
+            }
             if written <= 0 { break }
             user.sent += written
         }
@@ -312,7 +324,8 @@ public final class LoadEngine: Sendable {
         let pending = user.sent < user.output.count
         if pending != user.wantsWrite {
             user.wantsWrite = pending
-            let events = CPortcullisLinux_EPOLLIN | CPortcullisLinux_EPOLLRDHUP | (pending ? CPortcullisLinux_EPOLLOUT : 0)
+            let events =
+                CPortcullisLinux_EPOLLIN | CPortcullisLinux_EPOLLRDHUP | (pending ? CPortcullisLinux_EPOLLOUT : 0)
             _ = CPortcullisLinux_epoll_ctl(user.epoll, EPOLL_CTL_MOD, user.fd, events, UInt64(user.fd))
         }
     }
@@ -324,7 +337,9 @@ public final class LoadEngine: Sendable {
         let account = user.index % max(1, configuration.accounts)
         let email = "user\(account)@\(configuration.emailDomain)"
         func post(_ path: String, _ body: String, headers: String = "") -> [UInt8] {
-            Array("POST \(path) HTTP/1.1\r\nHost: \(host)\r\nContent-Type: application/json\r\nContent-Length: \(body.utf8.count)\r\n\(headers)\r\n\(body)".utf8)
+            Array(
+                "POST \(path) HTTP/1.1\r\nHost: \(host)\r\nContent-Type: application/json\r\nContent-Length: \(body.utf8.count)\r\n\(headers)\r\n\(body)"
+                    .utf8)
         }
         let cookie = user.refreshCookie.map { "Cookie: refreshToken=\($0)\r\n" } ?? ""
         let bearer = user.token.map { "Authorization: Bearer \($0)\r\n" } ?? ""
@@ -339,8 +354,12 @@ public final class LoadEngine: Sendable {
             return post("/api/auth/logout", "", headers: bearer + cookie)
         case .register:
             user.registrations += 1
-            let unique = "reg\(user.index)-\(user.registrations)-\(UInt32.random(in: 0...UInt32.max))@\(configuration.emailDomain)"
-            return post("/api/auth/register", #"{"name":"Load User","email":"\#(unique)","password":"\#(configuration.password)","confirm_password":"\#(configuration.password)"}"#)
+            let unique =
+                "reg\(user.index)-\(user.registrations)-\(UInt32.random(in: 0...UInt32.max))@\(configuration.emailDomain)"
+            return post(
+                "/api/auth/register",
+                #"{"name":"Load User","email":"\#(unique)","password":"\#(configuration.password)","confirm_password":"\#(configuration.password)"}"#
+            )
         }
     }
 

@@ -33,24 +33,32 @@ public struct LoadReport: Sendable {
     static func ms(_ microseconds: Int64) -> String { String(format: "%.2f", Double(microseconds) / 1000) }
 
     public var text: String {
-        var out = "scenario \(configuration.scenario.rawValue), \(configuration.virtualUsers) virtual users on \(configuration.threads) threads, "
+        var out =
+            "scenario \(configuration.scenario.rawValue), \(configuration.virtualUsers) virtual users on \(configuration.threads) threads, "
         out += configuration.rate.map { "open loop at \(Int($0))/s" } ?? "closed loop"
         out += String(format: ", %.1f s\n\n", seconds)
         out += "operation    requests     req/s    p50 ms    p90 ms    p99 ms  p99.9 ms    max ms  statuses\n"
         for operation in Operation.allCases {
             guard let histogram = statistics.histograms[operation] else { continue }
-            let statuses = (statistics.statuses[operation] ?? [:]).sorted { $0.key < $1.key }.map { "\($0.key)×\($0.value)" }.joined(separator: " ")
+            let statuses = (statistics.statuses[operation] ?? [:]).sorted { $0.key < $1.key }.map {
+                "\($0.key)×\($0.value)"
+            }.joined(separator: " ")
             out += operation.rawValue.padding(toLength: 10, withPad: " ", startingAt: 0)
             out += String(format: "%10d %9.0f", histogram.count, Double(histogram.count) / max(seconds, 0.001))
             for p in [50.0, 90, 99, 99.9] { out += Self.ms(histogram.percentile(p)).leftPad(10) }
             out += Self.ms(histogram.maximum).leftPad(10) + "  " + statuses + "\n"
         }
         let all = statistics.overall
-        out += String(format: "%@%10d %9.0f", "all".padding(toLength: 10, withPad: " ", startingAt: 0), all.count, Double(all.count) / max(seconds, 0.001))
+        out += String(
+            format: "%@%10d %9.0f", "all".padding(toLength: 10, withPad: " ", startingAt: 0), all.count,
+            Double(all.count) / max(seconds, 0.001))
         for p in [50.0, 90, 99, 99.9] { out += Self.ms(all.percentile(p)).leftPad(10) }
         out += Self.ms(all.maximum).leftPad(10) + "\n"
         if !statistics.errors.isEmpty {
-            out += "\nerrors: " + statistics.errors.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }.joined(separator: ", ") + "\n"
+            out +=
+                "\nerrors: "
+                + statistics.errors.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }.joined(separator: ", ")
+                + "\n"
         }
         return out
     }
@@ -63,21 +71,25 @@ public struct LoadReport: Sendable {
                 "p50_ms": Double(histogram.percentile(50)) / 1000, "p90_ms": Double(histogram.percentile(90)) / 1000,
                 "p99_ms": Double(histogram.percentile(99)) / 1000, "p999_ms": Double(histogram.percentile(99.9)) / 1000,
                 "max_ms": Double(histogram.maximum) / 1000,
-                "statuses": Dictionary(uniqueKeysWithValues: (statistics.statuses[operation] ?? [:]).map { (String($0.key), $0.value) }),
+                "statuses": Dictionary(
+                    uniqueKeysWithValues: (statistics.statuses[operation] ?? [:]).map { (String($0.key), $0.value) }),
             ]
         }
         let object: [String: Any] = [
             "scenario": configuration.scenario.rawValue, "virtualUsers": configuration.virtualUsers, "seconds": seconds,
-            "rate": configuration.rate as Any, "completed": statistics.completed, "operations": operations, "errors": statistics.errors,
+            "rate": configuration.rate as Any, "completed": statistics.completed, "operations": operations,
+            "errors": statistics.errors,
         ]
-        let data = (try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys, .prettyPrinted])) ?? Data()
+        let data =
+            (try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys, .prettyPrinted])) ?? Data()
         return String(decoding: data, as: UTF8.self)
     }
 
     public var csv: String {
-        "second,requests,errors,p50_ms,p99_ms\n" + series.map {
-            "\($0.second),\($0.requests),\($0.errors),\(Self.ms($0.p50)),\(Self.ms($0.p99))"
-        }.joined(separator: "\n") + "\n"
+        "second,requests,errors,p50_ms,p99_ms\n"
+            + series.map {
+                "\($0.second),\($0.requests),\($0.errors),\(Self.ms($0.p50)),\(Self.ms($0.p99))"
+            }.joined(separator: "\n") + "\n"
     }
 
     /// p50 and p99 latency over time as an SVG line chart.

@@ -1,3 +1,5 @@
+import Foundation
+
 /// An incremental parser of HTTP/1.1 responses to our own requests: status, the headers the load
 /// tool needs, and a body framed by `Content-Length` or chunked encoding.
 struct ResponseParser {
@@ -49,12 +51,16 @@ struct ResponseParser {
             var body: [UInt8] = []
             while true {
                 guard let lineEnd = find(bytes, [13, 10], from: cursor) else { return .needMore }
-                let sizeText = String(decoding: bytes[cursor..<lineEnd], as: UTF8.self).split(separator: ";").first ?? ""
-                guard let size = Int(sizeText.trimmingCharacters(in: .whitespaces), radix: 16) else { return .malformed("bad chunk") }
+                let sizeText =
+                    String(decoding: bytes[cursor..<lineEnd], as: UTF8.self).split(separator: ";").first ?? ""
+                guard let size = Int(sizeText.trimmingCharacters(in: .whitespaces), radix: 16) else {
+                    return .malformed("bad chunk")
+                }
                 cursor = lineEnd + 2
                 if size == 0 {
                     guard let end = find(bytes, [13, 10, 13, 10], from: cursor - 2) else { return .needMore }
-                    return .response(Response(status: status, setCookies: cookies, body: body, close: close), consumed: end + 4)
+                    return .response(
+                        Response(status: status, setCookies: cookies, body: body, close: close), consumed: end + 4)
                 }
                 guard bytes.count >= cursor + size + 2 else { return .needMore }
                 body += bytes[cursor..<cursor + size]
@@ -65,8 +71,10 @@ struct ResponseParser {
             return .malformed("no Content-Length on a keep-alive response")
         }
         guard bytes.count >= bodyStart + length else { return .needMore }
-        return .response(Response(status: status, setCookies: cookies, body: Array(bytes[bodyStart..<bodyStart + length]), close: close),
-                         consumed: bodyStart + length)
+        return .response(
+            Response(
+                status: status, setCookies: cookies, body: Array(bytes[bodyStart..<bodyStart + length]), close: close),
+            consumed: bodyStart + length)
     }
 
     static func find(_ bytes: [UInt8], _ pattern: [UInt8], from start: Int) -> Int? {
@@ -86,5 +94,3 @@ struct ResponseParser {
         return nil
     }
 }
-
-import Foundation

@@ -41,10 +41,14 @@ public struct EmailConfiguration: Sendable {
         "yahoo": ("smtp.mail.yahoo.com", 465, true), "icloud": ("smtp.mail.me.com", 587, false),
         "zoho": ("smtp.zoho.com", 465, true), "sendgrid": ("smtp.sendgrid.net", 587, false),
         "mailgun": ("smtp.mailgun.org", 465, true), "ses": ("email-smtp.us-east-1.amazonaws.com", 465, true),
-        "ses-us-east-1": ("email-smtp.us-east-1.amazonaws.com", 465, true), "ses-us-west-2": ("email-smtp.us-west-2.amazonaws.com", 465, true),
-        "ses-eu-west-1": ("email-smtp.eu-west-1.amazonaws.com", 465, true), "fastmail": ("smtp.fastmail.com", 465, true),
-        "gmx": ("mail.gmx.com", 587, false), "mailjet": ("in.mailjet.com", 587, false), "postmark": ("smtp.postmarkapp.com", 2525, false),
-        "sparkpost": ("smtp.sparkpostmail.com", 587, false), "aol": ("smtp.aol.com", 587, false), "yandex": ("smtp.yandex.ru", 465, true),
+        "ses-us-east-1": ("email-smtp.us-east-1.amazonaws.com", 465, true),
+        "ses-us-west-2": ("email-smtp.us-west-2.amazonaws.com", 465, true),
+        "ses-eu-west-1": ("email-smtp.eu-west-1.amazonaws.com", 465, true),
+        "fastmail": ("smtp.fastmail.com", 465, true),
+        "gmx": ("mail.gmx.com", 587, false), "mailjet": ("in.mailjet.com", 587, false),
+        "postmark": ("smtp.postmarkapp.com", 2525, false),
+        "sparkpost": ("smtp.sparkpostmail.com", 587, false), "aol": ("smtp.aol.com", 587, false),
+        "yandex": ("smtp.yandex.ru", 465, true),
     ]
 
     public init(environment: Environment, appTitle: String) throws(ConfigurationError) {
@@ -63,7 +67,8 @@ public struct EmailConfiguration: Sendable {
         var port = 0
         if let service = environment["EMAIL_SERVICE"]?.lowercased(), host.isEmpty {
             guard let known = Self.services[service] else {
-                throw ConfigurationError("EMAIL_SERVICE", "unknown service \"\(service.prefix(32))\"; set EMAIL_HOST and EMAIL_PORT instead")
+                throw ConfigurationError(
+                    "EMAIL_SERVICE", "unknown service \"\(service.prefix(32))\"; set EMAIL_HOST and EMAIL_PORT instead")
             }
             (host, port, implicitTLS) = known
         }
@@ -91,7 +96,8 @@ public struct EmailConfiguration: Sendable {
     /// One line for the start-up log.
     public var summary: String {
         switch mode {
-        case .none: "email: not configured (users are auto-verified; password reset needs email or ALLOW_UNSECURED_PASSWORD_RESET)"
+        case .none:
+            "email: not configured (users are auto-verified; password reset needs email or ALLOW_UNSECURED_PASSWORD_RESET)"
         case .mailgun: "email: Mailgun API (\(mailgunDomain ?? "")) from \(from)"
         case .smtp:
             "email: SMTP \(host):\(port), \(encryption.rawValue)\(allowSelfSigned ? ", self-signed certificates ACCEPTED" : ""), "

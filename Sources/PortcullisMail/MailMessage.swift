@@ -4,8 +4,10 @@ import PortcullisCrypto
 /// An RFC 5322 message: multipart/alternative (plain text and HTML), base64 bodies, encoded words
 /// for non-ASCII names and subjects, Date and Message-ID.
 public enum MailMessage {
-    public static func build(from: String, fromName: String, to: String, subject: String, text: String, html: String,
-                             date: Date = Date()) -> [UInt8] {
+    public static func build(
+        from: String, fromName: String, to: String, subject: String, text: String, html: String,
+        date: Date = Date()
+    ) -> [UInt8] {
         let boundary = "=_portcullis_" + Hex.encode(SecureRandom.bytes(count: 12))
         let domain = from.split(separator: "@").last.map(String.init) ?? "localhost"
         var lines: [String] = [
@@ -45,8 +47,10 @@ public enum MailMessage {
     static func mailbox(name: String, address: String) -> String {
         let cleanName = sanitize(name)
         if cleanName.isEmpty { return "<\(sanitize(address))>" }
-        let displayed = cleanName.utf8.allSatisfy({ $0 >= 0x20 && $0 < 0x7F })
-            ? "\"" + cleanName.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\"", with: "\\\"") + "\""
+        let displayed =
+            cleanName.utf8.allSatisfy({ $0 >= 0x20 && $0 < 0x7F })
+            ? "\"" + cleanName.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\"", with: "\\\"")
+                + "\""
             : encodedWord(cleanName)
         return "\(displayed) <\(sanitize(address))>"
     }

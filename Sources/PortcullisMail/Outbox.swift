@@ -17,8 +17,11 @@ public final class Outbox: Sendable {
     public let retried = Counter()
 
     /// - Parameter transport: `nil` when email is not configured (nothing is ever queued then).
-    public init(transport: (any MailTransport)?, journal: (any MutationJournal)?, maximumDelay: Int64 = 300_000,
-                maximumAttempts: Int = 30, clock: any WallClock = SystemClock(), log: @escaping @Sendable (String) -> Void = { _ in }) {
+    public init(
+        transport: (any MailTransport)?, journal: (any MutationJournal)?, maximumDelay: Int64 = 300_000,
+        maximumAttempts: Int = 30, clock: any WallClock = SystemClock(),
+        log: @escaping @Sendable (String) -> Void = { _ in }
+    ) {
         self.transport = transport
         self.clock = clock
         self.journal = journal
@@ -33,7 +36,8 @@ public final class Outbox: Sendable {
     /// Queues a mail durably; delivery happens later.
     public func enqueue(to: String, subject: String, text: String, html: String) async {
         guard transport != nil else { return }
-        let mail = OutboxMail(id: ObjectID.generate(), to: to, subject: subject, text: text, html: html, attempts: 0, nextAttempt: 0)
+        let mail = OutboxMail(
+            id: ObjectID.generate(), to: to, subject: subject, text: text, html: html, attempts: 0, nextAttempt: 0)
         if let ticket = await queue.put(mail), let journal { await journal.waitUntilDurable(ticket) }
     }
 
@@ -58,7 +62,8 @@ public final class Outbox: Sendable {
     }
 
     private func deliver(_ mail: OutboxMail, via transport: any MailTransport) async {
-        let outcome: MailError? = await withCheckedContinuation { (continuation: CheckedContinuation<MailError?, Never>) in
+        let outcome: MailError? = await withCheckedContinuation {
+            (continuation: CheckedContinuation<MailError?, Never>) in
             sending.async {
                 do throws(MailError) {
                     try transport.send(to: mail.to, subject: mail.subject, text: mail.text, html: mail.html)
@@ -106,31 +111,57 @@ public enum MailTemplates {
     static func html(_ title: String, _ paragraphs: [String], link: (String, String)?) -> String {
         var body = "<!doctype html><html><body style=\"font-family:sans-serif\"><h2>\(escape(title))</h2>"
         for paragraph in paragraphs { body += "<p>\(escape(paragraph))</p>" }
-        if let (label, url) = link { body += "<p><a href=\"\(escape(url))\">\(escape(label))</a></p><p>\(escape(url))</p>" }
+        if let (label, url) = link {
+            body += "<p><a href=\"\(escape(url))\">\(escape(label))</a></p><p>\(escape(url))</p>"
+        }
         return body + "</body></html>"
     }
 
     public static func verifyEmail(appTitle: String, name: String, link: String) -> (String, String, String) {
         let subject = "Verify your email"
-        let text = "Hi \(name),\n\nPlease verify your email address for \(appTitle) by opening this link:\n\(link)\n\nIf you did not create an account, ignore this message.\n"
-        return (subject, text, html(subject, ["Hi \(name),", "Please verify your email address for \(appTitle)."], link: ("Verify email", link)))
+        let text =
+            "Hi \(name),\n\nPlease verify your email address for \(appTitle) by opening this link:\n\(link)\n\nIf you did not create an account, ignore this message.\n"
+        return (
+            subject, text,
+            html(
+                subject, ["Hi \(name),", "Please verify your email address for \(appTitle)."],
+                link: ("Verify email", link))
+        )
     }
 
     public static func passwordReset(appTitle: String, name: String, link: String) -> (String, String, String) {
         let subject = "Password Reset Request"
-        let text = "Hi \(name),\n\nYou asked to reset your \(appTitle) password. Open this link to choose a new one:\n\(link)\n\nIf you did not ask for this, ignore this message; your password is unchanged.\n"
-        return (subject, text, html(subject, ["Hi \(name),", "You asked to reset your \(appTitle) password."], link: ("Reset password", link)))
+        let text =
+            "Hi \(name),\n\nYou asked to reset your \(appTitle) password. Open this link to choose a new one:\n\(link)\n\nIf you did not ask for this, ignore this message; your password is unchanged.\n"
+        return (
+            subject, text,
+            html(
+                subject, ["Hi \(name),", "You asked to reset your \(appTitle) password."],
+                link: ("Reset password", link))
+        )
     }
 
     public static func passwordChanged(appTitle: String, name: String) -> (String, String, String) {
         let subject = "Password Reset Successfully"
-        let text = "Hi \(name),\n\nYour \(appTitle) password was changed and every session was signed out.\nIf this was not you, reset your password now and contact the administrator.\n"
-        return (subject, text, html(subject, ["Hi \(name),", "Your \(appTitle) password was changed and every session was signed out."], link: nil))
+        let text =
+            "Hi \(name),\n\nYour \(appTitle) password was changed and every session was signed out.\nIf this was not you, reset your password now and contact the administrator.\n"
+        return (
+            subject, text,
+            html(
+                subject, ["Hi \(name),", "Your \(appTitle) password was changed and every session was signed out."],
+                link: nil)
+        )
     }
 
     public static func invite(appTitle: String, link: String) -> (String, String, String) {
         let subject = "Invite to join \(appTitle)!"
-        let text = "You have been invited to join \(appTitle). Create your account here:\n\(link)\n\nThe invitation is valid for 7 days.\n"
-        return (subject, text, html(subject, ["You have been invited to join \(appTitle).", "The invitation is valid for 7 days."], link: ("Create your account", link)))
+        let text =
+            "You have been invited to join \(appTitle). Create your account here:\n\(link)\n\nThe invitation is valid for 7 days.\n"
+        return (
+            subject, text,
+            html(
+                subject, ["You have been invited to join \(appTitle).", "The invitation is valid for 7 days."],
+                link: ("Create your account", link))
+        )
     }
 }

@@ -19,7 +19,9 @@ private let curlInitialised: Bool = {
 
 /// A libcurl easy handle with the settings every transport shares (bounded connect and transfer
 /// times, no signals), cleaned up after `body`.
-private func withEasyHandle<T>(timeout: Int, _ body: (UnsafeMutableRawPointer) throws(MailError) -> T) throws(MailError) -> T {
+private func withEasyHandle<T>(
+    timeout: Int, _ body: (UnsafeMutableRawPointer) throws(MailError) -> T
+) throws(MailError) -> T {
     _ = curlInitialised
     guard let handle = curl_easy_init() else { throw MailError(permanent: false, description: "curl_easy_init failed") }
     defer { curl_easy_cleanup(handle) }
@@ -40,8 +42,11 @@ public struct SMTPTransport: MailTransport {
 
     public func send(to recipient: String, subject: String, text: String, html: String) throws(MailError) {
         let c = configuration
-        let message = MailMessage.build(from: c.from, fromName: c.fromName, to: recipient, subject: subject, text: text, html: html)
-        try withEasyHandle(timeout: c.timeoutSeconds) { handle throws(MailError) in try deliver(message, to: recipient, handle: handle) }
+        let message = MailMessage.build(
+            from: c.from, fromName: c.fromName, to: recipient, subject: subject, text: text, html: html)
+        try withEasyHandle(timeout: c.timeoutSeconds) { handle throws(MailError) in
+            try deliver(message, to: recipient, handle: handle)
+        }
     }
 
     private func deliver(_ message: [UInt8], to recipient: String, handle: UnsafeMutableRawPointer) throws(MailError) {
@@ -101,7 +106,9 @@ public struct MailgunTransport: MailTransport {
         }
     }
 
-    private func post(to recipient: String, subject: String, text: String, html: String, handle: UnsafeMutableRawPointer) throws(MailError) {
+    private func post(
+        to recipient: String, subject: String, text: String, html: String, handle: UnsafeMutableRawPointer
+    ) throws(MailError) {
         let c = configuration
         func escape(_ value: String) -> String {
             guard let escaped = curl_easy_escape(handle, value, Int32(value.utf8.count)) else { return "" }
@@ -109,8 +116,10 @@ public struct MailgunTransport: MailTransport {
             return String(cString: escaped)
         }
         let from = c.fromName.isEmpty ? c.from : "\(c.fromName) <\(c.from)>"
-        let body = ["from=\(escape(from))", "to=\(escape(recipient))", "subject=\(escape(subject))",
-                    "text=\(escape(text))", "html=\(escape(html))"].joined(separator: "&")
+        let body = [
+            "from=\(escape(from))", "to=\(escape(recipient))", "subject=\(escape(subject))",
+            "text=\(escape(text))", "html=\(escape(html))",
+        ].joined(separator: "&")
         _ = CPortcullisCurl_setopt_string(handle, CURLOPT_URL, "\(c.mailgunHost)/v3/\(c.mailgunDomain ?? "")/messages")
         _ = CPortcullisCurl_setopt_string(handle, CURLOPT_USERNAME, "api")
         _ = CPortcullisCurl_setopt_string(handle, CURLOPT_PASSWORD, c.mailgunKey ?? "")
@@ -122,9 +131,12 @@ public struct MailgunTransport: MailTransport {
             return curl_easy_perform(handle)
         }
         let status = CPortcullisCurl_response_code(handle)
-        guard code == CURLE_OK else { throw MailError(permanent: false, description: "Mailgun: \(String(cString: curl_easy_strerror(code)))") }
+        guard code == CURLE_OK else {
+            throw MailError(permanent: false, description: "Mailgun: \(String(cString: curl_easy_strerror(code)))")
+        }
         guard (200..<300).contains(status) else {
-            throw MailError(permanent: (400..<500).contains(status) && status != 429, description: "Mailgun HTTP \(status)")
+            throw MailError(
+                permanent: (400..<500).contains(status) && status != 429, description: "Mailgun HTTP \(status)")
         }
     }
 }

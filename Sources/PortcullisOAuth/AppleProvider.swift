@@ -19,8 +19,10 @@ public struct AppleProvider: SocialProvider {
     let requests: ProviderRequests
     let keys: JWKSCache
 
-    public init(client: AuthorizationCodeClient, teamID: String, keyID: String, privateKey: P256.PrivateKey,
-                baseURL: String?, clockTolerance: Int64 = 300, http: any OutboundHTTP) {
+    public init(
+        client: AuthorizationCodeClient, teamID: String, keyID: String, privateKey: P256.PrivateKey,
+        baseURL: String?, clockTolerance: Int64 = 300, http: any OutboundHTTP
+    ) {
         var client = client
         client.usePKCE = false  // not offered by Apple; state and nonce protect the flow
         client.clientSecret = nil
@@ -37,25 +39,30 @@ public struct AppleProvider: SocialProvider {
     }
 
     public func authorizationURL(for flow: FlowState) async throws(SocialLoginError) -> String {
-        client.authorizationURL(endpoint: base + "/auth/authorize", flow: flow, includeNonce: true,
-                                extra: [("response_mode", "form_post")])
+        client.authorizationURL(
+            endpoint: base + "/auth/authorize", flow: flow, includeNonce: true,
+            extra: [("response_mode", "form_post")])
     }
 
     /// The client secret: `{iss: team, sub: client, aud: Apple, iat, exp}` signed ES256 with `kid`.
     /// Made per exchange and valid five minutes (Apple allows up to six months).
     public func clientSecret(now: Int64) -> String {
         let header = #"{"alg":"ES256","kid":\#(JSONString.quoted(keyID)),"typ":"JWT"}"#
-        let claims = #"{"aud":\#(JSONString.quoted(base)),"exp":\#(now + 300),"iat":\#(now),"iss":\#(JSONString.quoted(teamID)),"sub":\#(JSONString.quoted(client.clientID))}"#
+        let claims =
+            #"{"aud":\#(JSONString.quoted(base)),"exp":\#(now + 300),"iat":\#(now),"iss":\#(JSONString.quoted(teamID)),"sub":\#(JSONString.quoted(client.clientID))}"#
         let input = Base64URL.encode(Array(header.utf8)) + "." + Base64URL.encode(Array(claims.utf8))
         let signature = privateKey.sha256Signature(for: Array(input.utf8))
         return input + "." + Base64URL.encode(signature.rawRepresentation)
     }
 
-    public func profile(code: String, flow: FlowState, fields: [String: String]) async throws(SocialLoginError) -> SocialIdentity {
+    public func profile(
+        code: String, flow: FlowState, fields: [String: String]
+    ) async throws(SocialLoginError) -> SocialIdentity {
         let now = Int64(Date().timeIntervalSince1970)
         var exchange = client
         exchange.clientSecret = clientSecret(now: now)
-        let tokens = try await requests.token(.form(base + "/auth/token", exchange.tokenRequestBody(code: code, flow: flow)))
+        let tokens = try await requests.token(
+            .form(base + "/auth/token", exchange.tokenRequestBody(code: code, flow: flow)))
         guard let idToken = tokens.idToken else { throw .profile("no id_token in Apple's answer") }
         let claims = try await IDTokenValidator(issuer: base, clientID: client.clientID, clockTolerance: clockTolerance)
             .validate(idToken, keys: keys, nonce: flow.nonce, now: now)
@@ -67,8 +74,8 @@ public struct AppleProvider: SocialProvider {
             let parts = [user["name"]?["firstName"]?.string, user["name"]?["lastName"]?.string].compactMap { $0 }
             if !parts.isEmpty { name = parts.joined(separator: " ") }
         }
-        return SocialIdentity(provider: self.name, id: claims.sub, email: claims.email,
-                             emailVerified: claims.emailVerified ?? true, username: username, name: name)
+        return SocialIdentity(
+            provider: self.name, id: claims.sub, email: claims.email,
+            emailVerified: claims.emailVerified ?? true, username: username, name: name)
     }
 }
-

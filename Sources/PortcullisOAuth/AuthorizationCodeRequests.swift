@@ -22,7 +22,9 @@ public struct AuthorizationCodeClient: Sendable {
 
     /// The provider URL the browser is redirected to. `nonce` is sent for OpenID providers only;
     /// `extra` carries provider-specific parameters (e.g. `audience`, `response_mode=form_post`).
-    public func authorizationURL(endpoint: String, flow: FlowState, includeNonce: Bool, extra: [(String, String)] = []) -> String {
+    public func authorizationURL(
+        endpoint: String, flow: FlowState, includeNonce: Bool, extra: [(String, String)] = []
+    ) -> String {
         var pairs: [(String, String)] = [
             ("response_type", "code"), ("client_id", clientID), ("redirect_uri", redirectURI),
             ("scope", scope), ("state", flow.state),
@@ -40,7 +42,8 @@ public struct AuthorizationCodeClient: Sendable {
     /// The token endpoint's form body (`client_secret_post` when there is a secret).
     public func tokenRequestBody(code: String, flow: FlowState) -> String {
         var pairs: [(String, String)] = [
-            ("grant_type", "authorization_code"), ("code", code), ("redirect_uri", redirectURI), ("client_id", clientID),
+            ("grant_type", "authorization_code"), ("code", code), ("redirect_uri", redirectURI),
+            ("client_id", clientID),
         ]
         if let clientSecret { pairs.append(("client_secret", clientSecret)) }
         if usePKCE { pairs.append(("code_verifier", flow.verifier)) }
@@ -52,7 +55,11 @@ public struct AuthorizationCodeClient: Sendable {
 /// anything else (newlines that would forge log lines, long echoes) is cut away.
 public enum ErrorCode {
     public static func sanitize(_ raw: String) -> String {
-        String(raw.unicodeScalars.prefix(64).filter { $0.isASCII && ($0.properties.isAlphabetic || ("0"..."9").contains($0) || "_-.".unicodeScalars.contains($0)) }
+        String(
+            raw.unicodeScalars.prefix(64).filter {
+                $0.isASCII
+                    && ($0.properties.isAlphabetic || ("0"..."9").contains($0) || "_-.".unicodeScalars.contains($0))
+            }
             .map(Character.init))
     }
 }
@@ -81,6 +88,10 @@ public struct TokenResponse: Sendable, Equatable {
         tokenType = fields["token_type"]?.string ?? "Bearer"
         idToken = fields["id_token"]?.string
         refreshToken = fields["refresh_token"]?.string
-        if case .number(let seconds)? = fields["expires_in"] { expiresIn = Int(exactly: seconds.rounded()) } else { expiresIn = nil }
+        if case .number(let seconds)? = fields["expires_in"] {
+            expiresIn = Int(exactly: seconds.rounded())
+        } else {
+            expiresIn = nil
+        }
     }
 }

@@ -64,13 +64,15 @@ public struct FlowCookieSealer: Sendable {
     }
 
     /// Opens a cookie value and checks it against the callback's provider and `state` parameter.
-    public func open(_ value: String?, provider: String, state: String?, now: Int64) throws(FlowCookieError) -> FlowState {
+    public func open(
+        _ value: String?, provider: String, state: String?, now: Int64
+    ) throws(FlowCookieError) -> FlowState {
         guard let value, value.utf8.count <= Self.maximumLength else { throw .invalid }
         let parts = value.split(separator: ".", omittingEmptySubsequences: false)
         guard parts.count == 2, let tag = Base64URL.decode(parts[1]),
-              ConstantTime.equals(mac.authenticationCode(for: parts[0].utf8).bytes, tag),
-              let json = Base64URL.decode(parts[0]),
-              let flow = try? JSONDecoder().decode(FlowState.self, from: Data(json))
+            ConstantTime.equals(mac.authenticationCode(for: parts[0].utf8).bytes, tag),
+            let json = Base64URL.decode(parts[0]),
+            let flow = try? JSONDecoder().decode(FlowState.self, from: Data(json))
         else { throw .invalid }
         guard now - flow.issuedAt <= lifetime, flow.issuedAt - now <= 60 else { throw .expired }
         guard flow.provider == provider else { throw .wrongProvider }

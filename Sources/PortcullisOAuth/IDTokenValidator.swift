@@ -85,7 +85,9 @@ public struct IDTokenValidator: Sendable {
     }
 
     /// Validates with the key the set holds for the token's `kid` and `alg`.
-    public func validate(_ token: String, keys: JSONWebKeySet, nonce: String, now: Int64) throws(IDTokenError) -> IDTokenClaims {
+    public func validate(
+        _ token: String, keys: JSONWebKeySet, nonce: String, now: Int64
+    ) throws(IDTokenError) -> IDTokenClaims {
         let header: JWSPublicKey.Header
         do { header = try JWSPublicKey.header(of: token) } catch { throw .token(error) }
         guard let key = keys.key(id: header.keyID, algorithm: header.algorithm) else { throw .unknownKey }
@@ -94,7 +96,9 @@ public struct IDTokenValidator: Sendable {
 
     /// Validates with the key the cache holds (fetching or refetching it as ``JWKSCache`` allows)
     /// for the token's `kid` and `alg`.
-    public func validate(_ token: String, keys: JWKSCache, nonce: String, now: Int64) async throws(SocialLoginError) -> IDTokenClaims {
+    public func validate(
+        _ token: String, keys: JWKSCache, nonce: String, now: Int64
+    ) async throws(SocialLoginError) -> IDTokenClaims {
         let header: JWSPublicKey.Header
         do { header = try JWSPublicKey.header(of: token) } catch { throw .idToken(.token(error)) }
         let key: JWSPublicKey?
@@ -106,11 +110,14 @@ public struct IDTokenValidator: Sendable {
     }
 
     /// Validates with a key already chosen (by `JWKSCache.key(id:algorithm:now:)` on the token's header).
-    public func validate(_ token: String, key: JWSPublicKey, nonce: String, now: Int64) throws(IDTokenError) -> IDTokenClaims {
+    public func validate(
+        _ token: String, key: JWSPublicKey, nonce: String, now: Int64
+    ) throws(IDTokenError) -> IDTokenClaims {
         let claims: IDTokenClaims
         do {
-            claims = try key.verify(token, as: IDTokenClaims.self,
-                                    validation: JWTValidation(leeway: clockTolerance, requireExpiration: true), now: now)
+            claims = try key.verify(
+                token, as: IDTokenClaims.self,
+                validation: JWTValidation(leeway: clockTolerance, requireExpiration: true), now: now)
         } catch {
             throw .token(error)
         }
@@ -121,7 +128,9 @@ public struct IDTokenValidator: Sendable {
         } else if claims.aud.count > 1 {
             throw .wrongAuthorizedParty
         }
-        guard let sent = claims.nonce, ConstantTime.equals(Array(sent.utf8), Array(nonce.utf8)) else { throw .nonceMismatch }
+        guard let sent = claims.nonce, ConstantTime.equals(Array(sent.utf8), Array(nonce.utf8)) else {
+            throw .nonceMismatch
+        }
         return claims
     }
 }

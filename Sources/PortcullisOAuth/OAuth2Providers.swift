@@ -13,7 +13,8 @@ public struct GitHubProvider: SocialProvider {
     public var userAgent: String
     let requests: ProviderRequests
 
-    public init(client: AuthorizationCodeClient, enterpriseBaseURL: String?, userAgent: String?, http: any OutboundHTTP) {
+    public init(client: AuthorizationCodeClient, enterpriseBaseURL: String?, userAgent: String?, http: any OutboundHTTP)
+    {
         self.client = client
         let enterprise = enterpriseBaseURL?.withoutTrailingSlash
         webBase = enterprise ?? "https://github.com"
@@ -26,19 +27,27 @@ public struct GitHubProvider: SocialProvider {
         client.authorizationURL(endpoint: webBase + "/login/oauth/authorize", flow: flow, includeNonce: false)
     }
 
-    public func profile(code: String, flow: FlowState, fields: [String: String]) async throws(SocialLoginError) -> SocialIdentity {
-        let tokens = try await requests.token(.form(webBase + "/login/oauth/access_token", client.tokenRequestBody(code: code, flow: flow)))
+    public func profile(
+        code: String, flow: FlowState, fields: [String: String]
+    ) async throws(SocialLoginError) -> SocialIdentity {
+        let tokens = try await requests.token(
+            .form(webBase + "/login/oauth/access_token", client.tokenRequestBody(code: code, flow: flow)))
         let headers = [("User-Agent", userAgent), ("X-GitHub-Api-Version", "2022-11-28")]
-        let user = try await requests.json(apiBase + "/user", endpoint: "GitHub /user", bearer: tokens.accessToken, headers: headers)
-        let emails = try await requests.json(apiBase + "/user/emails", endpoint: "GitHub /user/emails", bearer: tokens.accessToken, headers: headers)
-        guard let id = user["id"]?.identifier, let login = user["login"]?.string else { throw .profile("GitHub user without id or login") }
+        let user = try await requests.json(
+            apiBase + "/user", endpoint: "GitHub /user", bearer: tokens.accessToken, headers: headers)
+        let emails = try await requests.json(
+            apiBase + "/user/emails", endpoint: "GitHub /user/emails", bearer: tokens.accessToken, headers: headers)
+        guard let id = user["id"]?.identifier, let login = user["login"]?.string else {
+            throw .profile("GitHub user without id or login")
+        }
         guard case .array(let list) = emails else { throw .profile("GitHub emails is not a list") }
         let verified = list.filter { $0["verified"]?.bool == true }
         guard let chosen = (verified.first { $0["primary"]?.bool == true } ?? verified.first)?["email"]?.string else {
             throw .profile("GitHub account has no verified email")
         }
-        return SocialIdentity(provider: name, id: id, email: chosen, emailVerified: true, username: login,
-                             name: user["name"]?.string ?? login, avatar: user["avatar_url"]?.string)
+        return SocialIdentity(
+            provider: name, id: id, email: chosen, emailVerified: true, username: login,
+            name: user["name"]?.string ?? login, avatar: user["avatar_url"]?.string)
     }
 }
 
@@ -59,18 +68,26 @@ public struct DiscordProvider: SocialProvider {
     }
 
     public func authorizationURL(for flow: FlowState) async throws(SocialLoginError) -> String {
-        client.authorizationURL(endpoint: base + "/oauth2/authorize", flow: flow, includeNonce: false, extra: [("prompt", "none")])
+        client.authorizationURL(
+            endpoint: base + "/oauth2/authorize", flow: flow, includeNonce: false, extra: [("prompt", "none")])
     }
 
-    public func profile(code: String, flow: FlowState, fields: [String: String]) async throws(SocialLoginError) -> SocialIdentity {
-        let tokens = try await requests.token(.form(base + "/api/oauth2/token", client.tokenRequestBody(code: code, flow: flow)))
-        let user = try await requests.json(base + "/api/users/@me", endpoint: "Discord /users/@me", bearer: tokens.accessToken)
-        guard let id = user["id"]?.identifier, let username = user["username"]?.string else { throw .profile("Discord user without id") }
-        return SocialIdentity(provider: name, id: id, email: user["email"]?.string,
-                             // LibreChat assumes true; Discord says whether the address is verified, so we use that.
-                             emailVerified: user["verified"]?.bool ?? false, username: username,
-                             name: user["global_name"]?.string ?? username,
-                             avatar: avatarURL(id: id, hash: user["avatar"]?.string, discriminator: user["discriminator"]?.string))
+    public func profile(
+        code: String, flow: FlowState, fields: [String: String]
+    ) async throws(SocialLoginError) -> SocialIdentity {
+        let tokens = try await requests.token(
+            .form(base + "/api/oauth2/token", client.tokenRequestBody(code: code, flow: flow)))
+        let user = try await requests.json(
+            base + "/api/users/@me", endpoint: "Discord /users/@me", bearer: tokens.accessToken)
+        guard let id = user["id"]?.identifier, let username = user["username"]?.string else {
+            throw .profile("Discord user without id")
+        }
+        return SocialIdentity(
+            provider: name, id: id, email: user["email"]?.string,
+            // LibreChat assumes true; Discord says whether the address is verified, so we use that.
+            emailVerified: user["verified"]?.bool ?? false, username: username,
+            name: user["global_name"]?.string ?? username,
+            avatar: avatarURL(id: id, hash: user["avatar"]?.string, discriminator: user["discriminator"]?.string))
     }
 
     /// `a_` hashes are animated (gif); without a hash, one of the default avatars.
@@ -97,7 +114,8 @@ public struct FacebookProvider: SocialProvider {
     public var graphBase: String
     let requests: ProviderRequests
 
-    public init(client: AuthorizationCodeClient, dialogBaseURL: String?, graphBaseURL: String?, http: any OutboundHTTP) {
+    public init(client: AuthorizationCodeClient, dialogBaseURL: String?, graphBaseURL: String?, http: any OutboundHTTP)
+    {
         self.client = client
         dialogBase = dialogBaseURL?.withoutTrailingSlash ?? "https://www.facebook.com/v18.0"
         graphBase = graphBaseURL?.withoutTrailingSlash ?? "https://graph.facebook.com/v18.0"
@@ -108,11 +126,18 @@ public struct FacebookProvider: SocialProvider {
         client.authorizationURL(endpoint: dialogBase + "/dialog/oauth", flow: flow, includeNonce: false)
     }
 
-    public func profile(code: String, flow: FlowState, fields: [String: String]) async throws(SocialLoginError) -> SocialIdentity {
-        let tokens = try await requests.token(.form(graphBase + "/oauth/access_token", client.tokenRequestBody(code: code, flow: flow)))
-        let user = try await requests.json(graphBase + "/me?fields=id,email,name,picture", endpoint: "Facebook /me", bearer: tokens.accessToken)
-        guard let id = user["id"]?.identifier, let displayName = user["name"]?.string else { throw .profile("Facebook user without id or name") }
-        return SocialIdentity(provider: name, id: id, email: user["email"]?.string, emailVerified: true, username: displayName,
-                             name: displayName, avatar: user["picture"]?["data"]?["url"]?.string)
+    public func profile(
+        code: String, flow: FlowState, fields: [String: String]
+    ) async throws(SocialLoginError) -> SocialIdentity {
+        let tokens = try await requests.token(
+            .form(graphBase + "/oauth/access_token", client.tokenRequestBody(code: code, flow: flow)))
+        let user = try await requests.json(
+            graphBase + "/me?fields=id,email,name,picture", endpoint: "Facebook /me", bearer: tokens.accessToken)
+        guard let id = user["id"]?.identifier, let displayName = user["name"]?.string else {
+            throw .profile("Facebook user without id or name")
+        }
+        return SocialIdentity(
+            provider: name, id: id, email: user["email"]?.string, emailVerified: true, username: displayName,
+            name: displayName, avatar: user["picture"]?["data"]?["url"]?.string)
     }
 }

@@ -1,5 +1,5 @@
 /// A user profile from OpenID claims (id_token merged with userinfo), mapped as LibreChat does
-/// (librechat-auth.md §5.1 "Claims and mapping").
+/// (its OpenID strategy's claims and mapping).
 public struct OpenIDProfile: Equatable, Sendable {
     public var subject: String
     public var email: String?

@@ -46,9 +46,11 @@ public final class OpenIDProvider: SocialProvider {
         /// from the token endpoint, so this only bounds what a misbehaving provider can cause.
         public var jwksRefetchInterval: Int64
 
-        public init(name: String, issuer: String, client: AuthorizationCodeClient, clockTolerance: Int64 = 300,
-                    audience: String? = nil, mapping: Mapping, requiredRole: RoleRule? = nil, adminRole: RoleRule? = nil,
-                    adminFullyConfigured: Bool = false, jwksRefetchInterval: Int64 = 10) {
+        public init(
+            name: String, issuer: String, client: AuthorizationCodeClient, clockTolerance: Int64 = 300,
+            audience: String? = nil, mapping: Mapping, requiredRole: RoleRule? = nil, adminRole: RoleRule? = nil,
+            adminFullyConfigured: Bool = false, jwksRefetchInterval: Int64 = 10
+        ) {
             self.jwksRefetchInterval = jwksRefetchInterval
             self.name = name
             self.issuer = issuer
@@ -70,7 +72,8 @@ public final class OpenIDProvider: SocialProvider {
     public init(settings: Settings, http: any OutboundHTTP) {
         self.settings = settings
         requests = ProviderRequests(http: http)
-        discovery = OpenIDDiscovery(issuer: settings.issuer, requests: requests, refetchInterval: settings.jwksRefetchInterval)
+        discovery = OpenIDDiscovery(
+            issuer: settings.issuer, requests: requests, refetchInterval: settings.jwksRefetchInterval)
     }
 
     /// The discovery document (fetched once, kept for an hour).
@@ -85,28 +88,36 @@ public final class OpenIDProvider: SocialProvider {
         var client = settings.client
         client.usePKCE = client.usePKCE && metadata.supportsS256
         let extra = settings.audience.map { [("audience", $0)] } ?? []
-        return client.authorizationURL(endpoint: metadata.authorizationEndpoint, flow: flow, includeNonce: true, extra: extra)
+        return client.authorizationURL(
+            endpoint: metadata.authorizationEndpoint, flow: flow, includeNonce: true, extra: extra)
     }
 
-    public func profile(code: String, flow: FlowState, fields: [String: String]) async throws(SocialLoginError) -> SocialIdentity {
+    public func profile(
+        code: String, flow: FlowState, fields: [String: String]
+    ) async throws(SocialLoginError) -> SocialIdentity {
         let metadata = try await metadata()
         var client = settings.client
         client.usePKCE = client.usePKCE && metadata.supportsS256
-        let tokens = try await requests.token(.form(metadata.tokenEndpoint, client.tokenRequestBody(code: code, flow: flow)))
+        let tokens = try await requests.token(
+            .form(metadata.tokenEndpoint, client.tokenRequestBody(code: code, flow: flow)))
         guard let idToken = tokens.idToken else { throw .profile("no id_token in the token response") }
         let now = Self.now()
-        var validator = IDTokenValidator(issuer: metadata.issuer, clientID: settings.client.clientID, clockTolerance: settings.clockTolerance)
+        var validator = IDTokenValidator(
+            issuer: metadata.issuer, clientID: settings.client.clientID, clockTolerance: settings.clockTolerance)
         if case .google = settings.mapping, metadata.issuer == "https://accounts.google.com" {
             // Google documents both spellings of its issuer in id_tokens.
             validator.alternativeIssuers = ["accounts.google.com"]
         }
-        let validated = try await validator.validate(idToken, keys: discovery.keys(now: now), nonce: flow.nonce, now: now)
+        let validated = try await validator.validate(
+            idToken, keys: discovery.keys(now: now), nonce: flow.nonce, now: now)
         guard let idClaims = Self.payload(of: idToken) else { throw .profile("id_token payload") }
         var userinfo: JSONValue?
         if let endpoint = metadata.userinfoEndpoint {
             let info = try await requests.json(endpoint, endpoint: "userinfo", bearer: tokens.accessToken)
             // OpenID Connect Core §5.3.2: a userinfo answer for another subject must not be used.
-            guard info["sub"]?.string == validated.sub else { throw .profile("userinfo sub differs from the id_token's") }
+            guard info["sub"]?.string == validated.sub else {
+                throw .profile("userinfo sub differs from the id_token's")
+            }
             userinfo = info
         }
         let claims = userinfo.map { idClaims.merging($0) } ?? idClaims
@@ -119,13 +130,15 @@ public final class OpenIDProvider: SocialProvider {
             }
         }
         if let rule = settings.requiredRole,
-           !OpenIDRoles.hasRequiredRole(rule.roles, claims: source(rule.kind), path: rule.path) {
+            !OpenIDRoles.hasRequiredRole(rule.roles, claims: source(rule.kind), path: rule.path)
+        {
             throw .missingRole(rule.roles)
         }
         var admin = OpenIDRoles.AdminDecision.unchanged
         if let rule = settings.adminRole, let role = rule.roles.first {
-            admin = OpenIDRoles.adminDecision(adminRole: role, claims: source(rule.kind), path: rule.path,
-                                              fullyConfigured: settings.adminFullyConfigured)
+            admin = OpenIDRoles.adminDecision(
+                adminRole: role, claims: source(rule.kind), path: rule.path,
+                fullyConfigured: settings.adminFullyConfigured)
         }
         var identity = try map(claims, issuer: metadata.issuer, admin: admin)
         // Only OpenID logouts send an id_token_hint (Google has no end-session endpoint).
@@ -133,18 +146,24 @@ public final class OpenIDProvider: SocialProvider {
         return identity
     }
 
-    private func map(_ claims: JSONValue, issuer: String, admin: OpenIDRoles.AdminDecision) throws(SocialLoginError) -> SocialIdentity {
-        let admin: Bool? = switch admin {
-        case .grant: true
-        case .revoke: false
-        case .unchanged: nil
-        }
+    private func map(
+        _ claims: JSONValue, issuer: String, admin: OpenIDRoles.AdminDecision
+    ) throws(SocialLoginError) -> SocialIdentity {
+        let admin: Bool? =
+            switch admin {
+            case .grant: true
+            case .revoke: false
+            case .unchanged: nil
+            }
         switch settings.mapping {
         case .openid(let names):
-            guard let mapped = OpenIDProfile(claims: claims, names: names) else { throw .profile("no sub or no name claim") }
-            return SocialIdentity(provider: name, id: mapped.subject, issuer: issuer, email: mapped.email,
-                                 emailVerified: mapped.emailVerified, username: mapped.username, name: mapped.name,
-                                 avatar: claims["picture"]?.string, admin: admin)
+            guard let mapped = OpenIDProfile(claims: claims, names: names) else {
+                throw .profile("no sub or no name claim")
+            }
+            return SocialIdentity(
+                provider: name, id: mapped.subject, issuer: issuer, email: mapped.email,
+                emailVerified: mapped.emailVerified, username: mapped.username, name: mapped.name,
+                avatar: claims["picture"]?.string, admin: admin)
         case .google:
             guard let subject = claims["sub"]?.identifier, let email = claims["email"]?.string else {
                 throw .profile("no sub or email claim")
@@ -152,9 +171,10 @@ public final class OpenIDProvider: SocialProvider {
             let given = claims["given_name"]?.string
             let full = [given, claims["family_name"]?.string].compactMap { $0 }.joined(separator: " ")
             let local = String(email.prefix { $0 != "@" })
-            return SocialIdentity(provider: name, id: subject, email: email, emailVerified: claims["email_verified"]?.bool ?? false,
-                                 username: given ?? local, name: full.isEmpty ? (claims["name"]?.string ?? local) : full,
-                                 avatar: claims["picture"]?.string)
+            return SocialIdentity(
+                provider: name, id: subject, email: email, emailVerified: claims["email_verified"]?.bool ?? false,
+                username: given ?? local, name: full.isEmpty ? (claims["name"]?.string ?? local) : full,
+                avatar: claims["picture"]?.string)
         }
     }
 
@@ -162,7 +182,9 @@ public final class OpenIDProvider: SocialProvider {
     /// that came straight from the provider's token endpoint).
     static func payload(of token: String) -> JSONValue? {
         let parts = token.split(separator: ".", omittingEmptySubsequences: false)
-        guard parts.count == 3, token.utf8.count <= HS256Signer.maximumTokenLength, let bytes = Base64URL.decode(parts[1]) else { return nil }
+        guard parts.count == 3, token.utf8.count <= HS256Signer.maximumTokenLength,
+            let bytes = Base64URL.decode(parts[1])
+        else { return nil }
         return JSONValue.parse(bytes)
     }
 }
@@ -190,11 +212,16 @@ actor OpenIDDiscovery {
         try await current(now: now).keys
     }
 
-    private func current(now: Int64) async throws(SocialLoginError) -> (metadata: OpenIDProviderMetadata, keys: JWKSCache, at: Int64) {
+    private func current(
+        now: Int64
+    ) async throws(SocialLoginError) -> (metadata: OpenIDProviderMetadata, keys: JWKSCache, at: Int64) {
         if let cached, now - cached.at < Self.lifetime { return cached }
-        let body = try await requests.document(issuer.withoutTrailingSlash + "/.well-known/openid-configuration", endpoint: "discovery")
+        let body = try await requests.document(
+            issuer.withoutTrailingSlash + "/.well-known/openid-configuration", endpoint: "discovery")
         let metadata: OpenIDProviderMetadata
-        do { metadata = try OpenIDProviderMetadata(json: body, expectedIssuer: issuer) } catch { throw .discovery(error) }
+        do { metadata = try OpenIDProviderMetadata(json: body, expectedIssuer: issuer) } catch {
+            throw .discovery(error)
+        }
         let keys = requests.keySet(metadata.jwksURI, endpoint: "jwks_uri", minimumRefetchInterval: refetchInterval)
         let fresh = (metadata: metadata, keys: keys, at: now)
         cached = fresh

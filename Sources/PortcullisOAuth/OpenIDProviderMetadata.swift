@@ -37,7 +37,7 @@ public struct OpenIDProviderMetadata: Sendable, Equatable, Decodable {
     /// slash is the only difference tolerated, as openid-client does.
     public init(json: [UInt8], expectedIssuer: String) throws(Problem) {
         guard json.count <= Self.maximumByteCount,
-              let decoded = try? JSONDecoder().decode(Self.self, from: Data(json))
+            let decoded = try? JSONDecoder().decode(Self.self, from: Data(json))
         else { throw .notJSON }
         func trimmed(_ value: String) -> Substring { value.hasSuffix("/") ? value.dropLast() : Substring(value) }
         guard trimmed(decoded.issuer) == trimmed(expectedIssuer) else { throw .issuerMismatch }
@@ -58,7 +58,7 @@ public struct OpenIDProviderMetadata: Sendable, Equatable, Decodable {
     /// https with a host and no credentials, or http to a loopback host (tests, local peers).
     public static func isAcceptableEndpoint(_ value: String) -> Bool {
         guard let url = URL(string: value), let scheme = url.scheme?.lowercased(), let host = url.host, !host.isEmpty,
-              url.user == nil, url.password == nil
+            url.user == nil, url.password == nil
         else { return false }
         if scheme == "https" { return true }
         return scheme == "http" && ["127.0.0.1", "localhost", "::1", "[::1]"].contains(host.lowercased())

@@ -1,4 +1,4 @@
-/// `OPENID_REQUIRED_ROLE` and `OPENID_ADMIN_ROLE` (librechat-auth.md §5.1): roles read from a
+/// `OPENID_REQUIRED_ROLE` and `OPENID_ADMIN_ROLE`: roles read from a
 /// configured path in a configured token (id, access or userinfo claims).
 public enum OpenIDRoles {
     /// Role names in a claim: an array of strings, or one string split on whitespace and commas.
@@ -12,8 +12,10 @@ public enum OpenIDRoles {
 
     /// The comma-separated role list of a variable, trimmed, empties dropped.
     public static func list(_ variable: String) -> [String] {
-        variable.split(separator: ",").map { String($0.drop(while: \.isWhitespace).reversed().drop(while: \.isWhitespace).reversed()) }
-            .filter { !$0.isEmpty }
+        variable.split(separator: ",").map {
+            String($0.drop(while: \.isWhitespace).reversed().drop(while: \.isWhitespace).reversed())
+        }
+        .filter { !$0.isEmpty }
     }
 
     /// Whether the claims hold at least one of the required roles (exact matches only).
@@ -32,7 +34,9 @@ public enum OpenIDRoles {
 
     /// A matching role, or a boolean `true` claim, grants ADMIN; when every admin variable is
     /// configured, anything else revokes it.
-    public static func adminDecision(adminRole: String, claims: JSONValue, path: String, fullyConfigured: Bool) -> AdminDecision {
+    public static func adminDecision(
+        adminRole: String, claims: JSONValue, path: String, fullyConfigured: Bool
+    ) -> AdminDecision {
         let claim = claims.value(at: path)
         if claim == .bool(true) || roles(in: claim).contains(adminRole) { return .grant }
         return fullyConfigured ? .revoke : .unchanged

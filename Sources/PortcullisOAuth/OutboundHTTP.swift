@@ -18,9 +18,10 @@ public struct OutboundRequest: Sendable {
 
     /// A form POST (`application/x-www-form-urlencoded`) asking for JSON back.
     public static func form(_ url: String, _ body: String, headers: [(String, String)] = []) -> OutboundRequest {
-        OutboundRequest(method: "POST", url: url,
-                        headers: [("Content-Type", "application/x-www-form-urlencoded"), ("Accept", "application/json")] + headers,
-                        body: Array(body.utf8))
+        OutboundRequest(
+            method: "POST", url: url,
+            headers: [("Content-Type", "application/x-www-form-urlencoded"), ("Accept", "application/json")] + headers,
+            body: Array(body.utf8))
     }
 }
 
@@ -72,8 +73,10 @@ public struct CurlHTTP: OutboundHTTP {
     }()
     private static let queue = DispatchQueue(label: "portcullis.outbound-http", attributes: .concurrent)
 
-    public init(connectTimeout: Int = 5, totalTimeout: Int = 10, maximumResponseBytes: Int = 256 * 1024,
-                userAgent: String = "Portcullis") {
+    public init(
+        connectTimeout: Int = 5, totalTimeout: Int = 10, maximumResponseBytes: Int = 256 * 1024,
+        userAgent: String = "Portcullis"
+    ) {
         self.connectTimeout = connectTimeout
         self.totalTimeout = totalTimeout
         self.maximumResponseBytes = maximumResponseBytes
@@ -105,7 +108,8 @@ public struct CurlHTTP: OutboundHTTP {
         _ = CPortcullisCurl_setopt_long(handle, CURLOPT_MAXFILESIZE, maximumResponseBytes)
         _ = CPortcullisCurl_setopt_string(handle, CURLOPT_USERAGENT, userAgent)
         _ = CPortcullisCurl_setopt_string(handle, CURLOPT_ACCEPT_ENCODING, "identity")
-        for (name, value) in request.headers where !name.contains(where: \.isNewline) && !value.contains(where: \.isNewline) {
+        for (name, value) in request.headers
+        where !name.contains(where: \.isNewline) && !value.contains(where: \.isNewline) {
             headers = curl_slist_append(headers, "\(name): \(value)")
         }
         _ = CPortcullisCurl_setopt_slist(handle, CURLOPT_HTTPHEADER, headers)
@@ -113,7 +117,9 @@ public struct CurlHTTP: OutboundHTTP {
             _ = CPortcullisCurl_setopt_long(handle, CURLOPT_POSTFIELDSIZE, body.count)
             // COPYPOSTFIELDS copies POSTFIELDSIZE bytes (set first), so the body need not outlive this call.
             _ = (body.isEmpty ? [0] : body).withUnsafeBufferPointer { buffer in
-                buffer.withMemoryRebound(to: CChar.self) { CPortcullisCurl_setopt_string(handle, CURLOPT_COPYPOSTFIELDS, $0.baseAddress) }
+                buffer.withMemoryRebound(to: CChar.self) {
+                    CPortcullisCurl_setopt_string(handle, CURLOPT_COPYPOSTFIELDS, $0.baseAddress)
+                }
             }
         }
         if request.method != "GET" && request.method != "POST" {
@@ -122,8 +128,9 @@ public struct CurlHTTP: OutboundHTTP {
         // The body is written straight into the array it is returned in (no zero-fill, no copy).
         var code = CURLE_OK
         let body = [UInt8](unsafeUninitializedCapacity: maximumResponseBytes) { buffer, count in
-            var capture = CPortcullisCurl_Capture(bytes: UnsafeMutableRawPointer(buffer.baseAddress)?.assumingMemoryBound(to: CChar.self),
-                                                  capacity: buffer.count, length: 0)
+            var capture = CPortcullisCurl_Capture(
+                bytes: UnsafeMutableRawPointer(buffer.baseAddress)?.assumingMemoryBound(to: CChar.self),
+                capacity: buffer.count, length: 0)
             _ = CPortcullisCurl_set_bounded_capture(handle, &capture)
             code = curl_easy_perform(handle)
             count = capture.length

@@ -42,7 +42,9 @@ public protocol SocialProvider: Sendable {
     /// The provider URL for a new flow.
     func authorizationURL(for flow: FlowState) async throws(SocialLoginError) -> String
     /// Exchanges the code and reads the profile. `fields` holds the callback's other parameters.
-    func profile(code: String, flow: FlowState, fields: [String: String]) async throws(SocialLoginError) -> SocialIdentity
+    func profile(
+        code: String, flow: FlowState, fields: [String: String]
+    ) async throws(SocialLoginError) -> SocialIdentity
 }
 
 extension SocialProvider {
@@ -77,11 +79,15 @@ struct ProviderRequests: Sendable {
 
     /// A key set fetched from `url` on demand (``JWKSCache``).
     func keySet(_ url: String, endpoint: String, minimumRefetchInterval: Int64 = 60) -> JWKSCache {
-        JWKSCache(minimumRefetchInterval: minimumRefetchInterval) { [self] in try await document(url, endpoint: endpoint) }
+        JWKSCache(minimumRefetchInterval: minimumRefetchInterval) { [self] in
+            try await document(url, endpoint: endpoint)
+        }
     }
 
     /// A JSON document from an API with a bearer token.
-    func json(_ url: String, endpoint: String, bearer: String?, headers: [(String, String)] = []) async throws(SocialLoginError) -> JSONValue {
+    func json(
+        _ url: String, endpoint: String, bearer: String?, headers: [(String, String)] = []
+    ) async throws(SocialLoginError) -> JSONValue {
         var all = headers + [("Accept", "application/json")]
         if let bearer { all.append(("Authorization", "Bearer \(bearer)")) }
         let response = try await send(OutboundRequest(url: url, headers: all))

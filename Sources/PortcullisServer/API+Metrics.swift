@@ -35,11 +35,14 @@ extension API {
             if described.insert(name).inserted { out += "# TYPE \(name) \(type)\n" }
             out += "\(name)\(labels) \(value)\n"
         }
-        out += "# TYPE portcullis_uptime_seconds gauge\nportcullis_uptime_seconds \(Int(Date().timeIntervalSince(startedAt)))\n"
+        out +=
+            "# TYPE portcullis_uptime_seconds gauge\nportcullis_uptime_seconds \(Int(Date().timeIntervalSince(startedAt)))\n"
         do {
             let statistics = engine.persistence.journal.statistics
-            out += "# TYPE portcullis_journal_records_total counter\nportcullis_journal_records_total \(statistics.records)\n"
-            out += "# TYPE portcullis_journal_commits_total counter\nportcullis_journal_commits_total \(statistics.commits)\n"
+            out +=
+                "# TYPE portcullis_journal_records_total counter\nportcullis_journal_records_total \(statistics.records)\n"
+            out +=
+                "# TYPE portcullis_journal_commits_total counter\nportcullis_journal_commits_total \(statistics.commits)\n"
             if let snapshot = engine.lastSnapshot.withLock({ $0 }) {
                 out += "# TYPE portcullis_snapshot_bytes gauge\nportcullis_snapshot_bytes \(snapshot.bytes)\n"
                 out += "# TYPE portcullis_snapshot_position gauge\nportcullis_snapshot_position \(snapshot.position)\n"

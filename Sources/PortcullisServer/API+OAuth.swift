@@ -14,7 +14,9 @@ extension API {
         routes.on(.get, "/oauth/error") { [self] _ in .redirect(to: authFailedURL) }
         for name in SocialLogin.providerNames {
             routes.on(.get, "/oauth/\(name)") { [self] in try await startSocialLogin(name, $0) }
-            routes.on(name == "apple" ? .post : .get, "/oauth/\(name)/callback") { [self] in try await finishSocialLogin(name, $0) }
+            routes.on(name == "apple" ? .post : .get, "/oauth/\(name)/callback") { [self] in
+                try await finishSocialLogin(name, $0)
+            }
         }
     }
 
@@ -31,7 +33,9 @@ extension API {
             let url = try await provider.authorizationURL(for: flow)
             var response = HTTPResponse.redirect(to: url)
             response.headers.add(name: "Cache-Control", value: "no-store")
-            response.setCookie(flowCookie(try social.flowCookies.seal(flow), provider: provider, maxAge: Int(social.flowCookies.lifetime)))
+            response.setCookie(
+                flowCookie(
+                    try social.flowCookies.seal(flow), provider: provider, maxAge: Int(social.flowCookies.lifetime)))
             return response
         } catch {
             logger.warning("social login could not start", metadata: ["provider": "\(name)", "reason": "\(error)"])
@@ -47,29 +51,42 @@ extension API {
             fields[key] = value
         }
         func fail(_ reason: String) -> HTTPResponse {
-            logger.warning("social login failed", metadata: ["provider": "\(name)", "reason": "\(reason)", "ip": "\(clientIP(request))"])
+            logger.warning(
+                "social login failed",
+                metadata: ["provider": "\(name)", "reason": "\(reason)", "ip": "\(clientIP(request))"])
             var response = HTTPResponse.redirect(to: authFailedURL)
             response.setCookie(flowCookie("", provider: provider, maxAge: 0))
             return response
         }
         let flow: FlowState
         do {
-            flow = try social.flowCookies.open(request.cookies[FlowCookieSealer.cookieName], provider: name, state: fields["state"],
-                                               now: service.clock.seconds)
+            flow = try social.flowCookies.open(
+                request.cookies[FlowCookieSealer.cookieName], provider: name, state: fields["state"],
+                now: service.clock.seconds)
         } catch {
             return fail("flow cookie: \(error)")
         }
-        if let error = fields["error"] { return fail(SocialLoginError.providerDenied(ErrorCode.sanitize(error)).description) }
-        guard let code = fields["code"], !code.isEmpty, code.utf8.count <= 4096 else { return fail(SocialLoginError.missingCode.description) }
+        if let error = fields["error"] {
+            return fail(SocialLoginError.providerDenied(ErrorCode.sanitize(error)).description)
+        }
+        guard let code = fields["code"], !code.isEmpty, code.utf8.count <= 4096 else {
+            return fail(SocialLoginError.missingCode.description)
+        }
         // The state is spent before the code is exchanged: a replayed callback fails even if the
         // first one is still in flight. Kept until the flow cookie itself would have expired.
         let spentUntil = (flow.issuedAt + social.flowCookies.lifetime + 60) * 1000
-        guard await tokens.spend(flow.state, kind: .oauthState, expiresAt: spentUntil) else { return fail("state already used") }
+        guard await tokens.spend(flow.state, kind: .oauthState, expiresAt: spentUntil) else {
+            return fail("state already used")
+        }
         let identity: SocialIdentity
-        do { identity = try await provider.profile(code: code, flow: flow, fields: fields) } catch { return fail(error.description) }
+        do { identity = try await provider.profile(code: code, flow: flow, fields: fields) } catch {
+            return fail(error.description)
+        }
         let moderation = moderation
-        switch try await service.socialLogin(identity, policy: social.policy(for: name),
-                                             banExpiry: { await moderation.banExpiry(userId: $0, ip: nil) }) {
+        switch try await service.socialLogin(
+            identity, policy: social.policy(for: name),
+            banExpiry: { await moderation.banExpiry(userId: $0, ip: nil) })
+        {
         case .success(let tokens):
             var response = HTTPResponse.redirect(to: clientURL)
             response.headers.add(name: "Cache-Control", value: "no-store")
@@ -91,9 +108,11 @@ extension API {
     /// SameSite=None cookie survives, and browsers take those only when Secure.
     func flowCookie(_ value: String, provider: any SocialProvider, maxAge: Int) -> SetCookie {
         let crossSite = provider.usesFormPost
-        let secure = configuration.secureCookies || (crossSite && configuration.domainServer.lowercased().hasPrefix("https://"))
-        return SetCookie(name: FlowCookieSealer.cookieName, value: value, path: "/oauth", maxAge: maxAge, httpOnly: true,
-                         secure: secure, sameSite: crossSite && secure ? SetCookie.SameSite.none : .lax)
+        let secure =
+            configuration.secureCookies || (crossSite && configuration.domainServer.lowercased().hasPrefix("https://"))
+        return SetCookie(
+            name: FlowCookieSealer.cookieName, value: value, path: "/oauth", maxAge: maxAge, httpOnly: true,
+            secure: secure, sameSite: crossSite && secure ? SetCookie.SameSite.none : .lax)
     }
 
     /// `redirect` for a logging-out OpenID user when `OPENID_USE_END_SESSION_ENDPOINT=true` and the
@@ -102,8 +121,9 @@ extension API {
     /// `OPENID_MAX_LOGOUT_URL_LENGTH`; otherwise `client_id` and a `logout_hint` (email, username or
     /// the OpenID subject, in that order).
     func openIDLogoutRedirect(for user: User, idToken: String?) async -> String? {
-        guard user.provider == "openid", social.openidEndSession, let provider = social.providers["openid"] as? OpenIDProvider,
-              let endpoint = try? await provider.metadata().endSessionEndpoint
+        guard user.provider == "openid", social.openidEndSession,
+            let provider = social.providers["openid"] as? OpenIDProvider,
+            let endpoint = try? await provider.metadata().endSessionEndpoint
         else { return nil }
         let target = social.openidPostLogoutRedirect ?? clientURL + "/login"
         let base = endpoint + (endpoint.contains("?") ? "&" : "?")

@@ -9,7 +9,9 @@ extension API {
         routes.on(.post, "/api/auth/login") { [self] in try await login($0) }
         routes.on(.post, "/api/auth/refresh") { [self] in try await refresh($0) }
         routes.authenticated(.post, "/api/auth/logout") { [self] in await logout($0, $1) }
-        routes.authenticated(.get, "/api/user") { _, user in .json(bytes: UserPayload(user: user, withProviderIds: false).bytes) }
+        routes.authenticated(.get, "/api/user") { _, user in
+            .json(bytes: UserPayload(user: user, withProviderIds: false).bytes)
+        }
         routes.authenticated(.delete, "/api/user/delete") { [self] _, user in
             guard service.mayDeleteAccount(user) else {
                 throw APIError.message("You do not have permission to delete this account", .forbidden)
@@ -27,7 +29,10 @@ extension API {
             guard let accepted = await service.acceptTerms(userId: user.id), let at = accepted.termsAcceptedAt else {
                 throw APIError.message("User not found", .notFound)
             }
-            return .json(bytes: UserJSON.data(["message": "Terms accepted successfully", "termsAcceptedAt": UserJSON.isoDate(at)]))
+            return .json(
+                bytes: UserJSON.data([
+                    "message": "Terms accepted successfully", "termsAcceptedAt": UserJSON.isoDate(at),
+                ]))
         }
     }
 
@@ -50,7 +55,8 @@ extension API {
         case .registered(.registrationClosed):
             throw APIError.message("Registration is not allowed.", .forbidden)
         case .registered(.domainNotAllowed):
-            throw APIError.message("The email address provided cannot be used. Please use a different email address.", .forbidden)
+            throw APIError.message(
+                "The email address provided cannot be used. Please use a different email address.", .forbidden)
         }
     }
 
@@ -73,7 +79,9 @@ extension API {
     /// `{token, user}` with the session cookies.
     func sessionResponse(_ tokens: AuthService.IssuedTokens) -> HTTPResponse {
         var response = HTTPResponse.json(
-            bytes: SessionPayload(token: tokens.accessToken, user: UserPayload(user: tokens.user, withProviderIds: true)).bytes)
+            bytes: SessionPayload(
+                token: tokens.accessToken, user: UserPayload(user: tokens.user, withProviderIds: true)
+            ).bytes)
         setSessionCookies(&response, tokens)
         return response
     }
@@ -85,11 +93,16 @@ extension API {
         let secure = configuration.secureCookies
         if let device = tokens.deviceCookie {
             response.setCookie(
-                SetCookie(name: DeviceCookie.name, value: device, maxAge: Int(DeviceCookie.lifetime), secure: secure, sameSite: .strict))
+                SetCookie(
+                    name: DeviceCookie.name, value: device, maxAge: Int(DeviceCookie.lifetime), secure: secure,
+                    sameSite: .strict))
         }
         // token_provider first: tools that keep only the last Set-Cookie (wrk's Lua API) then see the token.
-        response.setCookie(SetCookie(name: "token_provider", value: "librechat", expires: expires, secure: secure, sameSite: .strict))
-        response.setCookie(SetCookie(name: "refreshToken", value: tokens.refreshToken, expires: expires, secure: secure, sameSite: .strict))
+        response.setCookie(
+            SetCookie(name: "token_provider", value: "librechat", expires: expires, secure: secure, sameSite: .strict))
+        response.setCookie(
+            SetCookie(
+                name: "refreshToken", value: tokens.refreshToken, expires: expires, secure: secure, sameSite: .strict))
     }
 
     func refresh(_ request: HTTPRequest) async throws -> HTTPResponse {

@@ -42,7 +42,9 @@ public final class API: Sendable {
     /// when the body is not a JSON object.
     static func fields(_ request: HTTPRequest) -> [String: String]? {
         guard !request.body.isEmpty else { return [:] }
-        guard let object = try? JSONSerialization.jsonObject(with: Data(request.body)) as? [String: Any] else { return nil }
+        guard let object = try? JSONSerialization.jsonObject(with: Data(request.body)) as? [String: Any] else {
+            return nil
+        }
         var result: [String: String] = [:]
         for (key, value) in object {
             if let string = value as? String { result[key] = string }
@@ -67,7 +69,8 @@ public final class API: Sendable {
             "registrationEnabled": configuration.allowRegistration,
             "emailEnabled": configuration.emailEnabled,
             "samlLoginEnabled": false,
-            "openidLabel": social.openidLabel, "openidImageUrl": social.openidImageURL, "openidAutoRedirect": social.openidAutoRedirect,
+            "openidLabel": social.openidLabel, "openidImageUrl": social.openidImageURL,
+            "openidAutoRedirect": social.openidAutoRedirect,
             "ldap": ["enabled": false],
             // LibreChat's login page draws its social buttons from this list, in this order.
             "socialLogins": SocialLogin.providerNames.filter { social.providers[$0] != nil },

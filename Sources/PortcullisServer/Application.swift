@@ -27,7 +27,9 @@ public enum Application {
         }
         let configuration = engine.configuration
         for name in configuration.generatedSecrets {
-            logger.warning("\(name) was not set: generated a random one and saved it in \(configuration.dataDirectory)/secrets.env")
+            logger.warning(
+                "\(name) was not set: generated a random one and saved it in \(configuration.dataDirectory)/secrets.env"
+            )
         }
         let lock = try lockDataDirectory(configuration.dataDirectory)
         defer { close(lock) }
@@ -38,7 +40,8 @@ public enum Application {
         engine.outbox.start()
         let requestMetrics = api.requestMetrics
         let server = try HTTPServer(
-            configuration: HTTPServerConfiguration(addresses: [.tcp(host: configuration.host, port: configuration.port)]),
+            configuration: HTTPServerConfiguration(addresses: [.tcp(host: configuration.host, port: configuration.port)]
+            ),
             router: api.makeRouter(), observers: [RequestLog(logger: logger), requestMetrics])
         let socketPath = configuration.dataDirectory + "/admin.sock"
         let admin = try HTTPServer(
@@ -82,10 +85,13 @@ public enum Application {
         let configuration = engine.configuration
         logger.info("\(engine.email.summary)")
         logger.info("\(engine.social.summary)")
-        if engine.email.allowSelfSigned { logger.warning("EMAIL_ALLOW_SELFSIGNED=true: the mail server's certificate is not verified") }
+        if engine.email.allowSelfSigned {
+            logger.warning("EMAIL_ALLOW_SELFSIGNED=true: the mail server's certificate is not verified")
+        }
         if engine.email.mode == .none && configuration.allowPasswordReset {
             if configuration.allowUnsecuredPasswordReset {
-                logger.warning("ALLOW_UNSECURED_PASSWORD_RESET=true without email: anyone can get a reset link for any account")
+                logger.warning(
+                    "ALLOW_UNSECURED_PASSWORD_RESET=true without email: anyone can get a reset link for any account")
             } else {
                 logger.warning("ALLOW_PASSWORD_RESET=true but email is not configured: reset requests are refused")
             }
@@ -100,7 +106,8 @@ public enum Application {
                 "seconds": "\(Double(Int(recovery.seconds * 1000)) / 1000)",
             ])
         if !configuration.durabilityFsync {
-            logger.warning("DURABILITY=none: acknowledged changes survive a crash of the process but not of the machine")
+            logger.warning(
+                "DURABILITY=none: acknowledged changes survive a crash of the process but not of the machine")
         }
         if engine.moderationConfiguration.trustProxy == 0 {
             logger.info("TRUST_PROXY=0: limits and bans use the socket address; X-Forwarded-For is ignored")

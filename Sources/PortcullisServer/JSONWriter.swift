@@ -1,5 +1,5 @@
-import PortcullisSupport
 import PortcullisCore
+import PortcullisSupport
 
 /// A minimal JSON writer for the hot answers: appends bytes directly, keys in the order given
 /// (LibreChat's), strings escaped per RFC 8259.
@@ -29,8 +29,14 @@ struct JSONWriter {
         needsComma[needsComma.count - 1] = false
     }
 
-    mutating func field(_ name: String, _ value: String) { key(name); string(value) }
-    mutating func field(_ name: String, _ value: Bool) { key(name); raw(value ? "true" : "false") }
+    mutating func field(_ name: String, _ value: String) {
+        key(name)
+        string(value)
+    }
+    mutating func field(_ name: String, _ value: Bool) {
+        key(name)
+        raw(value ? "true" : "false")
+    }
     mutating func field(_ name: String, _ value: String?) {
         key(name)
         if let value { string(value) } else { raw("null") }

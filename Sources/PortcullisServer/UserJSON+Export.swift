@@ -5,7 +5,9 @@ import PortcullisHTTP
 
 /// LibreChat's `mongoexport` shape for users, read by `import-users` and written by `export-users`.
 extension UserJSON {
-    static let providerIdKeys = ["googleId", "facebookId", "openidId", "samlId", "ldapId", "githubId", "discordId", "appleId", "idOnTheSource"]
+    static let providerIdKeys = [
+        "googleId", "facebookId", "openidId", "samlId", "ldapId", "githubId", "discordId", "appleId", "idOnTheSource",
+    ]
 
     static func exported(_ user: User) -> [String: Any] {
         var object: [String: Any] = [
@@ -57,9 +59,12 @@ extension UserJSON {
             id: id, name: object["name"] as? String ?? "", username: (object["username"] as? String ?? "").lowercased(),
             email: User.normalizeEmail(rawEmail), emailVerified: object["emailVerified"] as? Bool ?? false,
             passwordHash: hash, avatar: object["avatar"] as? String, provider: object["provider"] as? String ?? "local",
-            role: object["role"] as? String ?? Role.user, providerIds: providerIds, openidIssuer: object["openidIssuer"] as? String,
-            twoFactorEnabled: object["twoFactorEnabled"] as? Bool ?? false, termsAccepted: object["termsAccepted"] as? Bool ?? false,
-            termsAcceptedAt: date(object["termsAcceptedAt"]), createdAt: date(object["createdAt"]) ?? now, updatedAt: date(object["updatedAt"]) ?? now)
+            role: object["role"] as? String ?? Role.user, providerIds: providerIds,
+            openidIssuer: object["openidIssuer"] as? String,
+            twoFactorEnabled: object["twoFactorEnabled"] as? Bool ?? false,
+            termsAccepted: object["termsAccepted"] as? Bool ?? false,
+            termsAcceptedAt: date(object["termsAcceptedAt"]), createdAt: date(object["createdAt"]) ?? now,
+            updatedAt: date(object["updatedAt"]) ?? now)
     }
 
     /// `{"$date": "ISO"}`, `{"$date": {"$numberLong": "ms"}}`, an ISO string, or milliseconds.

@@ -8,20 +8,6 @@ enum UserJSON {
         HTTPDate.iso8601(millisecondsSince1970: milliseconds)
     }
 
-    /// `GET /api/user`: LibreChat's allow-list.
-    static func allowListed(_ user: User) -> [String: Any] {
-        var object: [String: Any] = [
-            "_id": user.id, "id": user.id, "name": user.name, "username": user.username, "email": user.email,
-            "emailVerified": user.emailVerified, "provider": user.provider, "role": user.role, "plugins": [String](),
-            "twoFactorEnabled": user.twoFactorEnabled, "termsAccepted": user.termsAccepted,
-            "personalization": ["memories": true], "favorites": [String](),
-            "createdAt": isoDate(user.createdAt), "updatedAt": isoDate(user.updatedAt),
-        ]
-        object["avatar"] = user.avatar ?? NSNull()
-        object["termsAcceptedAt"] = user.termsAcceptedAt.map(isoDate) ?? NSNull()
-        return object
-    }
-
     /// A live ban as operators and admins see it.
     static func ban(_ ban: Ban) -> [String: Any] {
         ["subject": ban.subject, "type": ban.type, "expiresAt": isoDate(ban.expiresAt)]
@@ -29,7 +15,8 @@ enum UserJSON {
 
     /// For occasional answers (config, admin); keys sorted so output is stable.
     static func data(_ object: Any) -> [UInt8] {
-        (try? Array(JSONSerialization.data(withJSONObject: object, options: [.withoutEscapingSlashes, .sortedKeys]))) ?? Array("{}".utf8)
+        (try? Array(JSONSerialization.data(withJSONObject: object, options: [.withoutEscapingSlashes, .sortedKeys])))
+            ?? Array("{}".utf8)
     }
 }
 
@@ -50,12 +37,15 @@ struct UserPayload {
         json.field("avatar", user.avatar)
         json.field("provider", user.provider)
         json.field("role", user.role)
-        json.key("plugins"); json.raw("[]")
+        json.key("plugins")
+        json.raw("[]")
         json.field("twoFactorEnabled", user.twoFactorEnabled)
         json.field("termsAccepted", user.termsAccepted)
         json.field("termsAcceptedAt", user.termsAcceptedAt.map(UserJSON.isoDate))
-        json.key("personalization"); json.raw(#"{"memories":true}"#)
-        json.key("favorites"); json.raw("[]")
+        json.key("personalization")
+        json.raw(#"{"memories":true}"#)
+        json.key("favorites")
+        json.raw("[]")
         json.field("createdAt", UserJSON.isoDate(user.createdAt))
         json.field("updatedAt", UserJSON.isoDate(user.updatedAt))
         if withProviderIds {

@@ -192,7 +192,8 @@ public final class Journal: MutationJournal, @unchecked Sendable {
     }
 
     private func fatal(_ message: String) -> Never {
-        FileHandle.standardError.write(Data("portcullis: \(message); stopping so that restart recovers only durable state\n".utf8))
+        FileHandle.standardError.write(
+            Data("portcullis: \(message); stopping so that restart recovers only durable state\n".utf8))
         exit(70)
     }
 
@@ -218,7 +219,8 @@ public final class Journal: MutationJournal, @unchecked Sendable {
         let names = (try? FileManager.default.contentsOfDirectory(atPath: directory)) ?? []
         return names.compactMap { name -> (UInt64, String)? in
             guard name.hasPrefix("journal-"), name.hasSuffix(".log"),
-                  let first = UInt64(name.dropFirst(8).dropLast(4)) else { return nil }
+                let first = UInt64(name.dropFirst(8).dropLast(4))
+            else { return nil }
             return (first, directory + "/" + name)
         }.sorted { $0.0 < $1.0 }
     }

@@ -19,8 +19,10 @@ enum JournalReader {
     /// segment (a crash mid-write: short, or failing its CRC) is cut off and reported; any other
     /// damage stops recovery with the file and offset.
     /// `apply` gets each record's tag and a reader positioned after it.
-    static func replay(directory: String, after position: UInt64,
-                       apply: (UInt8, inout BinaryReader) async throws(DecodeError) -> Void) async throws -> Replay {
+    static func replay(
+        directory: String, after position: UInt64,
+        apply: (UInt8, inout BinaryReader) async throws(DecodeError) -> Void
+    ) async throws -> Replay {
         var replay = Replay()
         replay.lastSequence = position
         let segments = Journal.segments(in: directory)
@@ -49,7 +51,8 @@ enum JournalReader {
                 func damaged(_ why: String) throws -> Bool {
                     let tail = isLast && !hasValidRecord(bytes, after: recordStart)
                     if tail {
-                        replay.tornTail = "\(segment.path) at offset \(recordStart): \(why); the torn final record was dropped"
+                        replay.tornTail =
+                            "\(segment.path) at offset \(recordStart): \(why); the torn final record was dropped"
                         truncate(segment.path, off_t(recordStart))
                         return true
                     }
@@ -75,7 +78,8 @@ enum JournalReader {
                 }
                 offset = reader.offset + length
                 guard sequence > replay.lastSequence || sequence <= position else {
-                    throw RecoveryError(description: "\(segment.path) at offset \(recordStart): sequence \(sequence) out of order")
+                    throw RecoveryError(
+                        description: "\(segment.path) at offset \(recordStart): sequence \(sequence) out of order")
                 }
                 if sequence <= position { continue }
                 var payloadReader = BinaryReader(payload)
@@ -97,7 +101,9 @@ enum JournalReader {
         var candidate = offset + 1
         while candidate + 16 <= bytes.count {
             var reader = BinaryReader(bytes, from: candidate)
-            if let length = try? reader.u32(), let crc = try? reader.u32(), Int(length) <= bytes.count - candidate - 16, length > 0 {
+            if let length = try? reader.u32(), let crc = try? reader.u32(), Int(length) <= bytes.count - candidate - 16,
+                length > 0
+            {
                 let sequenceBytes = Array(bytes[candidate + 8..<candidate + 16])
                 let payload = Array(bytes[candidate + 16..<candidate + 16 + Int(length)])
                 if CRC32.checksum(payload, seed: CRC32.checksum(sequenceBytes)) == crc { return true }

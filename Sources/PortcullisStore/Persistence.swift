@@ -48,15 +48,19 @@ public final class Persistence: Sendable {
                 recovery.skippedSnapshots.append("\(error)")
             }
         }
-        if recovery.snapshot == nil && !recovery.skippedSnapshots.isEmpty && Journal.segments(in: directory).first?.first ?? 1 > 1 {
-            throw RecoveryError(description: "no snapshot verifies and the journal does not reach back to the beginning: "
-                                + recovery.skippedSnapshots.joined(separator: "; "))
+        if recovery.snapshot == nil && !recovery.skippedSnapshots.isEmpty
+            && Journal.segments(in: directory).first?.first ?? 1 > 1
+        {
+            throw RecoveryError(
+                description: "no snapshot verifies and the journal does not reach back to the beginning: "
+                    + recovery.skippedSnapshots.joined(separator: "; "))
         }
         var owners: [UInt8: any DurableState] = [:]
         for state in states {
             for tag in type(of: state).journalTags { owners[tag] = state }
         }
-        let replay = try await JournalReader.replay(directory: directory, after: position) { tag, reader throws(DecodeError) in
+        let replay = try await JournalReader.replay(directory: directory, after: position) {
+            tag, reader throws(DecodeError) in
             guard let owner = owners[tag] else { throw DecodeError(description: "unknown journal tag \(tag)") }
             try await owner.replay(tag: tag, from: &reader)
         }
@@ -89,8 +93,9 @@ public final class Persistence: Sendable {
         for old in existing.dropFirst(keep) { unlink(old.path) }
         // Keep the journal back to the oldest snapshot still kept, so falling back to it works.
         if let oldestKept = existing.prefix(keep).last { journal.trim(upTo: oldestKept.position) }
-        return SnapshotInfo(path: written.path, position: position, bytes: written.bytes, rawBytes: written.raw,
-                            users: written.counts[UInt8(ascii: "U")] ?? 0, sessions: written.counts[UInt8(ascii: "S")] ?? 0,
-                            seconds: Date().timeIntervalSince(started))
+        return SnapshotInfo(
+            path: written.path, position: position, bytes: written.bytes, rawBytes: written.raw,
+            users: written.counts[UInt8(ascii: "U")] ?? 0, sessions: written.counts[UInt8(ascii: "S")] ?? 0,
+            seconds: Date().timeIntervalSince(started))
     }
 }

@@ -47,13 +47,18 @@ public enum SnapshotFile {
     }
 
     static func decodeHeader(_ bytes: [UInt8], path: String) throws -> Header {
-        guard bytes.count >= headerLength else { throw RecoveryError(description: "\(path): shorter than a snapshot header") }
-        guard Array(bytes[0..<8]) == magic else { throw RecoveryError(description: "\(path) at offset 0: not a Portcullis snapshot (bad magic)") }
+        guard bytes.count >= headerLength else {
+            throw RecoveryError(description: "\(path): shorter than a snapshot header")
+        }
+        guard Array(bytes[0..<8]) == magic else {
+            throw RecoveryError(description: "\(path) at offset 0: not a Portcullis snapshot (bad magic)")
+        }
         var reader = BinaryReader(bytes, from: 8, to: headerLength)
         let version = try reader.u32()
         _ = try reader.u32()
-        let header = Header(version: version, position: try reader.u64(), users: try reader.u64(), sessions: try reader.u64(),
-                            createdAt: try reader.i64(), payloadLength: try reader.u64())
+        let header = Header(
+            version: version, position: try reader.u64(), users: try reader.u64(), sessions: try reader.u64(),
+            createdAt: try reader.i64(), payloadLength: try reader.u64())
         let crc = try reader.u32()
         guard CRC32.checksum(Array(bytes[0..<headerLength - 4])) == crc else {
             throw RecoveryError(description: "\(path) at offset 0: header checksum mismatch")
@@ -67,8 +72,10 @@ public enum SnapshotFile {
     /// Writes every state's records as of journal `position`: temp file, fsync, rename, fsync dir.
     /// The header counts the `U` and `S` records. `version` below the current one is for tests that
     /// prove old files still read: only the kinds that version had, in its layouts.
-    static func write(directory: String, position: UInt64, states: [any DurableState],
-                      version: UInt32 = SnapshotFile.version) async throws -> (path: String, bytes: Int, raw: Int, counts: [UInt8: Int]) {
+    static func write(
+        directory: String, position: UInt64, states: [any DurableState],
+        version: UInt32 = SnapshotFile.version
+    ) async throws -> (path: String, bytes: Int, raw: Int, counts: [UInt8: Int]) {
         let path = directory + "/snapshot-" + String(position).leftPadded(to: 20) + ".pcs"
         let temporary = path + ".tmp"
         let fd = open(temporary, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o600)
@@ -76,27 +83,40 @@ public enum SnapshotFile {
         defer { close(fd) }
         // The header's payload length is unknown until the end: write a placeholder, then rewrite.
         try FileSink.put(fd, [UInt8](repeating: 0, count: headerLength), path: temporary)
-        var sink = FileSink(fd: fd, path: temporary, compressor: try ZstdCompressor(level: 3),
-                            layout: RecordLayout(snapshotVersion: version))
+        var sink = FileSink(
+            fd: fd, path: temporary, compressor: try ZstdCompressor(level: 3),
+            layout: RecordLayout(snapshotVersion: version))
         for state in states where type(of: state).firstSnapshotVersion <= version {
             try await state.writeSnapshot(to: &sink)
         }
         try sink.finish()
-        let header = encode(Header(version: version, position: position, users: UInt64(sink.counts[UInt8(ascii: "U")] ?? 0),
-                                   sessions: UInt64(sink.counts[UInt8(ascii: "S")] ?? 0),
-                                   createdAt: Int64(Date().timeIntervalSince1970 * 1000), payloadLength: UInt64(sink.raw)))
-        guard pwrite(fd, header, header.count, 0) == header.count else { throw RecoveryError(description: "writing the header failed") }
+        let header = encode(
+            Header(
+                version: version, position: position, users: UInt64(sink.counts[UInt8(ascii: "U")] ?? 0),
+                sessions: UInt64(sink.counts[UInt8(ascii: "S")] ?? 0),
+                createdAt: Int64(Date().timeIntervalSince1970 * 1000), payloadLength: UInt64(sink.raw)))
+        guard pwrite(fd, header, header.count, 0) == header.count else {
+            throw RecoveryError(description: "writing the header failed")
+        }
         guard fsync(fd) == 0 else { throw RecoveryError(description: "fsync \(temporary) failed: errno \(errno)") }
-        guard rename(temporary, path) == 0 else { throw RecoveryError(description: "rename to \(path) failed: errno \(errno)") }
+        guard rename(temporary, path) == 0 else {
+            throw RecoveryError(description: "rename to \(path) failed: errno \(errno)")
+        }
         Journal.syncDirectory(directory)
         return (path, sink.compressed + headerLength, sink.raw, sink.counts)
     }
 
     /// Reads and verifies a snapshot, decoding every record into the loader of the state that owns
     /// its tag; nothing is loaded into a store (the caller does that, once all verified).
-    static func read(path: String, states: [any DurableState]) throws -> (header: Header, loaders: [any SnapshotLoader],
-                                                                           counts: [UInt8: Int]) {
-        guard let data = FileManager.default.contents(atPath: path) else { throw RecoveryError(description: "cannot read \(path)") }
+    static func read(
+        path: String, states: [any DurableState]
+    ) throws -> (
+        header: Header, loaders: [any SnapshotLoader],
+        counts: [UInt8: Int]
+    ) {
+        guard let data = FileManager.default.contents(atPath: path) else {
+            throw RecoveryError(description: "cannot read \(path)")
+        }
         let bytes = [UInt8](data)
         let header = try decodeHeader(bytes, path: path)
         guard header.payloadLength <= UInt64(maximumPayload) else {
@@ -142,8 +162,10 @@ public enum SnapshotFile {
         guard decompressor.frameComplete, pending.isEmpty else {
             throw RecoveryError(description: "\(path): the compressed payload is truncated")
         }
-        guard UInt64(decompressor.produced) == header.payloadLength, UInt64(counts[UInt8(ascii: "U")] ?? 0) == header.users,
-              UInt64(counts[UInt8(ascii: "S")] ?? 0) == header.sessions else {
+        guard UInt64(decompressor.produced) == header.payloadLength,
+            UInt64(counts[UInt8(ascii: "U")] ?? 0) == header.users,
+            UInt64(counts[UInt8(ascii: "S")] ?? 0) == header.sessions
+        else {
             throw RecoveryError(description: "\(path): the payload does not match the header's counts")
         }
         return (header, loaders, counts)
@@ -153,7 +175,9 @@ public enum SnapshotFile {
     public static func snapshots(in directory: String) -> [(position: UInt64, path: String)] {
         let names = (try? FileManager.default.contentsOfDirectory(atPath: directory)) ?? []
         return names.compactMap { name -> (UInt64, String)? in
-            guard name.hasPrefix("snapshot-"), name.hasSuffix(".pcs"), let position = UInt64(name.dropFirst(9).dropLast(4)) else { return nil }
+            guard name.hasPrefix("snapshot-"), name.hasSuffix(".pcs"),
+                let position = UInt64(name.dropFirst(9).dropLast(4))
+            else { return nil }
             return (position, directory + "/" + name)
         }.sorted { $0.0 > $1.0 }
     }

@@ -16,7 +16,9 @@ final class ZstdCompressor {
     private var output = [UInt8](repeating: 0, count: ZSTD_CStreamOutSize())
 
     init(level: Int32 = 3) throws {
-        guard let context = ZSTD_createCCtx() else { throw ZstdError(description: "cannot create a compression context") }
+        guard let context = ZSTD_createCCtx() else {
+            throw ZstdError(description: "cannot create a compression context")
+        }
         self.context = context
         _ = try ZstdError.check(ZSTD_CCtx_setParameter(context, ZSTD_c_compressionLevel, level))
         _ = try ZstdError.check(ZSTD_CCtx_setParameter(context, ZSTD_c_checksumFlag, 1))
@@ -31,7 +33,8 @@ final class ZstdCompressor {
             while true {
                 let (remaining, produced) = try output.withUnsafeMutableBytes { out -> (Int, Int) in
                     var outBuffer = ZSTD_outBuffer(dst: out.baseAddress, size: out.count, pos: 0)
-                    let remaining = try ZstdError.check(ZSTD_compressStream2(context, &outBuffer, &inBuffer, finish ? ZSTD_e_end : ZSTD_e_continue))
+                    let remaining = try ZstdError.check(
+                        ZSTD_compressStream2(context, &outBuffer, &inBuffer, finish ? ZSTD_e_end : ZSTD_e_continue))
                     return (remaining, outBuffer.pos)
                 }
                 if produced > 0 { try sink(Array(output[0..<produced])) }
@@ -50,7 +53,9 @@ final class ZstdDecompressor {
     private(set) var frameComplete = false
 
     init(limit: Int) throws {
-        guard let context = ZSTD_createDCtx() else { throw ZstdError(description: "cannot create a decompression context") }
+        guard let context = ZSTD_createDCtx() else {
+            throw ZstdError(description: "cannot create a decompression context")
+        }
         self.context = context
         self.limit = limit
     }
@@ -67,7 +72,9 @@ final class ZstdDecompressor {
                     return (hint, outBuffer.pos)
                 }
                 produced += count
-                guard produced <= limit else { throw ZstdError(description: "decompressed size exceeds the limit of \(limit) bytes") }
+                guard produced <= limit else {
+                    throw ZstdError(description: "decompressed size exceeds the limit of \(limit) bytes")
+                }
                 if count > 0 { try sink(Array(output[0..<count])) }
                 if hint == 0 { frameComplete = true }
                 if count == 0 && inBuffer.pos == inBuffer.size { break }

@@ -3,8 +3,10 @@
 package enum PercentEncoding {
     /// A URL component: everything but the unreserved characters (`A–Z a–z 0–9 - . _ ~`) is encoded.
     package static func component(_ text: String) -> String {
-        encode(text) { isAlphanumeric($0) || $0 == UInt8(ascii: "-") || $0 == UInt8(ascii: ".") || $0 == UInt8(ascii: "_")
-            || $0 == UInt8(ascii: "~") }
+        encode(text) {
+            isAlphanumeric($0) || $0 == UInt8(ascii: "-") || $0 == UInt8(ascii: ".") || $0 == UInt8(ascii: "_")
+                || $0 == UInt8(ascii: "~")
+        }
     }
 
     /// A form value: alphanumerics and `* - . _` stay, a space becomes `+`, everything else is encoded.

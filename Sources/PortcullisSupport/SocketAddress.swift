@@ -33,7 +33,8 @@ package enum SocketAddress {
         return call(&address, body)
     }
 
-    private static func call<Address, T>(_ value: inout Address, _ body: (UnsafePointer<sockaddr>, socklen_t) -> T) -> T {
+    private static func call<Address, T>(_ value: inout Address, _ body: (UnsafePointer<sockaddr>, socklen_t) -> T) -> T
+    {
         withUnsafePointer(to: &value) {
             $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { body($0, socklen_t(MemoryLayout<Address>.size)) }
         }

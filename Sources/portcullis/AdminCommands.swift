@@ -21,14 +21,17 @@ struct AdminConnection {
         var json = !body.isEmpty
         if case .importUsers = command { json = false }  // JSON lines, not one JSON document
         do {
-            let response = try client.request(method, target, headers: json ? [("Content-Type", "application/json")] : [], body: body)
+            let response = try client.request(
+                method, target, headers: json ? [("Content-Type", "application/json")] : [], body: body)
             return AdminAnswer(status: response.status, body: response.body)
         } catch .connectFailed {
             // No server: work on the data directory directly, under its lock.
             do {
-                return try OfflineAdmin.run(command, environment: try Environment.load(processEnvironment: Environment.process))
+                return try OfflineAdmin.run(
+                    command, environment: try Environment.load(processEnvironment: Environment.process))
             } catch {
-                StandardError.write("portcullis: no server is running and the data directory could not be opened: \(error)\n")
+                StandardError.write(
+                    "portcullis: no server is running and the data directory could not be opened: \(error)\n")
                 throw ExitCode(1)
             }
         } catch {
@@ -64,14 +67,16 @@ extension AdminAnswer {
 }
 
 struct CreateUser: ParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "create-user", abstract: "Create a user (LibreChat's create-user).")
+    static let configuration = CommandConfiguration(
+        commandName: "create-user", abstract: "Create a user (LibreChat's create-user).")
 
     @Argument var email: String
     @Argument var name: String?
     @Argument var username: String?
     @Argument(help: "Password; generated and printed when omitted. Prefer --password-stdin.") var password: String?
     @Flag(help: "Read the password from standard input (one line).") var passwordStdin = false
-    @Option(name: .customLong("email-verified"), help: "Whether the email counts as verified.") var emailVerified: Bool = true
+    @Option(name: .customLong("email-verified"), help: "Whether the email counts as verified.") var emailVerified:
+        Bool = true
     @Option(help: "Provider to record (default local).") var provider: String = "local"
 
     func run() throws {
@@ -81,17 +86,21 @@ struct CreateUser: ParsableCommand {
             password = String(decoding: line, as: UTF8.self)
         }
         let response = try AdminConnection.perform(
-            .createUser(email: email, name: name, username: username, password: password, emailVerified: emailVerified,
-                        provider: provider))
+            .createUser(
+                email: email, name: name, username: username, password: password, emailVerified: emailVerified,
+                provider: provider))
         let answer = try JSONSerialization.jsonObject(with: Data(response.body)) as? [String: Any]
         let user = answer?["user"] as? [String: Any]
-        print("created \(user?["email"] as? String ?? email) (\(user?["id"] as? String ?? "?"), role \(user?["role"] as? String ?? "?"))")
+        print(
+            "created \(user?["email"] as? String ?? email) (\(user?["id"] as? String ?? "?"), role \(user?["role"] as? String ?? "?"))"
+        )
         if let generated = answer?["password"] as? String { print("password: \(generated)") }
     }
 }
 
 struct DeleteUser: ParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "delete-user", abstract: "Delete a user and all their sessions.")
+    static let configuration = CommandConfiguration(
+        commandName: "delete-user", abstract: "Delete a user and all their sessions.")
     @Argument var email: String
 
     func run() throws {
@@ -112,7 +121,9 @@ struct ListUsers: ParsableCommand {
         }
         let users = (try JSONSerialization.jsonObject(with: Data(response.body)) as? [[String: Any]]) ?? []
         for user in users {
-            let fields = ["id", "email", "username", "name", "provider", "role", "createdAt", "termsAccepted"].map { "\(user[$0] ?? "")" }
+            let fields = ["id", "email", "username", "name", "provider", "role", "createdAt", "termsAccepted"].map {
+                "\(user[$0] ?? "")"
+            }
             print(fields.joined(separator: "\t"))
         }
         print("\(users.count) user(s)")
@@ -121,13 +132,16 @@ struct ListUsers: ParsableCommand {
 
 struct ResetTerms: ParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "reset-terms", abstract: "Mark every user as not having accepted the terms (LibreChat's reset-terms).")
+        commandName: "reset-terms",
+        abstract: "Mark every user as not having accepted the terms (LibreChat's reset-terms).")
     @Flag(name: .shortAndLong, help: "Do not ask for confirmation.") var yes = false
 
     func run() throws {
         if !yes {
             print("Reset the terms acceptance of every user? [y/N] ", terminator: "")
-            guard let line = StandardInput.readLine(), ["y", "yes"].contains(String(decoding: line, as: UTF8.self).lowercased()) else {
+            guard let line = StandardInput.readLine(),
+                ["y", "yes"].contains(String(decoding: line, as: UTF8.self).lowercased())
+            else {
                 print("cancelled")
                 return
             }
@@ -144,7 +158,8 @@ struct ResetPassword: ParsableCommand {
 
     func run() throws {
         guard let line = StandardInput.readLine() else { throw ValidationError("password line too long") }
-        let response = try AdminConnection.perform(.setPassword(email: email, password: String(decoding: line, as: UTF8.self)))
+        let response = try AdminConnection.perform(
+            .setPassword(email: email, password: String(decoding: line, as: UTF8.self)))
         let ended = AdminConnection.field("sessionsEnded", in: response) ?? 0
         print("password changed for \(email); \(ended) session(s) ended")
     }
@@ -161,16 +176,21 @@ struct UserStats: ParsableCommand {
 
 struct ImportUsers: ParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "import-users", abstract: "Import LibreChat users from a mongoexport file (JSON lines or an array).")
+        commandName: "import-users",
+        abstract: "Import LibreChat users from a mongoexport file (JSON lines or an array).")
     @Argument var file: String
     @Option(help: "Documents per request to the server.") var batch: Int = 10_000
 
     func run() throws {
-        guard let data = FileManager.default.contents(atPath: file) else { throw ValidationError("cannot read \(file)") }
+        guard let data = FileManager.default.contents(atPath: file) else {
+            throw ValidationError("cannot read \(file)")
+        }
         // Send in batches so any file size stays within the admin API's body limit.
         var lines: [Data] = []
         if data.first(where: { !$0.isWhitespace }) == UInt8(ascii: "[") {
-            guard let array = try? JSONSerialization.jsonObject(with: data) as? [Any] else { throw ValidationError("\(file) is not a JSON array") }
+            guard let array = try? JSONSerialization.jsonObject(with: data) as? [Any] else {
+                throw ValidationError("\(file) is not a JSON array")
+            }
             lines = array.compactMap { try? JSONSerialization.data(withJSONObject: $0) }
         } else {
             lines = data.split(separator: UInt8(ascii: "\n")).map { Data($0) }
@@ -193,9 +213,13 @@ struct ImportUsers: ParsableCommand {
             problems += (report["problems"] as? [String] ?? []).map { "batch at line \(start + 1): \($0)" }
             start += batch
         } while start < lines.count
-        let summary: [String: Any] = ["imported": totals["imported"]!, "skipped": totals["skipped"]!,
-                                      "invalid": totals["invalid"]!, "problems": Array(problems.prefix(100))]
-        print(String(decoding: try JSONSerialization.data(withJSONObject: summary, options: [.sortedKeys]), as: UTF8.self))
+        let summary: [String: Any] = [
+            "imported": totals["imported"]!, "skipped": totals["skipped"]!,
+            "invalid": totals["invalid"]!, "problems": Array(problems.prefix(100)),
+        ]
+        print(
+            String(decoding: try JSONSerialization.data(withJSONObject: summary, options: [.sortedKeys]), as: UTF8.self)
+        )
     }
 }
 
@@ -214,7 +238,8 @@ struct ExportUsers: ParsableCommand {
 }
 
 struct TakeSnapshot: ParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "snapshot", abstract: "Ask the running server to write a snapshot now.")
+    static let configuration = CommandConfiguration(
+        commandName: "snapshot", abstract: "Ask the running server to write a snapshot now.")
 
     func run() throws {
         let response = try AdminConnection.perform(.snapshot)
@@ -247,7 +272,8 @@ struct BanUser: ParsableCommand {
 }
 
 struct UnbanUser: ParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "unban-user", abstract: "Lift a user's ban (or any subject's with --subject).")
+    static let configuration = CommandConfiguration(
+        commandName: "unban-user", abstract: "Lift a user's ban (or any subject's with --subject).")
     @Argument var email: String?
     @Option(help: "A ban subject as listed by list-bans (user:<id> or ip:<address>).") var subject: String?
 

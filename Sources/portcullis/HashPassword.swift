@@ -44,8 +44,9 @@ struct HashPassword: ParsableCommand {
             else {
                 throw ValidationError("argon2id parameters exceed what verification accepts (\(limits))")
             }
-            hasher = PasswordHasher(algorithm: .argon2id(
-                Argon2.Parameters(memoryKiB: memory, iterations: iterations, parallelism: parallelism)))
+            hasher = PasswordHasher(
+                algorithm: .argon2id(
+                    Argon2.Parameters(memoryKiB: memory, iterations: iterations, parallelism: parallelism)))
         }
         do {
             print(try hasher.hash(password))

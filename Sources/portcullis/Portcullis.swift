@@ -7,10 +7,13 @@ struct Portcullis: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "portcullis",
         abstract: "A LibreChat-compatible authentication server.",
-        discussion: "Configured by .env and LibreChat's environment variables; admin commands talk to the running server.",
+        discussion:
+            "Configured by .env and LibreChat's environment variables; admin commands talk to the running server.",
         subcommands: [
-            Serve.self, CreateUser.self, DeleteUser.self, ListUsers.self, ResetPassword.self, ResetTerms.self, UserStats.self,
-            ImportUsers.self, ExportUsers.self, InviteUser.self, BanUser.self, UnbanUser.self, ListBans.self, TakeSnapshot.self, Inspect.self,
+            Serve.self, CreateUser.self, DeleteUser.self, ListUsers.self, ResetPassword.self, ResetTerms.self,
+            UserStats.self,
+            ImportUsers.self, ExportUsers.self, InviteUser.self, BanUser.self, UnbanUser.self, ListBans.self,
+            TakeSnapshot.self, Inspect.self,
             LoadTest.self, HashPassword.self, VerifyPassword.self,
         ]
     )

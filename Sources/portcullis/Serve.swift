@@ -6,7 +6,8 @@ import PortcullisServer
 struct Serve: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Run the server (configured by .env and LibreChat's environment variables).",
-        discussion: "HOST (127.0.0.1) and PORT (3080) choose the address; data lives in PORTCULLIS_DATA_DIR (Snapshots)."
+        discussion:
+            "HOST (127.0.0.1) and PORT (3080) choose the address; data lives in PORTCULLIS_DATA_DIR (Snapshots)."
     )
 
     @Option(help: "The .env file to read (environment variables override it).")

@@ -26,8 +26,9 @@ struct AccountLockoutTests {
 
     @Test("untrusted failures lock the account at the limit until the oldest leaves the window")
     func slidingWindow() async {
-        let lockout = AccountLockout(policy: LockoutPolicy(accountMax: 3, deviceMax: 2, windowMilliseconds: 10 * Self.minute),
-                                     journal: nil, shardCount: 4)
+        let lockout = AccountLockout(
+            policy: LockoutPolicy(accountMax: 3, deviceMax: 2, windowMilliseconds: 10 * Self.minute),
+            journal: nil, shardCount: 4)
         let victim = AccountLockout.Client.untrusted(email: " Victim@Example.com ")
         let t0: Int64 = 1_000_000_000
         for step in 0..<3 {
@@ -60,8 +61,9 @@ struct AccountLockoutTests {
 
     @Test("a flood of names stays within capacity, evicting the least recently failed")
     func bounded() async {
-        let lockout = AccountLockout(policy: LockoutPolicy(accountMax: 5, windowMilliseconds: 60 * Self.minute, capacity: 1000),
-                                     journal: nil, shardCount: 4)
+        let lockout = AccountLockout(
+            policy: LockoutPolicy(accountMax: 5, windowMilliseconds: 60 * Self.minute, capacity: 1000),
+            journal: nil, shardCount: 4)
         for n in 0..<20_000 { await lockout.recordFailure(.untrusted(email: "n\(n)@flood.test"), now: Int64(n)) }
         #expect(lockout.windows.current <= 1000)
         #expect(await lockout.all().count == lockout.windows.current)
@@ -91,12 +93,20 @@ struct AccountLockoutTests {
     @Test("ACCOUNT_LOCKOUT_* and DEVICE_LOCKOUT_MAX: defaults, decimals, refusals")
     func configuration() throws {
         let defaults = try LockoutPolicy(environment: Environment([:]))
-        #expect(defaults == LockoutPolicy(accountMax: 10, deviceMax: 10, windowMilliseconds: 15 * Self.minute, capacity: 100_000))
-        let custom = try LockoutPolicy(environment: Environment(["ACCOUNT_LOCKOUT_WINDOW": "0.5", "ACCOUNT_LOCKOUT_MAX": "0"]))
+        #expect(
+            defaults
+                == LockoutPolicy(accountMax: 10, deviceMax: 10, windowMilliseconds: 15 * Self.minute, capacity: 100_000)
+        )
+        let custom = try LockoutPolicy(
+            environment: Environment(["ACCOUNT_LOCKOUT_WINDOW": "0.5", "ACCOUNT_LOCKOUT_MAX": "0"]))
         #expect(custom.windowMilliseconds == 30_000 && custom.accountMax == 0)
-        #expect(try LockoutPolicy(environment: Environment(["ACCOUNT_LOCKOUT_WINDOW": "60 * 2"])).windowMilliseconds == 120 * Self.minute)
-        for bad in [["ACCOUNT_LOCKOUT_WINDOW": "0.001"], ["ACCOUNT_LOCKOUT_WINDOW": "soon"], ["ACCOUNT_LOCKOUT_MAX": "-1"],
-                    ["DEVICE_LOCKOUT_MAX": "5000"]] {
+        #expect(
+            try LockoutPolicy(environment: Environment(["ACCOUNT_LOCKOUT_WINDOW": "60 * 2"])).windowMilliseconds == 120
+                * Self.minute)
+        for bad in [
+            ["ACCOUNT_LOCKOUT_WINDOW": "0.001"], ["ACCOUNT_LOCKOUT_WINDOW": "soon"], ["ACCOUNT_LOCKOUT_MAX": "-1"],
+            ["DEVICE_LOCKOUT_MAX": "5000"],
+        ] {
             #expect(throws: ConfigurationError.self) { try LockoutPolicy(environment: Environment(bad)) }
         }
     }
@@ -104,8 +114,9 @@ struct AccountLockoutTests {
 
 @Suite("Device cookies")
 struct DeviceCookieTests {
-    static let user = User(id: "65f0c0ffee0123456789abcd", name: "A", username: "a", email: "a@example.com", emailVerified: true,
-                           passwordHash: nil, createdAt: 0, updatedAt: 0)
+    static let user = User(
+        id: "65f0c0ffee0123456789abcd", name: "A", username: "a", email: "a@example.com", emailVerified: true,
+        passwordHash: nil, createdAt: 0, updatedAt: 0)
 
     @Test("a genuine cookie is trusted for its account only, until it expires or devices are revoked")
     func trust() {
@@ -136,7 +147,10 @@ struct DeviceCookieTests {
             changed[index] = changed[index] == UInt8(ascii: "0") ? UInt8(ascii: "1") : UInt8(ascii: "0")
             #expect(cookies.trustedNonce(String(decoding: changed, as: UTF8.self), for: Self.user, now: now) == nil)
         }
-        for bad in ["", "...", String(decoding: value.dropLast(), as: UTF8.self), String(repeating: "a", count: 300), "a.b.c.d.e"] {
+        for bad in [
+            "", "...", String(decoding: value.dropLast(), as: UTF8.self), String(repeating: "a", count: 300),
+            "a.b.c.d.e",
+        ] {
             #expect(cookies.trustedNonce(bad, for: Self.user, now: now) == nil)
         }
         #expect(cookies.trustedNonce(nil, for: Self.user, now: now) == nil)

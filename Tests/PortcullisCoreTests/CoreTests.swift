@@ -7,7 +7,8 @@ import Testing
 struct ConfigurationTests {
     @Test(".env syntax: export, comments, quotes, escapes")
     func dotEnv() throws {
-        let parsed = try Environment.parseDotEnv("""
+        let parsed = try Environment.parseDotEnv(
+            """
             # comment
             export A=1
             B = two words # trailing comment
@@ -24,10 +25,12 @@ struct ConfigurationTests {
         #expect(throws: ConfigurationError.self) { try Environment.parseDotEnv("X=\"unterminated") }
     }
 
-    @Test("LibreChat's math(): arithmetic expressions, refused garbage and overflow", arguments: [
-        ("1000 * 60 * 15", Int64?(900_000)), ("(1 + 2) * 3", 9), ("900000", 900_000), ("10 / 3", 3), ("-5 + 10", 5),
-        ("15 minutes", nil), ("1 / 0", nil), ("9223372036854775807 * 2", nil), ("", nil), ("((((1))))", 1),
-    ])
+    @Test(
+        "LibreChat's math(): arithmetic expressions, refused garbage and overflow",
+        arguments: [
+            ("1000 * 60 * 15", Int64?(900_000)), ("(1 + 2) * 3", 9), ("900000", 900_000), ("10 / 3", 3), ("-5 + 10", 5),
+            ("15 minutes", nil), ("1 / 0", nil), ("9223372036854775807 * 2", nil), ("", nil), ("((((1))))", 1),
+        ])
     func arithmetic(text: String, expected: Int64?) {
         let environment = Environment(["X": text])
         let value = try? environment.integer("X", default: -1, range: Int64.min...Int64.max)
@@ -42,7 +45,8 @@ struct ConfigurationTests {
         #expect(try environment.bool("UNSET", default: true))
         #expect(throws: ConfigurationError.self) { try environment.bool("BAD", default: false) }
         do {
-            _ = try AuthConfiguration(environment: Environment(["JWT_SECRET": "a", "JWT_REFRESH_SECRET": "b", "SESSION_EXPIRY": "soon"]))
+            _ = try AuthConfiguration(
+                environment: Environment(["JWT_SECRET": "a", "JWT_REFRESH_SECRET": "b", "SESSION_EXPIRY": "soon"]))
             Issue.record("bad SESSION_EXPIRY accepted")
         } catch {
             #expect(error.variable == "SESSION_EXPIRY")
@@ -56,19 +60,29 @@ struct ClaimsAndValidationTests {
     func compactJSON() throws {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-        let access = AccessClaims(id: "65f0c0ffee0123456789abcd", username: "q\"uo\\te\n", provider: "local",
-                                  email: "é@example.com\u{1}", iat: 1_800_000_000, exp: 1_800_000_900)
-        #expect(String(decoding: access.compactJSON, as: UTF8.self) == String(decoding: try encoder.encode(access), as: UTF8.self))
-        for refresh in [RefreshClaims(id: "a", sessionId: "b", gen: 3, iat: 5, exp: 9), RefreshClaims(id: "a", sessionId: "b", gen: nil, iat: nil, exp: 9)] {
-            #expect(String(decoding: refresh.compactJSON, as: UTF8.self) == String(decoding: try encoder.encode(refresh), as: UTF8.self))
+        let access = AccessClaims(
+            id: "65f0c0ffee0123456789abcd", username: "q\"uo\\te\n", provider: "local",
+            email: "é@example.com\u{1}", iat: 1_800_000_000, exp: 1_800_000_900)
+        #expect(
+            String(decoding: access.compactJSON, as: UTF8.self)
+                == String(decoding: try encoder.encode(access), as: UTF8.self))
+        for refresh in [
+            RefreshClaims(id: "a", sessionId: "b", gen: 3, iat: 5, exp: 9),
+            RefreshClaims(id: "a", sessionId: "b", gen: nil, iat: nil, exp: 9),
+        ] {
+            #expect(
+                String(decoding: refresh.compactJSON, as: UTF8.self)
+                    == String(decoding: try encoder.encode(refresh), as: UTF8.self))
         }
     }
 
-    @Test("email rule", arguments: [
-        ("a@example.com", true), ("first.last+tag@sub.example.org", true), ("a@b.co", true),
-        ("no-at.example.com", false), ("a@b", false), ("a@b.c", false), (".a@b.com", false), ("a..b@c.com", false),
-        ("a@-b.com", false), ("a b@c.com", false), ("", false),
-    ])
+    @Test(
+        "email rule",
+        arguments: [
+            ("a@example.com", true), ("first.last+tag@sub.example.org", true), ("a@b.co", true),
+            ("no-at.example.com", false), ("a@b", false), ("a@b.c", false), (".a@b.com", false), ("a..b@c.com", false),
+            ("a@-b.com", false), ("a b@c.com", false), ("", false),
+        ])
     func emails(email: String, valid: Bool) {
         #expect(Validation.isValidEmail(email) == valid)
     }
@@ -85,8 +99,9 @@ struct ClaimsAndValidationTests {
 @Suite("Stores under concurrency")
 struct StoreTests {
     static func user(_ email: String) -> User {
-        User(id: ObjectID.generate(), name: "N", username: "", email: email, emailVerified: true, passwordHash: nil,
-             createdAt: 0, updatedAt: 0)
+        User(
+            id: ObjectID.generate(), name: "N", username: "", email: email, emailVerified: true, passwordHash: nil,
+            createdAt: 0, updatedAt: 0)
     }
 
     @Test("concurrent creations: one ADMIN, unique emails")
@@ -107,22 +122,38 @@ struct StoreTests {
     func sessions() async throws {
         let store = SessionStore(shardCount: 4)
         let first: [UInt8] = Array(repeating: 1, count: 32)
-        await store.insert(Session(id: "s", userId: "u", currentHash: first, previousHash: nil, generation: 0,
-                                   rotatedAt: 0, createdAt: 0, expiresAt: 10_000))
+        await store.insert(
+            Session(
+                id: "s", userId: "u", currentHash: first, previousHash: nil, generation: 0,
+                rotatedAt: 0, createdAt: 0, expiresAt: 10_000))
         let second: [UInt8] = Array(repeating: 2, count: 32)
-        let rotated = try await store.refresh(id: "s", userId: "u", presentedHash: first, now: 100, grace: 50) { _ in second }
-        guard case .rotated(let session) = rotated else { Issue.record("expected rotation"); return }
+        let rotated = try await store.refresh(id: "s", userId: "u", presentedHash: first, now: 100, grace: 50) { _ in
+            second
+        }
+        guard case .rotated(let session) = rotated else {
+            Issue.record("expected rotation")
+            return
+        }
         #expect(session.generation == 1 && session.currentHash == second)
-        #expect(try await store.refresh(id: "s", userId: "other", presentedHash: second, now: 110, grace: 50) { _ in [] } == .notFound)
-        let replay = try await store.refresh(id: "s", userId: "u", presentedHash: first, now: 140, grace: 50, reissue: { _ in [] })
+        #expect(
+            try await store.refresh(id: "s", userId: "other", presentedHash: second, now: 110, grace: 50) { _ in [] }
+                == .notFound)
+        let replay = try await store.refresh(
+            id: "s", userId: "u", presentedHash: first, now: 140, grace: 50, reissue: { _ in [] })
         guard case .replayedWithinGrace = replay else {
             Issue.record("expected grace replay")
             return
         }
-        #expect(try await store.refresh(id: "s", userId: "u", presentedHash: first, now: 200, grace: 50) { _ in [] } == .reuseDetected)
+        #expect(
+            try await store.refresh(id: "s", userId: "u", presentedHash: first, now: 200, grace: 50) { _ in [] }
+                == .reuseDetected)
         #expect(await store.session(id: "s") == nil)
-        await store.insert(Session(id: "t", userId: "u", currentHash: first, previousHash: nil, generation: 0,
-                                   rotatedAt: 0, createdAt: 0, expiresAt: 10))
-        #expect(try await store.refresh(id: "t", userId: "u", presentedHash: first, now: 20, grace: 50) { _ in [] } == .expired)
+        await store.insert(
+            Session(
+                id: "t", userId: "u", currentHash: first, previousHash: nil, generation: 0,
+                rotatedAt: 0, createdAt: 0, expiresAt: 10))
+        #expect(
+            try await store.refresh(id: "t", userId: "u", presentedHash: first, now: 20, grace: 50) { _ in [] }
+                == .expired)
     }
 }

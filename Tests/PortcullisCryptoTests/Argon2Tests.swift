@@ -5,11 +5,13 @@ import Testing
 struct Argon2Tests {
     /// RFC 9106 §5.1–5.3: password 32 × 0x01, salt 16 × 0x02, secret 8 × 0x03, associated data
     /// 12 × 0x04, m = 32 KiB, t = 3, p = 4, 32-byte tag.
-    @Test("RFC 9106 §5 test vectors", arguments: [
-        (Argon2.Variant.argon2d, "512b391b6f1162975371d30919734294f868e3be3984f3c1a13a4db9fabe4acb"),
-        (.argon2i, "c814d9d1dc7f37aa13f0d77f2494bda1c8de6b016dd388d29952a4c4672b6ce8"),
-        (.argon2id, "0d640df58d78766c08c037a34a8b53c9d01ef0452d75b65eb52520e96b01e659"),
-    ])
+    @Test(
+        "RFC 9106 §5 test vectors",
+        arguments: [
+            (Argon2.Variant.argon2d, "512b391b6f1162975371d30919734294f868e3be3984f3c1a13a4db9fabe4acb"),
+            (.argon2i, "c814d9d1dc7f37aa13f0d77f2494bda1c8de6b016dd388d29952a4c4672b6ce8"),
+            (.argon2id, "0d640df58d78766c08c037a34a8b53c9d01ef0452d75b65eb52520e96b01e659"),
+        ])
     func rfc9106(variant: Argon2.Variant, expected: String) throws {
         let tag = try Argon2.derive(
             password: [UInt8](repeating: 1, count: 32), salt: [UInt8](repeating: 2, count: 16),
@@ -41,7 +43,8 @@ struct Argon2Tests {
 
     @Test("every single-byte change of a PHC string fails or is rejected")
     func tampering() throws {
-        let phc = try Argon2.hash(password: utf8("pw"), parameters: Argon2.Parameters(memoryKiB: 16, iterations: 1, parallelism: 1))
+        let phc = try Argon2.hash(
+            password: utf8("pw"), parameters: Argon2.Parameters(memoryKiB: 16, iterations: 1, parallelism: 1))
         let bytes = utf8(phc)
         for index in bytes.indices {
             var mutated = bytes
@@ -52,21 +55,23 @@ struct Argon2Tests {
         }
     }
 
-    @Test("malformed PHC strings give typed errors", arguments: [
-        "", "$argon2id$", "$argon2id$v=19$m=16,t=1,p=1$c29tZXNhbHQ",
-        "$argon2x$v=19$m=16,t=1,p=1$c29tZXNhbHQ$AAAAAAAAAAAAAAAAAAAAAA",
-        "$argon2id$v=16$m=16,t=1,p=1$c29tZXNhbHQ$AAAAAAAAAAAAAAAAAAAAAA",
-        "$argon2id$m=16,t=1,p=1$c29tZXNhbHQ$AAAAAAAAAAAAAAAAAAAAAA",
-        "$argon2id$v=19$t=1,m=16,p=1$c29tZXNhbHQ$AAAAAAAAAAAAAAAAAAAAAA",
-        "$argon2id$v=19$m=016,t=1,p=1$c29tZXNhbHQ$AAAAAAAAAAAAAAAAAAAAAA",
-        "$argon2id$v=19$m=-16,t=1,p=1$c29tZXNhbHQ$AAAAAAAAAAAAAAAAAAAAAA",
-        "$argon2id$v=19$m=16,t=0,p=1$c29tZXNhbHQ$AAAAAAAAAAAAAAAAAAAAAA",
-        "$argon2id$v=19$m=7,t=1,p=1$c29tZXNhbHQ$AAAAAAAAAAAAAAAAAAAAAA",
-        "$argon2id$v=19$m=16,t=1,p=1$c29tZXNhbHQ=$AAAAAAAAAAAAAAAAAAAAAA",
-        "$argon2id$v=19$m=16,t=1,p=1$c29t$AAAAAAAAAAAAAAAAAAAAAA",
-        "$argon2id$v=19$m=16,t=1,p=1$c29tZXNhbHQ$AAA",
-        "$argon2id$v=19$m=99999999999,t=1,p=1$c29tZXNhbHQ$AAAAAAAAAAAAAAAAAAAAAA",
-    ])
+    @Test(
+        "malformed PHC strings give typed errors",
+        arguments: [
+            "", "$argon2id$", "$argon2id$v=19$m=16,t=1,p=1$c29tZXNhbHQ",
+            "$argon2x$v=19$m=16,t=1,p=1$c29tZXNhbHQ$AAAAAAAAAAAAAAAAAAAAAA",
+            "$argon2id$v=16$m=16,t=1,p=1$c29tZXNhbHQ$AAAAAAAAAAAAAAAAAAAAAA",
+            "$argon2id$m=16,t=1,p=1$c29tZXNhbHQ$AAAAAAAAAAAAAAAAAAAAAA",
+            "$argon2id$v=19$t=1,m=16,p=1$c29tZXNhbHQ$AAAAAAAAAAAAAAAAAAAAAA",
+            "$argon2id$v=19$m=016,t=1,p=1$c29tZXNhbHQ$AAAAAAAAAAAAAAAAAAAAAA",
+            "$argon2id$v=19$m=-16,t=1,p=1$c29tZXNhbHQ$AAAAAAAAAAAAAAAAAAAAAA",
+            "$argon2id$v=19$m=16,t=0,p=1$c29tZXNhbHQ$AAAAAAAAAAAAAAAAAAAAAA",
+            "$argon2id$v=19$m=7,t=1,p=1$c29tZXNhbHQ$AAAAAAAAAAAAAAAAAAAAAA",
+            "$argon2id$v=19$m=16,t=1,p=1$c29tZXNhbHQ=$AAAAAAAAAAAAAAAAAAAAAA",
+            "$argon2id$v=19$m=16,t=1,p=1$c29t$AAAAAAAAAAAAAAAAAAAAAA",
+            "$argon2id$v=19$m=16,t=1,p=1$c29tZXNhbHQ$AAA",
+            "$argon2id$v=19$m=99999999999,t=1,p=1$c29tZXNhbHQ$AAAAAAAAAAAAAAAAAAAAAA",
+        ])
     func malformed(phc: String) {
         #expect(throws: PasswordHashError.self) { try Argon2.verify(password: utf8("x"), hash: phc) }
     }

@@ -20,7 +20,8 @@ struct CommandLineTests {
 
     static func run(_ arguments: [String], stdin: [UInt8]) throws -> Result {
         guard FileManager.default.isExecutableFile(atPath: binary) else {
-            throw Oracle.Unavailable(description: "no portcullis binary at \(binary); run `swift build` first (scripts/test does)")
+            throw Oracle.Unavailable(
+                description: "no portcullis binary at \(binary); run `swift build` first (scripts/test does)")
         }
         let result = try Subprocess.run(binary, arguments, input: Data(stdin))
         return Result(status: result.status, output: result.outputText, errors: result.errorText)
@@ -28,7 +29,8 @@ struct CommandLineTests {
 
     @Test("argon2id by default; the trailing newline is not part of the password")
     func argon2Default() throws {
-        let hashed = try Self.run(["hash-password", "--memory", "64", "--iterations", "1"], stdin: utf8("s3cret pass\n"))
+        let hashed = try Self.run(
+            ["hash-password", "--memory", "64", "--iterations", "1"], stdin: utf8("s3cret pass\n"))
         #expect(hashed.status == 0)
         let hash = hashed.output.trimmingCharacters(in: .whitespacesAndNewlines)
         #expect(hash.hasPrefix("$argon2id$v=19$m=64,t=1,p=1$"))
@@ -66,7 +68,8 @@ struct CommandLineTests {
     @Test("bad options are usage errors, not crashes")
     func badOptions() throws {
         #expect(try Self.run(["hash-password", "--algorithm", "md5"], stdin: utf8("pw\n")).status != 0)
-        #expect(try Self.run(["hash-password", "--algorithm", "bcrypt", "--cost", "3"], stdin: utf8("pw\n")).status != 0)
+        #expect(
+            try Self.run(["hash-password", "--algorithm", "bcrypt", "--cost", "3"], stdin: utf8("pw\n")).status != 0)
         #expect(try Self.run(["hash-password", "--memory", "99999999"], stdin: utf8("pw\n")).status != 0)
         let tooLong = [UInt8](repeating: 0x61, count: 5000) + [0x0a]
         #expect(try Self.run(["hash-password"], stdin: tooLong).status != 0)

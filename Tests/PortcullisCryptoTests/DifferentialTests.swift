@@ -11,8 +11,10 @@ struct DifferentialTests {
         var ours: [String] = []
         for message in RandomInputs.messages {
             let data = Hex.encode(message)
-            requests.append(["op": "sha256", "data": data]); ours.append(SHA256.hash(data: message).hexString)
-            requests.append(["op": "sha512", "data": data]); ours.append(SHA512.hash(data: message).hexString)
+            requests.append(["op": "sha256", "data": data])
+            ours.append(SHA256.hash(data: message).hexString)
+            requests.append(["op": "sha512", "data": data])
+            ours.append(SHA512.hash(data: message).hexString)
             let size = Int.random(in: 1...64)
             requests.append(["op": "blake2b", "data": data, "size": size])
             ours.append(Hex.encode(BLAKE2b.hash(data: message, digestByteCount: size)))
@@ -38,10 +40,15 @@ struct DifferentialTests {
                 let salt = RandomInputs.bytes(Int.random(in: 0...40))
                 let rounds = Int.random(in: 1...300)
                 let length = Int.random(in: 1...150)
-                requests.append(["op": "pbkdf2", "hash": name, "password": Hex.encode(password),
-                                 "salt": Hex.encode(salt), "rounds": rounds, "length": length])
-                ours.append(Hex.encode(try KDF.PBKDF2.deriveKey(from: password, salt: salt, using: hash,
-                                                                outputByteCount: length, rounds: rounds)))
+                requests.append([
+                    "op": "pbkdf2", "hash": name, "password": Hex.encode(password),
+                    "salt": Hex.encode(salt), "rounds": rounds, "length": length,
+                ])
+                ours.append(
+                    Hex.encode(
+                        try KDF.PBKDF2.deriveKey(
+                            from: password, salt: salt, using: hash,
+                            outputByteCount: length, rounds: rounds)))
             }
         }
         let answers = try Oracle.run(requests)
@@ -89,19 +96,27 @@ struct DifferentialTests {
                 hashLength: [4, 16, 32, 64, 65, 100][index % 6])
             let salt = RandomInputs.bytes(Int.random(in: 8...32))
             cases.append((variant, password, salt, parameters))
-            requests.append(["op": "argon2_raw", "variant": variant.rawValue, "password": Hex.encode(password),
-                             "salt": Hex.encode(salt), "t": parameters.iterations, "m": parameters.memoryKiB,
-                             "p": parameters.parallelism, "length": parameters.hashLength])
-            ours.append(Hex.encode(try Argon2.derive(password: password, salt: salt, parameters: parameters, variant: variant)))
-            requests.append(["op": "argon2_phc", "variant": variant.rawValue, "password": Hex.encode(password),
-                             "salt": Hex.encode(salt), "t": parameters.iterations, "m": parameters.memoryKiB,
-                             "p": parameters.parallelism, "length": parameters.hashLength])
+            requests.append([
+                "op": "argon2_raw", "variant": variant.rawValue, "password": Hex.encode(password),
+                "salt": Hex.encode(salt), "t": parameters.iterations, "m": parameters.memoryKiB,
+                "p": parameters.parallelism, "length": parameters.hashLength,
+            ])
+            ours.append(
+                Hex.encode(try Argon2.derive(password: password, salt: salt, parameters: parameters, variant: variant)))
+            requests.append([
+                "op": "argon2_phc", "variant": variant.rawValue, "password": Hex.encode(password),
+                "salt": Hex.encode(salt), "t": parameters.iterations, "m": parameters.memoryKiB,
+                "p": parameters.parallelism, "length": parameters.hashLength,
+            ])
             let ourPHC = try Argon2.hash(password: password, parameters: parameters, variant: variant)
-            requests.append(["op": "argon2_verify", "variant": variant.rawValue, "password": Hex.encode(password), "hash": ourPHC])
+            requests.append([
+                "op": "argon2_verify", "variant": variant.rawValue, "password": Hex.encode(password), "hash": ourPHC,
+            ])
         }
         let answers = try Oracle.run(requests)
         for (index, item) in cases.enumerated() {
-            #expect(answers[3 * index] as? String == ours[index], "raw tag #\(index) \(item.variant) \(item.parameters)")
+            #expect(
+                answers[3 * index] as? String == ours[index], "raw tag #\(index) \(item.variant) \(item.parameters)")
             let theirPHC = try #require(answers[3 * index + 1] as? String)
             #expect(try Argon2.verify(password: item.password, hash: theirPHC), "we rejected \(theirPHC)")
             #expect(try !Argon2.verify(password: item.password + [1], hash: theirPHC))

@@ -3,9 +3,12 @@ import Testing
 
 @Suite("Encodings and constant-time comparison")
 struct EncodingTests {
-    @Test("RFC 4648 §10 vectors in both alphabets, unpadded", arguments: [
-        ("", ""), ("f", "Zg"), ("fo", "Zm8"), ("foo", "Zm9v"), ("foob", "Zm9vYg"), ("fooba", "Zm9vYmE"), ("foobar", "Zm9vYmFy"),
-    ])
+    @Test(
+        "RFC 4648 §10 vectors in both alphabets, unpadded",
+        arguments: [
+            ("", ""), ("f", "Zg"), ("fo", "Zm8"), ("foo", "Zm9v"), ("foob", "Zm9vYg"), ("fooba", "Zm9vYmE"),
+            ("foobar", "Zm9vYmFy"),
+        ])
     func rfc4648(plain: String, encoded: String) {
         #expect(Base64URL.encode(utf8(plain)) == encoded)
         #expect(Base64URL.decode(encoded) == utf8(plain))
@@ -19,8 +22,9 @@ struct EncodingTests {
         #expect(Base64URL.decode("+/8") == nil)
     }
 
-    @Test("strict decoding refuses padding, bad characters, impossible lengths and non-canonical bits",
-          arguments: ["Zg==", "Zm9v=", "Z", "Zm9vY", "Zh", "Zm9", "Zm9vYmF", "Zm 9v", "Zm9v\n", "Zm+v", "é"])
+    @Test(
+        "strict decoding refuses padding, bad characters, impossible lengths and non-canonical bits",
+        arguments: ["Zg==", "Zm9v=", "Z", "Zm9vY", "Zh", "Zm9", "Zm9vYmF", "Zm 9v", "Zm9v\n", "Zm+v", "é"])
     func strictness(text: String) {
         // "Zh" and "Zm9" carry non-zero unused bits; "Zm9vYmF" has 7 characters (length mod 4 == 3 is
         // allowed, but its final bits are non-zero).

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+
 @testable import PortcullisCrypto
 
 /// RS256/ES256 tokens made by PyJWT (with `cryptography`) from openssl-made keys.
@@ -13,8 +14,10 @@ struct JWSPublicKeyTests {
     static let now: Int64 = 1_800_000_000
 
     static func claims(exp: Int64 = now + 300) -> [String: Any] {
-        ["sub": "user-1", "nonce": "n-0S6_WzA2Mj", "iss": "http://127.0.0.1:9/", "aud": "portcullis",
-         "iat": now - 10, "exp": exp]
+        [
+            "sub": "user-1", "nonce": "n-0S6_WzA2Mj", "iss": "http://127.0.0.1:9/", "aud": "portcullis",
+            "iat": now - 10, "exp": exp,
+        ]
     }
 
     /// Keys (RSA-2048 and P-256) in a temporary directory, with their PEM text for PyJWT.
@@ -34,7 +37,8 @@ struct JWSPublicKeyTests {
         }
     }
 
-    static func token(_ alg: String, pem: String, claims: [String: Any] = claims(), kid: String? = nil) throws -> String {
+    static func token(_ alg: String, pem: String, claims: [String: Any] = claims(), kid: String? = nil) throws -> String
+    {
         var request: [String: Any] = ["op": "jwt_encode_asymmetric", "alg": alg, "pem": pem, "claims": claims]
         if let kid { request["headers"] = ["kid": kid] }
         return try #require(try Oracle.run([request]).first as? String)
@@ -62,7 +66,10 @@ struct JWSPublicKeyTests {
         let answers = try Oracle.run([
             ["op": "jwt_encode", "alg": "none", "claims": Self.claims()],
             // PyJWT will not HMAC with PEM text (its own guard), so any secret: HS256 must be refused outright.
-            ["op": "jwt_encode", "alg": "HS256", "secret": Hex.encode(RandomInputs.bytes(32)), "claims": Self.claims()],
+            [
+                "op": "jwt_encode", "alg": "HS256", "secret": Hex.encode(RandomInputs.bytes(32)),
+                "claims": Self.claims(),
+            ],
         ])
         let none = try #require(answers[0] as? String)
         let hs256 = try #require(answers[1] as? String)
@@ -126,10 +133,14 @@ struct JSONWebKeySetTests {
             ["kty": "oct", "kid": "hmac", "k": "c2VjcmV0"],
             ["kty": "EC", "kid": "p384", "crv": "P-384", "x": "AA", "y": "AA"],
             ["kty": "RSA", "kid": "enc", "use": "enc", "n": Base64URL.encode(RandomInputs.bytes(256)), "e": "AQAB"],
-            ["kty": "RSA", "kid": "small", "n": Base64URL.encode([0xc1] + RandomInputs.bytes(126) + [0x01]), "e": "AQAB"],
+            [
+                "kty": "RSA", "kid": "small", "n": Base64URL.encode([0xc1] + RandomInputs.bytes(126) + [0x01]),
+                "e": "AQAB",
+            ],
         ]
-        let answer = try #require(try Oracle.run([["op": "jwks_with_tokens", "claims": JWSPublicKeyTests.claims(), "extra": extra]]).first
-            as? [String: Any])
+        let answer = try #require(
+            try Oracle.run([["op": "jwks_with_tokens", "claims": JWSPublicKeyTests.claims(), "extra": extra]]).first
+                as? [String: Any])
         let set = try JSONWebKeySet(json: Array(try #require(answer["jwks"] as? String).utf8))
         #expect(set.keys.map(\.id) == ["rsa-1", "ec-1"])
         for field in ["rs256", "es256"] {
@@ -148,7 +159,8 @@ struct JSONWebKeySetTests {
 
     @Test("documents that are not key sets are refused")
     func refusesGarbage() {
-        for text in ["", "[]", #"{"keys":{}}"#, "{", String(repeating: " ", count: JSONWebKeySet.maximumByteCount + 1)] {
+        for text in ["", "[]", #"{"keys":{}}"#, "{", String(repeating: " ", count: JSONWebKeySet.maximumByteCount + 1)]
+        {
             #expect(throws: PublicKeyError.invalidEncoding) { _ = try JSONWebKeySet(json: Array(text.utf8)) }
         }
         #expect((try? JSONWebKeySet(json: Array(#"{"keys":[]}"#.utf8)))?.keys.isEmpty == true)

@@ -26,7 +26,8 @@ struct JWTTests {
     /// RFC 7515 appendix A.1.
     static let rfcKey = Base64URL.decode(
         "AyM1SysPpbyDfgZld3umj1qzKObwVMkoqQ-EstJQLr_T-1qS0gZH75aKtMN3Yj0iPS4hcgUuTwjAzZr1Z9CAow")!
-    static let rfcToken = "eyJ0eXAiOiJKV1QiLA0KICJhbGciOiJIUzI1NiJ9"
+    static let rfcToken =
+        "eyJ0eXAiOiJKV1QiLA0KICJhbGciOiJIUzI1NiJ9"
         + ".eyJpc3MiOiJqb2UiLA0KICJleHAiOjEzMDA4MTkzODAsDQogImh0dHA6Ly9leGFtcGxlLmNvbS9pc19yb290Ijp0cnVlfQ"
         + ".dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk"
 
@@ -39,14 +40,16 @@ struct JWTTests {
         #expect(throws: JWTError.expired) { try signer.verify(Self.rfcToken, as: RFCClaims.self) }
         #expect(throws: JWTError.expired) { try signer.verify(Self.rfcToken, as: RFCClaims.self, now: 1_300_819_380) }
         // Inside the leeway it is still accepted.
-        _ = try signer.verify(Self.rfcToken, as: RFCClaims.self, validation: JWTValidation(leeway: 10), now: 1_300_819_385)
+        _ = try signer.verify(
+            Self.rfcToken, as: RFCClaims.self, validation: JWTValidation(leeway: 10), now: 1_300_819_385)
     }
 
     @Test("sign then verify round trip with LibreChat's claim shape")
     func roundTrip() throws {
         let now: Int64 = 1_800_000_000
-        let claims = SessionClaims(id: "65f0c0ffee0123456789abcd", username: "ana", provider: "local",
-                                   email: "ana@example.com", iat: Int(now), exp: Int(now) + 900)
+        let claims = SessionClaims(
+            id: "65f0c0ffee0123456789abcd", username: "ana", provider: "local",
+            email: "ana@example.com", iat: Int(now), exp: Int(now) + 900)
         let token = try signer.sign(claims)
         #expect(token.hasPrefix("eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9."))
         #expect(try signer.verify(token, as: SessionClaims.self, now: now) == claims)
@@ -69,27 +72,34 @@ struct JWTTests {
         }
         let now: Int64 = 1_900_000_000
         for nested in [nil, Rich.Inner(roles: ["ADMIN", "USER"])] {
-            let claims = Rich(name: "quote \" slash \\ tab \t newline \n é 🔐 \u{1}", ratio: -1.5e-3, count: 42, flag: true,
-                              missing: nil, nested: nested, exp: Int(now) + 60)
+            let claims = Rich(
+                name: "quote \" slash \\ tab \t newline \n é 🔐 \u{1}", ratio: -1.5e-3, count: 42, flag: true,
+                missing: nil, nested: nested, exp: Int(now) + 60)
             let token = try signer.sign(claims)
             #expect(try signer.verify(token, as: Rich.self, now: now) == claims)
         }
         // Hand-written payloads: \u escapes with a surrogate pair, null, exponent forms.
-        let payload = #"{"name":"\u00e9\ud83d\udd10","ratio":1E2,"count":-0,"flag":false,"missing":null,"exp":9999999999}"#
+        let payload =
+            #"{"name":"\u00e9\ud83d\udd10","ratio":1E2,"count":-0,"flag":false,"missing":null,"exp":9999999999}"#
         let input = Base64URL.encode(utf8(#"{"alg":"HS256"}"#)) + "." + Base64URL.encode(utf8(payload))
         let mac = HMAC<SHA256>.authenticationCode(for: utf8(input), using: SymmetricKey(data: Self.rfcKey))
         let decoded = try signer.verify(input + "." + Base64URL.encode(mac.bytes), as: Rich.self, now: now)
-        #expect(decoded.name == "é🔐" && decoded.ratio == 100 && decoded.count == 0 && !decoded.flag && decoded.missing == nil)
+        #expect(
+            decoded.name == "é🔐" && decoded.ratio == 100 && decoded.count == 0 && !decoded.flag
+                && decoded.missing == nil)
     }
 
     @Test("every single-byte change of a token is rejected")
     func tampering() throws {
         let now: Int64 = 1_800_000_000
-        let token = try signer.sign(SessionClaims(id: "a", username: "b", provider: "local", email: "c@d.e",
-                                                  iat: Int(now), exp: Int(now) + 60))
+        let token = try signer.sign(
+            SessionClaims(
+                id: "a", username: "b", provider: "local", email: "c@d.e",
+                iat: Int(now), exp: Int(now) + 60))
         let bytes = utf8(token)
         for index in bytes.indices {
-            for replacement in [UInt8(ascii: "A"), UInt8(ascii: "."), UInt8(ascii: "=")] where bytes[index] != replacement {
+            for replacement in [UInt8(ascii: "A"), UInt8(ascii: "."), UInt8(ascii: "=")]
+            where bytes[index] != replacement {
                 var mutated = bytes
                 mutated[index] = replacement
                 #expect(throws: JWTError.self) {
@@ -100,12 +110,14 @@ struct JWTTests {
     }
 
     /// Headers other than HS256 must be refused whatever the signature says.
-    @Test("alg none, other algorithms, crit and odd typ are refused", arguments: [
-        (#"{"alg":"none"}"#, "none"),
-        (#"{"alg":"HS512","typ":"JWT"}"#, "HS512"),
-        (#"{"alg":"RS256","typ":"JWT"}"#, "RS256"),
-        (#"{"alg":"hs256","typ":"JWT"}"#, "hs256"),
-    ])
+    @Test(
+        "alg none, other algorithms, crit and odd typ are refused",
+        arguments: [
+            (#"{"alg":"none"}"#, "none"),
+            (#"{"alg":"HS512","typ":"JWT"}"#, "HS512"),
+            (#"{"alg":"RS256","typ":"JWT"}"#, "RS256"),
+            (#"{"alg":"hs256","typ":"JWT"}"#, "hs256"),
+        ])
     func algorithms(header: String, alg: String) throws {
         let payload = Base64URL.encode(utf8(#"{"exp":9999999999}"#))
         let input = Base64URL.encode(utf8(header)) + "." + payload
@@ -123,21 +135,29 @@ struct JWTTests {
         for header in [#"{"alg":"HS256","crit":["exp"]}"#, #"{"alg":"HS256","typ":"at+jwt"}"#] {
             let input = Base64URL.encode(utf8(header)) + "." + Base64URL.encode(utf8(#"{"exp":9999999999}"#))
             let mac = HMAC<SHA256>.authenticationCode(for: utf8(input), using: SymmetricKey(data: Self.rfcKey))
-            #expect(throws: JWTError.self) { try signer.verify(input + "." + Base64URL.encode(mac.bytes), as: RFCClaims.self) }
+            #expect(throws: JWTError.self) {
+                try signer.verify(input + "." + Base64URL.encode(mac.bytes), as: RFCClaims.self)
+            }
         }
     }
 
-    @Test("structural garbage gets a typed error", arguments: [
-        "", ".", "..", "a.b", "a.b.c.d", "eyJhbGciOiJIUzI1NiJ9..sig",
-        "eyJhbGciOiJIUzI1NiJ9=.eyJ9.c2ln", "!!!.eyJ9.c2ln", "bm90IGpzb24.eyJ9.c2ln",
-    ])
+    @Test(
+        "structural garbage gets a typed error",
+        arguments: [
+            "", ".", "..", "a.b", "a.b.c.d", "eyJhbGciOiJIUzI1NiJ9..sig",
+            "eyJhbGciOiJIUzI1NiJ9=.eyJ9.c2ln", "!!!.eyJ9.c2ln", "bm90IGpzb24.eyJ9.c2ln",
+        ])
     func garbage(token: String) {
         #expect(throws: JWTError.self) { try signer.verify(token, as: RFCClaims.self) }
     }
 
     @Test("nbf and iat in the future, missing exp")
     func timeClaims() throws {
-        struct Claims: Codable { var exp: Int?; var nbf: Int?; var iat: Int? }
+        struct Claims: Codable {
+            var exp: Int?
+            var nbf: Int?
+            var iat: Int?
+        }
         let now: Int64 = 2_000_000_000
         let future = try signer.sign(Claims(exp: Int(now) + 100, nbf: Int(now) + 50, iat: nil))
         #expect(throws: JWTError.notYetValid) { try signer.verify(future, as: Claims.self, now: now) }

@@ -26,7 +26,8 @@ enum Oracle {
     /// Sends `requests` and returns the decoded answers, one per request.
     static func run(_ requests: [[String: Any]]) throws -> [Any] {
         guard FileManager.default.isExecutableFile(atPath: python) else {
-            throw Unavailable(description: "no oracle interpreter at \(python); run scripts/test (it creates .venv-test)")
+            throw Unavailable(
+                description: "no oracle interpreter at \(python); run scripts/test (it creates .venv-test)")
         }
         let body = try JSONSerialization.data(withJSONObject: requests)
         let result = try Subprocess.run(python, [script], input: body)
@@ -34,7 +35,8 @@ enum Oracle {
             throw Unavailable(description: "oracle failed: \(result.errorText)")
         }
         let answer = result.output
-        guard let decoded = try JSONSerialization.jsonObject(with: answer) as? [Any], decoded.count == requests.count else {
+        guard let decoded = try JSONSerialization.jsonObject(with: answer) as? [Any], decoded.count == requests.count
+        else {
             throw Unavailable(description: "oracle answered something unexpected")
         }
         return decoded

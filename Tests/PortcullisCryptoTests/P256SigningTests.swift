@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+
 @testable import PortcullisCrypto
 
 /// Signing is checked by independent verifiers: `openssl dgst -verify` and PyJWT.
@@ -14,10 +15,12 @@ struct P256SigningTests {
 
         init() throws {
             directory = try OpenSSL.temporaryDirectory()
-            try OpenSSL.run(["genpkey", "-algorithm", "EC", "-pkeyopt", "ec_paramgen_curve:P-256", "-out", "ec.pem"], in: directory)
+            try OpenSSL.run(
+                ["genpkey", "-algorithm", "EC", "-pkeyopt", "ec_paramgen_curve:P-256", "-out", "ec.pem"], in: directory)
             try OpenSSL.run(["ec", "-in", "ec.pem", "-out", "sec1.pem"], in: directory)
             try OpenSSL.run(["pkey", "-in", "ec.pem", "-pubout", "-out", "pub.pem"], in: directory)
-            publicPoint = Array(try OpenSSL.run(["pkey", "-in", "ec.pem", "-pubout", "-outform", "DER"], in: directory).suffix(65))
+            publicPoint = Array(
+                try OpenSSL.run(["pkey", "-in", "ec.pem", "-pubout", "-outform", "DER"], in: directory).suffix(65))
             pkcs8 = try String(contentsOf: directory.appendingPathComponent("ec.pem"), encoding: .utf8)
             sec1 = try String(contentsOf: directory.appendingPathComponent("sec1.pem"), encoding: .utf8)
         }
@@ -27,7 +30,8 @@ struct P256SigningTests {
             let file = directory.appendingPathComponent("sig.der")
             try Data(signature.derRepresentation).write(to: file)
             do {
-                try OpenSSL.run(["dgst", "-sha256", "-verify", "pub.pem", "-signature", "sig.der"], in: directory, input: message)
+                try OpenSSL.run(
+                    ["dgst", "-sha256", "-verify", "pub.pem", "-signature", "sig.der"], in: directory, input: message)
                 return true
             } catch is OpenSSL.Failure {
                 return false
@@ -74,13 +78,19 @@ struct P256SigningTests {
         defer { try? FileManager.default.removeItem(at: key.directory) }
         let privateKey = try P256.PrivateKey(pemRepresentation: key.pkcs8)
         let header = Base64URL.encode(Array(#"{"alg":"ES256","kid":"ABC123DEFG"}"#.utf8))
-        let payload = Base64URL.encode(Array(#"{"iss":"TEAMID","sub":"com.example.web","iat":1700000000,"exp":4000000000}"#.utf8))
+        let payload = Base64URL.encode(
+            Array(#"{"iss":"TEAMID","sub":"com.example.web","iat":1700000000,"exp":4000000000}"#.utf8))
         let signingInput = header + "." + payload
-        let token = signingInput + "." + Base64URL.encode(privateKey.sha256Signature(for: Array(signingInput.utf8)).rawRepresentation)
+        let token =
+            signingInput + "."
+            + Base64URL.encode(privateKey.sha256Signature(for: Array(signingInput.utf8)).rawRepresentation)
         let publicPEM = try String(contentsOf: key.directory.appendingPathComponent("pub.pem"), encoding: .utf8)
         let answers = try Oracle.run([
             ["op": "jwt_decode_asymmetric", "token": token, "pem": publicPEM, "alg": "ES256"],
-            ["op": "jwt_decode_asymmetric", "token": token.dropLast(2) + (token.hasSuffix("AA") ? "BA" : "AA"), "pem": publicPEM, "alg": "ES256"],
+            [
+                "op": "jwt_decode_asymmetric", "token": token.dropLast(2) + (token.hasSuffix("AA") ? "BA" : "AA"),
+                "pem": publicPEM, "alg": "ES256",
+            ],
         ])
         let accepted = try #require(answers[0] as? [String: Any])
         #expect((accepted["claims"] as? [String: Any])?["sub"] as? String == "com.example.web")
@@ -114,8 +124,9 @@ struct P256SigningTests {
             #expect(P256.isLadderSafe(k) == 0)
         }
         // The variable-time addition's special cases: G + G doubles, G + (−G) is infinity.
-        let negated = P256.JacobianPoint(P256.AffinePoint(
-            x: P256.generator.x, y: P256.field.subtract([0, 0, 0, 0], P256.generator.y)))
+        let negated = P256.JacobianPoint(
+            P256.AffinePoint(
+                x: P256.generator.x, y: P256.field.subtract([0, 0, 0, 0], P256.generator.y)))
         #expect(generator.adding(generator).affineX == generator.doubled().affineX)
         #expect(generator.adding(negated).isInfinity)
         #expect(generator.adding(.infinity).affineX == P256.generator.x)
@@ -126,21 +137,26 @@ struct P256SigningTests {
         let key = P256.PrivateKey()
         let message = Array("m".utf8)
         #expect(key.publicKey.isValidSHA256Signature(key.sha256Signature(for: message), for: message))
-        #expect(try P256.PrivateKey(rawRepresentation: key.rawRepresentation).publicKey.point.x == key.publicKey.point.x)
+        #expect(
+            try P256.PrivateKey(rawRepresentation: key.rawRepresentation).publicKey.point.x == key.publicKey.point.x)
 
         let n = try #require(Hex.decode("ffffffff00000000ffffffffffffffffbce6faada7179e84f3b9cac2fc632551"))
         func minus(_ value: UInt8) -> [UInt8] { Array(n.dropLast()) + [n[31] - value] }
         func small(_ value: UInt8) -> [UInt8] { [UInt8](repeating: 0, count: 31) + [value] }
         _ = try P256.PrivateKey(rawRepresentation: small(2))
         _ = try P256.PrivateKey(rawRepresentation: minus(3))
-        let refused = [small(0), small(1), minus(2), minus(1), n, [UInt8](repeating: 0xff, count: 32), [UInt8](repeating: 1, count: 31)]
+        let refused = [
+            small(0), small(1), minus(2), minus(1), n, [UInt8](repeating: 0xff, count: 32),
+            [UInt8](repeating: 1, count: 31),
+        ]
         for bad in refused {
             #expect(throws: PublicKeyError.invalidEncoding) { _ = try P256.PrivateKey(rawRepresentation: bad) }
         }
 
         let directory = try OpenSSL.temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: directory) }
-        try OpenSSL.run(["genpkey", "-algorithm", "EC", "-pkeyopt", "ec_paramgen_curve:P-384", "-out", "p384.pem"], in: directory)
+        try OpenSSL.run(
+            ["genpkey", "-algorithm", "EC", "-pkeyopt", "ec_paramgen_curve:P-384", "-out", "p384.pem"], in: directory)
         let p384 = try String(contentsOf: directory.appendingPathComponent("p384.pem"), encoding: .utf8)
         #expect(throws: PublicKeyError.invalidEncoding) { _ = try P256.PrivateKey(pemRepresentation: p384) }
         #expect(throws: PublicKeyError.invalidEncoding) { _ = try P256.PrivateKey(pemRepresentation: "not a key") }

@@ -23,7 +23,8 @@ struct PasswordHasherTests {
 
     @Test("default algorithm is Argon2id with OWASP parameters")
     func defaults() {
-        #expect(PasswordHasher().algorithm == .argon2id(Argon2.Parameters(memoryKiB: 19456, iterations: 2, parallelism: 1)))
+        #expect(
+            PasswordHasher().algorithm == .argon2id(Argon2.Parameters(memoryKiB: 19456, iterations: 2, parallelism: 1)))
     }
 
     @Test("needsRehash: other algorithm, other parameters, garbage")
@@ -32,7 +33,8 @@ struct PasswordHasherTests {
         let current = try hasher.hash("x")
         #expect(!hasher.needsRehash(current))
         #expect(hasher.needsRehash(try Bcrypt.hash(password: utf8("x"), cost: 4)))
-        let weaker = PasswordHasher(algorithm: .argon2id(Argon2.Parameters(memoryKiB: 32, iterations: 1, parallelism: 1)))
+        let weaker = PasswordHasher(
+            algorithm: .argon2id(Argon2.Parameters(memoryKiB: 32, iterations: 1, parallelism: 1)))
         #expect(hasher.needsRehash(try weaker.hash("x")))
         #expect(hasher.needsRehash("garbage"))
         let bcryptHasher = PasswordHasher(algorithm: .bcrypt(cost: 5))
@@ -41,10 +43,13 @@ struct PasswordHasherTests {
         #expect(bcryptHasher.needsRehash(current))
     }
 
-    @Test("malformed and unsupported hashes are typed errors", arguments: [
-        "", "plaintext", "$1$abc$def", "$scrypt$ln=16,r=8,p=1$aM15713r3Xsvxbi31lqr1Q$nFNh2CVHVjNldFVKDHDlm4CbdRSCdEBsjjJxD+iCs5E",
-        "$2b$10$short", "$argon2id$v=19$garbage",
-    ])
+    @Test(
+        "malformed and unsupported hashes are typed errors",
+        arguments: [
+            "", "plaintext", "$1$abc$def",
+            "$scrypt$ln=16,r=8,p=1$aM15713r3Xsvxbi31lqr1Q$nFNh2CVHVjNldFVKDHDlm4CbdRSCdEBsjjJxD+iCs5E",
+            "$2b$10$short", "$argon2id$v=19$garbage",
+        ])
     func malformed(hash: String) {
         #expect(throws: PasswordHashError.self) { try PasswordHasher().verify("x", against: hash) }
     }

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+
 @testable import PortcullisCrypto
 
 /// Keys and signatures made by the `openssl` command line (an independent implementation).
@@ -25,7 +26,9 @@ enum OpenSSL {
     }
 
     /// Signs `message` with the private key in `key.pem`; extra options select padding or digest.
-    static func sign(_ message: [UInt8], key: String, in directory: URL, options: [String] = [], digest: String = "-sha256") throws -> [UInt8] {
+    static func sign(
+        _ message: [UInt8], key: String, in directory: URL, options: [String] = [], digest: String = "-sha256"
+    ) throws -> [UInt8] {
         try run(["dgst", digest] + options + ["-sign", key], in: directory, input: message)
     }
 }
@@ -34,9 +37,13 @@ enum OpenSSL {
 struct RSATests {
     /// A fresh key from openssl and its public part as (modulus, exponent).
     static func makeKey(bits: Int, exponent: Int, in directory: URL, name: String = "key.pem") throws -> RSA.PublicKey {
-        try OpenSSL.run(["genpkey", "-algorithm", "RSA", "-pkeyopt", "rsa_keygen_bits:\(bits)",
-                         "-pkeyopt", "rsa_keygen_pubexp:\(exponent)", "-out", name], in: directory)
-        let text = String(decoding: try OpenSSL.run(["rsa", "-in", name, "-noout", "-modulus"], in: directory), as: UTF8.self)
+        try OpenSSL.run(
+            [
+                "genpkey", "-algorithm", "RSA", "-pkeyopt", "rsa_keygen_bits:\(bits)",
+                "-pkeyopt", "rsa_keygen_pubexp:\(exponent)", "-out", name,
+            ], in: directory)
+        let text = String(
+            decoding: try OpenSSL.run(["rsa", "-in", name, "-noout", "-modulus"], in: directory), as: UTF8.self)
         let hex = text.trimmingCharacters(in: .whitespacesAndNewlines).replacingOccurrences(of: "Modulus=", with: "")
         var exponentBytes: [UInt8] = []
         var remaining = exponent
@@ -47,7 +54,9 @@ struct RSATests {
         return try RSA.PublicKey(modulus: try #require(Hex.decode(hex)), exponent: exponentBytes)
     }
 
-    @Test("openssl signatures verify; any changed bit, length or key fails", arguments: [(2048, 65537), (3072, 65537), (2048, 3)])
+    @Test(
+        "openssl signatures verify; any changed bit, length or key fails",
+        arguments: [(2048, 65537), (3072, 65537), (2048, 3)])
     func roundTrip(bits: Int, exponent: Int) throws {
         let directory = try OpenSSL.temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: directory) }
@@ -76,7 +85,8 @@ struct RSATests {
         defer { try? FileManager.default.removeItem(at: directory) }
         let key = try Self.makeKey(bits: 2048, exponent: 65537, in: directory)
         let message = Array("header.payload".utf8)
-        let pss = try OpenSSL.sign(message, key: "key.pem", in: directory, options: ["-sigopt", "rsa_padding_mode:pss"])
+        let pss = try OpenSSL.sign(
+            message, key: "key.pem", in: directory, options: ["-sigopt", "rsa_padding_mode:pss"])
         let sha1 = try OpenSSL.sign(message, key: "key.pem", in: directory, digest: "-sha1")
         let sha512 = try OpenSSL.sign(message, key: "key.pem", in: directory, digest: "-sha512")
         #expect(!key.isValidPKCS1v15SHA256Signature(pss, for: message))
@@ -112,14 +122,20 @@ struct RSATests {
         let odd = [UInt8](repeating: 0xff, count: 256)
         var even = odd
         even[255] = 0xfe
-        #expect(throws: PublicKeyError.unsupportedModulusSize) { _ = try RSA.PublicKey(modulus: even, exponent: [1, 0, 1]) }
-        #expect(throws: PublicKeyError.unsupportedModulusSize) { _ = try RSA.PublicKey(modulus: [UInt8](), exponent: [1, 0, 1]) }
+        #expect(throws: PublicKeyError.unsupportedModulusSize) {
+            _ = try RSA.PublicKey(modulus: even, exponent: [1, 0, 1])
+        }
+        #expect(throws: PublicKeyError.unsupportedModulusSize) {
+            _ = try RSA.PublicKey(modulus: [UInt8](), exponent: [1, 0, 1])
+        }
         #expect(throws: PublicKeyError.unsupportedModulusSize) {
             _ = try RSA.PublicKey(modulus: [UInt8](repeating: 0xff, count: 1025), exponent: [1, 0, 1])
         }
         #expect(throws: PublicKeyError.invalidExponent) { _ = try RSA.PublicKey(modulus: odd, exponent: [1]) }
         #expect(throws: PublicKeyError.invalidExponent) { _ = try RSA.PublicKey(modulus: odd, exponent: [1, 0, 0]) }
-        #expect(throws: PublicKeyError.invalidExponent) { _ = try RSA.PublicKey(modulus: odd, exponent: [UInt8](repeating: 1, count: 9)) }
+        #expect(throws: PublicKeyError.invalidExponent) {
+            _ = try RSA.PublicKey(modulus: odd, exponent: [UInt8](repeating: 1, count: 9))
+        }
         // Leading zero bytes (as some JWKS encoders write) are fine.
         _ = try RSA.PublicKey(modulus: [0, 0] + odd, exponent: [0, 1, 0, 1])
     }
@@ -135,10 +151,12 @@ struct P256Tests {
             y: try #require(Hex.decode("3603F747959DBF7A4BB226E41928729063ADC7AE43529E61B563BBC606CC5E09"))
         )
         let message = Array("Example of ECDSA with P-256".utf8)
-        #expect(SHA256.hash(data: message).hexString == "a41a41a12a799548211c410c65d8133afde34d28bdd542e4b680cf2899c8a8c4")
-        let raw = try #require(Hex.decode(
-            "2B42F576D07F4165FF65D1F3B1500F81E44C316F1F0B3EF57325B69ACA46104F"
-                + "DC42C2122D6392CD3E3A993A89502A8198C1886FE69D262C4B329BDB6B63FAF1"))
+        #expect(
+            SHA256.hash(data: message).hexString == "a41a41a12a799548211c410c65d8133afde34d28bdd542e4b680cf2899c8a8c4")
+        let raw = try #require(
+            Hex.decode(
+                "2B42F576D07F4165FF65D1F3B1500F81E44C316F1F0B3EF57325B69ACA46104F"
+                    + "DC42C2122D6392CD3E3A993A89502A8198C1886FE69D262C4B329BDB6B63FAF1"))
         let signature = try P256.ECDSASignature(rawRepresentation: raw)
         #expect(key.isValidSHA256Signature(signature, for: message))
         #expect(!key.isValidSHA256Signature(signature, for: message.dropLast()))
@@ -151,7 +169,8 @@ struct P256Tests {
 
     /// A fresh openssl P-256 key as its public point.
     static func makeKey(in directory: URL, name: String = "ec.pem") throws -> P256.PublicKey {
-        try OpenSSL.run(["genpkey", "-algorithm", "EC", "-pkeyopt", "ec_paramgen_curve:P-256", "-out", name], in: directory)
+        try OpenSSL.run(
+            ["genpkey", "-algorithm", "EC", "-pkeyopt", "ec_paramgen_curve:P-256", "-out", name], in: directory)
         let der = try OpenSSL.run(["pkey", "-in", name, "-pubout", "-outform", "DER"], in: directory)
         // The SubjectPublicKeyInfo ends with the 65-byte uncompressed point.
         return try P256.PublicKey(x963Representation: der.suffix(65))
@@ -167,7 +186,9 @@ struct P256Tests {
             let der = try OpenSSL.sign(message, key: "ec.pem", in: directory)
             let signature = try P256.ECDSASignature(derRepresentation: der)
             #expect(key.isValidSHA256Signature(signature, for: message))
-            #expect(key.isValidSHA256Signature(try P256.ECDSASignature(rawRepresentation: signature.rawRepresentation), for: message))
+            #expect(
+                key.isValidSHA256Signature(
+                    try P256.ECDSASignature(rawRepresentation: signature.rawRepresentation), for: message))
             #expect(!other.isValidSHA256Signature(signature, for: message))
             #expect(!key.isValidSHA256Signature(signature, for: message + [1]))
             var raw = signature.rawRepresentation
@@ -182,11 +203,15 @@ struct P256Tests {
         defer { try? FileManager.default.removeItem(at: directory) }
         let key = try Self.makeKey(in: directory)
         let message = Array("x".utf8)
-        let signature = try P256.ECDSASignature(derRepresentation: try OpenSSL.sign(message, key: "ec.pem", in: directory))
+        let signature = try P256.ECDSASignature(
+            derRepresentation: try OpenSSL.sign(message, key: "ec.pem", in: directory))
         let zero = [UInt8](repeating: 0, count: 32)
         let n = try #require(Hex.decode("ffffffff00000000ffffffffffffffffbce6faada7179e84f3b9cac2fc632551"))
         let ones = [UInt8](repeating: 0xff, count: 32)
-        for (r, s) in [(zero, signature.s), (signature.r, zero), (n, signature.s), (signature.r, n), (ones, signature.s), (zero, zero)] {
+        for (r, s) in [
+            (zero, signature.s), (signature.r, zero), (n, signature.s), (signature.r, n), (ones, signature.s),
+            (zero, zero),
+        ] {
             #expect(!key.isValidSHA256Signature(try P256.ECDSASignature(rawRepresentation: r + s), for: message))
         }
     }
@@ -205,7 +230,9 @@ struct P256Tests {
         }
         #expect(throws: PublicKeyError.invalidEncoding) { _ = try P256.PublicKey(x: x.dropFirst(), y: y) }
         #expect(throws: PublicKeyError.invalidEncoding) { _ = try P256.PublicKey(x963Representation: [0x02] + x) }
-        #expect(throws: PublicKeyError.invalidEncoding) { _ = try P256.ECDSASignature(rawRepresentation: [UInt8](repeating: 1, count: 63)) }
+        #expect(throws: PublicKeyError.invalidEncoding) {
+            _ = try P256.ECDSASignature(rawRepresentation: [UInt8](repeating: 1, count: 63))
+        }
     }
 
     @Test("DER signatures are parsed strictly")
@@ -216,11 +243,11 @@ struct P256Tests {
         #expect(parsed.r == [UInt8](repeating: 0, count: 31) + r)
         #expect(parsed.s.last == 2)
         let bad: [[UInt8]] = [
-            [0x30, 0x07, 0x02, 0x01, 0x01, 0x02, 0x01, 0x02],            // wrong outer length
-            [0x30, 0x06, 0x02, 0x01, 0x81, 0x02, 0x01, 0x02],            // negative r
-            [0x30, 0x07, 0x02, 0x02, 0x00, 0x01, 0x02, 0x01, 0x02],      // non-minimal r
-            [0x30, 0x08, 0x02, 0x01, 0x01, 0x02, 0x01, 0x02, 0x00, 0x00], // trailing bytes
-            [0x31, 0x06, 0x02, 0x01, 0x01, 0x02, 0x01, 0x02],            // not a SEQUENCE
+            [0x30, 0x07, 0x02, 0x01, 0x01, 0x02, 0x01, 0x02],  // wrong outer length
+            [0x30, 0x06, 0x02, 0x01, 0x81, 0x02, 0x01, 0x02],  // negative r
+            [0x30, 0x07, 0x02, 0x02, 0x00, 0x01, 0x02, 0x01, 0x02],  // non-minimal r
+            [0x30, 0x08, 0x02, 0x01, 0x01, 0x02, 0x01, 0x02, 0x00, 0x00],  // trailing bytes
+            [0x31, 0x06, 0x02, 0x01, 0x01, 0x02, 0x01, 0x02],  // not a SEQUENCE
         ]
         for encoding in bad {
             #expect(throws: PublicKeyError.invalidEncoding) { _ = try P256.ECDSASignature(derRepresentation: encoding) }

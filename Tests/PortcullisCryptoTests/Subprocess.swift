@@ -12,7 +12,9 @@ enum Subprocess {
     }
 
     /// Runs `executable` with `arguments`, feeding `input` on stdin and collecting stdout and stderr.
-    static func run(_ executable: String, _ arguments: [String], input: Data = Data(), in directory: URL? = nil) throws -> Result {
+    static func run(
+        _ executable: String, _ arguments: [String], input: Data = Data(), in directory: URL? = nil
+    ) throws -> Result {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: executable)
         process.arguments = arguments

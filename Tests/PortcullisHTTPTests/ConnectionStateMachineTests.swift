@@ -19,7 +19,8 @@ struct ConnectionStateMachineTests {
         var machine = ConnectionStateMachine(timeouts: Self.timeouts, now: clock.now)
         clock.advance(100)
         machine.received(now: clock.now, startsRequest: true)  // "GET / HT" and nothing more
-        let deadline = machine.deadline(hasUnsentOutput: false, awaitingAnswers: false, hasBufferedInput: true, readingBody: false)
+        let deadline = machine.deadline(
+            hasUnsentOutput: false, awaitingAnswers: false, hasBufferedInput: true, readingBody: false)
         #expect(deadline == .header(clock.now + 10_000))
         clock.advance(9_999)
         #expect(machine.timerFired(deadline, now: clock.now) == .reschedule)
@@ -28,12 +29,14 @@ struct ConnectionStateMachineTests {
         machine.refused(now: clock.now)
         #expect(machine.state == .draining(lingerFirst: true) && !machine.acceptsRequests)
         // While the 408 is unsent the write deadline applies; once written, linger two seconds.
-        #expect(machine.deadline(hasUnsentOutput: true, awaitingAnswers: false, hasBufferedInput: false, readingBody: false)
+        #expect(
+            machine.deadline(hasUnsentOutput: true, awaitingAnswers: false, hasBufferedInput: false, readingBody: false)
                 == .write(clock.now + 30_000))
         #expect(machine.afterFlush(awaitingAnswers: false) == .linger)
         machine.beginLingering(now: clock.now)
         #expect(machine.isLingering)
-        let linger = machine.deadline(hasUnsentOutput: false, awaitingAnswers: false, hasBufferedInput: false, readingBody: false)
+        let linger = machine.deadline(
+            hasUnsentOutput: false, awaitingAnswers: false, hasBufferedInput: false, readingBody: false)
         #expect(linger == .linger(clock.now + 2_000))
         clock.advance(2_000)
         #expect(machine.timerFired(linger, now: clock.now) == .close)
@@ -46,14 +49,18 @@ struct ConnectionStateMachineTests {
         machine.received(now: clock.now, startsRequest: true)
         clock.advance(50)
         machine.bodyStarted(now: clock.now)
-        #expect(machine.deadline(hasUnsentOutput: false, awaitingAnswers: false, hasBufferedInput: true, readingBody: true)
+        #expect(
+            machine.deadline(hasUnsentOutput: false, awaitingAnswers: false, hasBufferedInput: true, readingBody: true)
                 == .body(clock.now + 30_000))
         machine.requestParsed(keepAlive: true, moreBuffered: false, now: clock.now)
-        #expect(machine.deadline(hasUnsentOutput: false, awaitingAnswers: true, hasBufferedInput: false, readingBody: false) == .none)
+        #expect(
+            machine.deadline(hasUnsentOutput: false, awaitingAnswers: true, hasBufferedInput: false, readingBody: false)
+                == .none)
         clock.advance(5)
         machine.madeProgress(now: clock.now)
         #expect(machine.afterFlush(awaitingAnswers: false) == .keepServing)
-        let idle = machine.deadline(hasUnsentOutput: false, awaitingAnswers: false, hasBufferedInput: false, readingBody: false)
+        let idle = machine.deadline(
+            hasUnsentOutput: false, awaitingAnswers: false, hasBufferedInput: false, readingBody: false)
         #expect(idle == .idle(clock.now + 60_000))
         // Activity moves the deadline: an old timer only reschedules.
         clock.advance(30_000)
@@ -76,8 +83,12 @@ struct ConnectionStateMachineTests {
         machine.refused(now: 3)
         #expect(machine.isLingering)
         machine.closed()
-        #expect(!machine.isOpen && machine.deadline(hasUnsentOutput: true, awaitingAnswers: true, hasBufferedInput: true,
-                                                    readingBody: false) == .none)
+        #expect(
+            !machine.isOpen
+                && machine.deadline(
+                    hasUnsentOutput: true, awaitingAnswers: true, hasBufferedInput: true,
+                    readingBody: false) == .none
+        )
     }
 
     @Test("System: reads and sends classify bytes, would-block, end of stream and errors")

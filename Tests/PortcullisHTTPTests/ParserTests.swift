@@ -19,9 +19,12 @@ func parsedRequest(of outcome: HTTPRequestParser.Outcome) -> (HTTPRequest, Int)?
 
 @Suite("HTTP request parser")
 struct ParserTests {
-    static let get = "GET /api/user?x=1&y=%20z HTTP/1.1\r\nHost: example\r\nAuthorization: Bearer abc\r\nCookie: a=1; refreshToken=xyz\r\n\r\n"
-    static let post = "POST /api/auth/login HTTP/1.1\r\nHost: h\r\nContent-Type: application/json\r\nContent-Length: 27\r\n\r\n{\"email\":\"a@b.c\",\"pw\":\"x\"}\n"
-    static let chunked = "POST /upload HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n\r\n"
+    static let get =
+        "GET /api/user?x=1&y=%20z HTTP/1.1\r\nHost: example\r\nAuthorization: Bearer abc\r\nCookie: a=1; refreshToken=xyz\r\n\r\n"
+    static let post =
+        "POST /api/auth/login HTTP/1.1\r\nHost: h\r\nContent-Type: application/json\r\nContent-Length: 27\r\n\r\n{\"email\":\"a@b.c\",\"pw\":\"x\"}\n"
+    static let chunked =
+        "POST /upload HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n\r\n"
         + "5;name=value;flag\r\nhello\r\n7 ; ext=\"q\"\r\n, world\r\n0\r\nTrailer-One: 1\r\nTrailer-Two: 2\r\n\r\n"
 
     @Test("a GET with query, headers and cookies")
@@ -88,43 +91,45 @@ struct ParserTests {
         #expect(paths == ["/api/user", "/api/auth/login", "/upload", "/api/user"])
     }
 
-    @Test("malformed requests are refused with the right status", arguments: [
-        ("GET  / HTTP/1.1\r\nHost: h\r\n\r\n", 400),
-        ("GET /\r\nHost: h\r\n\r\n", 400),
-        ("G@T / HTTP/1.1\r\nHost: h\r\n\r\n", 400),
-        ("BREW / HTTP/1.1\r\nHost: h\r\n\r\n", 501),
-        ("CONNECT h:443 HTTP/1.1\r\nHost: h\r\n\r\n", 501),
-        ("GET / HTTP/2.0\r\nHost: h\r\n\r\n", 505),
-        ("GET / HTTX/1.1\r\nHost: h\r\n\r\n", 400),
-        ("GET / HTTP/1.1\r\n\r\n", 400),
-        ("GET / HTTP/1.1\r\nHost: a\r\nHost: b\r\n\r\n", 400),
-        ("GET / HTTP/1.1\r\nHost: h\r\nBad Name: x\r\n\r\n", 400),
-        ("GET / HTTP/1.1\r\nHost: h\r\nName : x\r\n\r\n", 400),
-        ("GET / HTTP/1.1\r\nHost: h\r\nX-A: 1\r\n  folded\r\n\r\n", 400),
-        ("GET / HTTP/1.1\r\nHost: h\r\nX-A: 1\r2\r\n\r\n", 400),
-        ("GET / HTTP/1.1\nHost: h\r\n\r\n", 400),
-        ("GET / HTTP/1.1\r\nHost: h\r\nX-A: \u{01}\r\n\r\n", 400),
-        ("GET /a b HTTP/1.1\r\nHost: h\r\n\r\n", 400),
-        ("GET /é HTTP/1.1\r\nHost: h\r\n\r\n", 400),
-        ("GET relative HTTP/1.1\r\nHost: h\r\n\r\n", 400),
-        ("POST / HTTP/1.1\r\nHost: h\r\nContent-Length: 3\r\nTransfer-Encoding: chunked\r\n\r\n", 400),
-        ("POST / HTTP/1.1\r\nHost: h\r\nContent-Length: 5, 6\r\n\r\n", 400),
-        ("POST / HTTP/1.1\r\nHost: h\r\nContent-Length: 5\r\nContent-Length: 6\r\n\r\n", 400),
-        ("POST / HTTP/1.1\r\nHost: h\r\nContent-Length: abc\r\n\r\n", 400),
-        ("POST / HTTP/1.1\r\nHost: h\r\nContent-Length: -1\r\n\r\n", 400),
-        ("POST / HTTP/1.1\r\nHost: h\r\nContent-Length: +5\r\n\r\n", 400),
-        ("POST / HTTP/1.1\r\nHost: h\r\nContent-Length: 99999999999999999999\r\n\r\n", 400),
-        ("POST / HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: gzip\r\n\r\n", 501),
-        ("POST / HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: gzip, chunked\r\n\r\n", 501),
-        ("POST / HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked, chunked\r\n\r\n", 400),
-        ("POST / HTTP/1.0\r\nTransfer-Encoding: chunked\r\n\r\n", 400),
-        ("POST / HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n", 400),
-        ("POST / HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabcX\r\n", 400),
-        ("POST / HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n\r\n3 x\r\nabc\r\n", 400),
-        ("POST / HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n\r\nfffffffffffffffff\r\n", 400),
-        ("POST / HTTP/1.1\r\nHost: h\r\nContent-Length: 2000000\r\n\r\n", 413),
-        ("POST / HTTP/1.1\r\nHost: h\r\nExpect: 200-ok\r\nContent-Length: 1\r\n\r\n", 417),
-    ])
+    @Test(
+        "malformed requests are refused with the right status",
+        arguments: [
+            ("GET  / HTTP/1.1\r\nHost: h\r\n\r\n", 400),
+            ("GET /\r\nHost: h\r\n\r\n", 400),
+            ("G@T / HTTP/1.1\r\nHost: h\r\n\r\n", 400),
+            ("BREW / HTTP/1.1\r\nHost: h\r\n\r\n", 501),
+            ("CONNECT h:443 HTTP/1.1\r\nHost: h\r\n\r\n", 501),
+            ("GET / HTTP/2.0\r\nHost: h\r\n\r\n", 505),
+            ("GET / HTTX/1.1\r\nHost: h\r\n\r\n", 400),
+            ("GET / HTTP/1.1\r\n\r\n", 400),
+            ("GET / HTTP/1.1\r\nHost: a\r\nHost: b\r\n\r\n", 400),
+            ("GET / HTTP/1.1\r\nHost: h\r\nBad Name: x\r\n\r\n", 400),
+            ("GET / HTTP/1.1\r\nHost: h\r\nName : x\r\n\r\n", 400),
+            ("GET / HTTP/1.1\r\nHost: h\r\nX-A: 1\r\n  folded\r\n\r\n", 400),
+            ("GET / HTTP/1.1\r\nHost: h\r\nX-A: 1\r2\r\n\r\n", 400),
+            ("GET / HTTP/1.1\nHost: h\r\n\r\n", 400),
+            ("GET / HTTP/1.1\r\nHost: h\r\nX-A: \u{01}\r\n\r\n", 400),
+            ("GET /a b HTTP/1.1\r\nHost: h\r\n\r\n", 400),
+            ("GET /é HTTP/1.1\r\nHost: h\r\n\r\n", 400),
+            ("GET relative HTTP/1.1\r\nHost: h\r\n\r\n", 400),
+            ("POST / HTTP/1.1\r\nHost: h\r\nContent-Length: 3\r\nTransfer-Encoding: chunked\r\n\r\n", 400),
+            ("POST / HTTP/1.1\r\nHost: h\r\nContent-Length: 5, 6\r\n\r\n", 400),
+            ("POST / HTTP/1.1\r\nHost: h\r\nContent-Length: 5\r\nContent-Length: 6\r\n\r\n", 400),
+            ("POST / HTTP/1.1\r\nHost: h\r\nContent-Length: abc\r\n\r\n", 400),
+            ("POST / HTTP/1.1\r\nHost: h\r\nContent-Length: -1\r\n\r\n", 400),
+            ("POST / HTTP/1.1\r\nHost: h\r\nContent-Length: +5\r\n\r\n", 400),
+            ("POST / HTTP/1.1\r\nHost: h\r\nContent-Length: 99999999999999999999\r\n\r\n", 400),
+            ("POST / HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: gzip\r\n\r\n", 501),
+            ("POST / HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: gzip, chunked\r\n\r\n", 501),
+            ("POST / HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked, chunked\r\n\r\n", 400),
+            ("POST / HTTP/1.0\r\nTransfer-Encoding: chunked\r\n\r\n", 400),
+            ("POST / HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n", 400),
+            ("POST / HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabcX\r\n", 400),
+            ("POST / HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n\r\n3 x\r\nabc\r\n", 400),
+            ("POST / HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n\r\nfffffffffffffffff\r\n", 400),
+            ("POST / HTTP/1.1\r\nHost: h\r\nContent-Length: 2000000\r\n\r\n", 413),
+            ("POST / HTTP/1.1\r\nHost: h\r\nExpect: 200-ok\r\nContent-Length: 1\r\n\r\n", 417),
+        ])
     func rejections(raw: String, expected: Int) {
         #expect(status(of: parseOnce(raw)) == expected, "\(raw.debugDescription)")
     }
@@ -142,7 +147,8 @@ struct ParserTests {
         let manyHeaders = "GET / HTTP/1.1\r\nHost: h\r\n" + (0..<101).map { "X-\($0): 1\r\n" }.joined() + "\r\n"
         #expect(status(of: parseOnce(manyHeaders)) == 431)
         let small = HTTPLimits(maximumBodyLength: 10)
-        let bigChunked = "POST / HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n\r\n6\r\nabcdef\r\n6\r\nabcdef\r\n0\r\n\r\n"
+        let bigChunked =
+            "POST / HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n\r\n6\r\nabcdef\r\n6\r\nabcdef\r\n0\r\n\r\n"
         #expect(status(of: parseOnce(bigChunked, limits: small)) == 413)
     }
 
@@ -154,11 +160,14 @@ struct ParserTests {
         #expect(oldKeep.0.keepAlive)
         let close = try #require(parsedRequest(of: parseOnce("GET / HTTP/1.1\r\nHost: h\r\nConnection: Close\r\n\r\n")))
         #expect(!close.0.keepAlive)
-        let absolute = try #require(parsedRequest(of: parseOnce("GET http://evil.example/path?q=1 HTTP/1.1\r\nHost: h\r\n\r\n")))
+        let absolute = try #require(
+            parsedRequest(of: parseOnce("GET http://evil.example/path?q=1 HTTP/1.1\r\nHost: h\r\n\r\n")))
         #expect(absolute.0.target == "/path?q=1")
         let leading = try #require(parsedRequest(of: parseOnce("\r\n\r\nGET / HTTP/1.1\r\nHost: h\r\n\r\n")))
         #expect(leading.0.path == "/")
-        let sameLengths = try #require(parsedRequest(of: parseOnce("POST / HTTP/1.1\r\nHost: h\r\nContent-Length: 2\r\nContent-Length: 2\r\n\r\nok")))
+        let sameLengths = try #require(
+            parsedRequest(
+                of: parseOnce("POST / HTTP/1.1\r\nHost: h\r\nContent-Length: 2\r\nContent-Length: 2\r\n\r\nok")))
         #expect(sameLengths.0.body == Array("ok".utf8))
     }
 

@@ -26,13 +26,17 @@ func testRouter() -> Router {
     var router = Router()
     router.onImmediate(.get, "/json") { _ in .json(["ok": true]) }
     router.on(.post, "/echo") { request in
-        .json(Echo(method: request.method.rawValue, path: request.path, query: request.query,
-                   body: String(decoding: request.body, as: UTF8.self), contentType: request.headers["Content-Type"],
-                   remote: request.remoteAddress, cookies: request.cookies))
+        .json(
+            Echo(
+                method: request.method.rawValue, path: request.path, query: request.query,
+                body: String(decoding: request.body, as: UTF8.self), contentType: request.headers["Content-Type"],
+                remote: request.remoteAddress, cookies: request.cookies))
     }
     router.get("/echo") { request in
-        .json(Echo(method: request.method.rawValue, path: request.path, query: request.query, body: "",
-                   contentType: nil, remote: request.remoteAddress, cookies: request.cookies))
+        .json(
+            Echo(
+                method: request.method.rawValue, path: request.path, query: request.query, body: "",
+                contentType: nil, remote: request.remoteAddress, cookies: request.cookies))
     }
     router.post("/form") { request in
         .json(Dictionary(request.formFields.map { ($0.name, $0.value) }, uniquingKeysWith: { first, _ in first }))
@@ -90,7 +94,8 @@ func runProcess(_ executable: String, _ arguments: [String]) throws -> (status: 
     return (process.terminationStatus, String(decoding: out, as: UTF8.self), String(decoding: err, as: UTF8.self))
 }
 
-let repositoryRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+let repositoryRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+    .deletingLastPathComponent()
 
 var oraclePython: String {
     ProcessInfo.processInfo.environment["PORTCULLIS_ORACLE_PYTHON"]

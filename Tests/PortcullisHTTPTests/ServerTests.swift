@@ -6,8 +6,14 @@ import Testing
 struct ServerTests {
     @Test("curl: JSON, keep-alive reuse, HEAD, IPv6 and a Unix socket")
     func curl() async throws {
-        let socketPath = FileManager.default.temporaryDirectory.appendingPathComponent("portcullis-\(UUID().uuidString).sock").path
-        try await withServer({ $0.addresses += [.tcp(host: "::1", port: 0), .unix(path: socketPath, mode: 0o600)] }) { server in
+        let socketPath = FileManager.default.temporaryDirectory.appendingPathComponent(
+            "portcullis-\(UUID().uuidString).sock"
+        ).path
+        let configure: @Sendable (inout HTTPServerConfiguration) -> Void = {
+            $0.addresses += [.tcp(host: "::1", port: 0), .unix(path: socketPath, mode: 0o600)]
+        }
+        try await withServer(configure) {
+            server in
             let get = try runProcess("/usr/bin/curl", ["-sS", "-i", server.base + "/json"])
             #expect(get.status == 0)
             #expect(get.output.hasPrefix("HTTP/1.1 200 OK\r\n"))
@@ -33,7 +39,8 @@ struct ServerTests {
     @Test("Python requests and http.client")
     func python() async throws {
         let python = oraclePython
-        try #require(FileManager.default.isExecutableFile(atPath: python), "no venv python at \(python); run scripts/test")
+        try #require(
+            FileManager.default.isExecutableFile(atPath: python), "no venv python at \(python); run scripts/test")
         let script = repositoryRoot.appendingPathComponent("Tests/PortcullisHTTPTests/Clients/clients.py").path
         try await withServer { server in
             let result = try runProcess(python, [script, server.base])
@@ -46,7 +53,8 @@ struct ServerTests {
     func pipelining() async throws {
         try await withServer { server in
             let client = HTTPClient(server.tcp)
-            let batch = "GET /slow?ms=300 HTTP/1.1\r\nHost: x\r\n\r\nGET /fast HTTP/1.1\r\nHost: x\r\n\r\n"
+            let batch =
+                "GET /slow?ms=300 HTTP/1.1\r\nHost: x\r\n\r\nGET /fast HTTP/1.1\r\nHost: x\r\n\r\n"
                 + "POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: 3\r\n\r\nabcGET /slow?ms=50 HTTP/1.1\r\nHost: x\r\n\r\n"
             try client.sendRaw(Array(batch.utf8))
             #expect(try client.readResponse().text == "slow 300")
@@ -56,15 +64,17 @@ struct ServerTests {
         }
     }
 
-    @Test("malformed requests get their status and the connection is closed", arguments: [
-        ("GET / HTTP/1.1\r\nHost: x\r\nContent-Length: 1\r\nTransfer-Encoding: chunked\r\n\r\n", 400),
-        ("GET / HTTP/1.1\r\nHost: x\r\n folded\r\n\r\n", 400),
-        ("BREW / HTTP/1.1\r\nHost: x\r\n\r\n", 501),
-        ("POST /echo HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: gzip\r\n\r\n", 501),
-        ("POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: 5000000\r\n\r\n", 413),
-        ("GET / HTTP/3.0\r\nHost: x\r\n\r\n", 505),
-        ("GET /\u{7F} HTTP/1.1\r\nHost: x\r\n\r\n", 400),
-    ])
+    @Test(
+        "malformed requests get their status and the connection is closed",
+        arguments: [
+            ("GET / HTTP/1.1\r\nHost: x\r\nContent-Length: 1\r\nTransfer-Encoding: chunked\r\n\r\n", 400),
+            ("GET / HTTP/1.1\r\nHost: x\r\n folded\r\n\r\n", 400),
+            ("BREW / HTTP/1.1\r\nHost: x\r\n\r\n", 501),
+            ("POST /echo HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: gzip\r\n\r\n", 501),
+            ("POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: 5000000\r\n\r\n", 413),
+            ("GET / HTTP/3.0\r\nHost: x\r\n\r\n", 505),
+            ("GET /\u{7F} HTTP/1.1\r\nHost: x\r\n\r\n", 400),
+        ])
     func malformed(raw: String, expected: Int) async throws {
         try await withServer { server in
             let client = HTTPClient(server.tcp)
@@ -94,17 +104,21 @@ struct ServerTests {
     func oversized() async throws {
         try await withServer { server in
             let big = HTTPClient(server.tcp)
-            try big.sendRaw(Array(("GET / HTTP/1.1\r\nHost: x\r\nX-Big: " + String(repeating: "y", count: 20_000) + "\r\n\r\n").utf8))
+            try big.sendRaw(
+                Array(
+                    ("GET / HTTP/1.1\r\nHost: x\r\nX-Big: " + String(repeating: "y", count: 20_000) + "\r\n\r\n").utf8))
             #expect(try big.readResponse().status == 431)
             let long = HTTPClient(server.tcp)
-            try long.sendRaw(Array(("GET /" + String(repeating: "a", count: 9_000) + " HTTP/1.1\r\nHost: x\r\n\r\n").utf8))
+            try long.sendRaw(
+                Array(("GET /" + String(repeating: "a", count: 9_000) + " HTTP/1.1\r\nHost: x\r\n\r\n").utf8))
             #expect(try long.readResponse().status == 414)
         }
     }
 
     @Test("slow-loris: a trickling head gets 408 and is closed while normal clients are served")
     func slowLoris() async throws {
-        try await withServer({ $0.headerTimeout = 800 }) { server in
+        let configure: @Sendable (inout HTTPServerConfiguration) -> Void = { $0.headerTimeout = 800 }
+        try await withServer(configure) { server in
             let attackers = (0..<20).map { _ in HTTPClient(server.tcp, timeout: 5_000) }
             for attacker in attackers { try attacker.sendRaw(Array("GET / HTTP/1.1\r\nHost: x\r\n".utf8)) }
             let started = Date()
@@ -126,7 +140,11 @@ struct ServerTests {
 
     @Test("a silent new connection is cut at the header timeout; an idle keep-alive one at the idle timeout")
     func timeouts() async throws {
-        try await withServer({ $0.headerTimeout = 300; $0.idleTimeout = 400 }) { server in
+        let configure: @Sendable (inout HTTPServerConfiguration) -> Void = {
+            $0.headerTimeout = 300
+            $0.idleTimeout = 400
+        }
+        try await withServer(configure) { server in
             let silent = HTTPClient(server.tcp)
             try silent.sendRaw([])
             let idle = HTTPClient(server.tcp)
@@ -141,8 +159,14 @@ struct ServerTests {
     func expectContinue() async throws {
         try await withServer { server in
             let client = HTTPClient(server.tcp)
-            try client.sendRaw(Array("POST /echo HTTP/1.1\r\nHost: x\r\nExpect: 100-continue\r\nContent-Length: 4\r\n\r\n".utf8))
-            let curlLike = try runProcess("/usr/bin/curl", ["-sS", "-v", "-H", "Expect: 100-continue", "--data-binary", String(repeating: "z", count: 2048), server.base + "/echo"])
+            try client.sendRaw(
+                Array("POST /echo HTTP/1.1\r\nHost: x\r\nExpect: 100-continue\r\nContent-Length: 4\r\n\r\n".utf8))
+            let curlLike = try runProcess(
+                "/usr/bin/curl",
+                [
+                    "-sS", "-v", "-H", "Expect: 100-continue", "--data-binary", String(repeating: "z", count: 2048),
+                    server.base + "/echo",
+                ])
             #expect(curlLike.errors.contains("HTTP/1.1 100 Continue"))
             #expect(curlLike.output.contains(String(repeating: "z", count: 2048)))
             try client.sendRaw(Array("body".utf8))
@@ -154,7 +178,8 @@ struct ServerTests {
 
     @Test("over the connection cap: 503 and close; under it: served")
     func connectionCap() async throws {
-        try await withServer({ $0.maximumConnections = 3 }) { server in
+        let configure: @Sendable (inout HTTPServerConfiguration) -> Void = { $0.maximumConnections = 3 }
+        try await withServer(configure) { server in
             let held = (0..<3).map { _ in HTTPClient(server.tcp) }
             for client in held { #expect(try client.request("GET", "/json").status == 200) }
             let extra = HTTPClient(server.tcp)

@@ -14,24 +14,31 @@ struct IDTokenValidatorTests {
 
     static var keySet: JSONWebKeySet {
         let point = signingKey.publicKey.x963Representation
-        let jwks = #"{"keys":[{"kty":"EC","crv":"P-256","kid":"k1","use":"sig","x":"\#(Base64URL.encode(point[1..<33]))","y":"\#(Base64URL.encode(point[33..<65]))"}]}"#
+        let jwks =
+            #"{"keys":[{"kty":"EC","crv":"P-256","kid":"k1","use":"sig","x":"\#(Base64URL.encode(point[1..<33]))","y":"\#(Base64URL.encode(point[33..<65]))"}]}"#
         return try! JSONWebKeySet(json: Array(jwks.utf8))
     }
 
-    static func token(_ overrides: [String: String] = [:], header: String = #"{"alg":"ES256","kid":"k1"}"#,
-                      key: P256.PrivateKey = signingKey) -> String {
+    static func token(
+        _ overrides: [String: String] = [:], header: String = #"{"alg":"ES256","kid":"k1"}"#,
+        key: P256.PrivateKey = signingKey
+    ) -> String {
         var fields: [String: String] = [
             "iss": "\"\(issuer)\"", "sub": "\"user-42\"", "aud": "\"\(client)\"", "exp": "\(now + 300)",
             "iat": "\(now - 5)", "nonce": "\"n-1\"", "email": "\"ana@example.com\"", "email_verified": "true",
         ]
         for (name, value) in overrides { fields[name] = value }
-        let body = "{" + fields.filter { $0.value != "-" }.sorted { $0.key < $1.key }.map { "\"\($0.key)\":\($0.value)" }
+        let body =
+            "{"
+            + fields.filter { $0.value != "-" }.sorted { $0.key < $1.key }.map { "\"\($0.key)\":\($0.value)" }
             .joined(separator: ",") + "}"
         let input = Base64URL.encode(Array(header.utf8)) + "." + Base64URL.encode(Array(body.utf8))
         return input + "." + Base64URL.encode(key.sha256Signature(for: Array(input.utf8)).rawRepresentation)
     }
 
-    static func validate(_ token: String, tolerance: Int64 = 0, nonce: String = "n-1") throws(IDTokenError) -> IDTokenClaims {
+    static func validate(
+        _ token: String, tolerance: Int64 = 0, nonce: String = "n-1"
+    ) throws(IDTokenError) -> IDTokenClaims {
         try IDTokenValidator(issuer: issuer, clientID: client, clockTolerance: tolerance)
             .validate(token, keys: keySet, nonce: nonce, now: now)
     }
@@ -41,7 +48,9 @@ struct IDTokenValidatorTests {
         let claims = try Self.validate(Self.token())
         #expect(claims.sub == "user-42" && claims.email == "ana@example.com" && claims.emailVerified == true)
         #expect(try Self.validate(Self.token(["email_verified": "\"true\""])).emailVerified == true)
-        #expect(try Self.validate(Self.token(["aud": "[\"other\",\"portcullis\"]", "azp": "\"portcullis\""])).aud.count == 2)
+        #expect(
+            try Self.validate(Self.token(["aud": "[\"other\",\"portcullis\"]", "azp": "\"portcullis\""])).aud.count == 2
+        )
     }
 
     @Test("each broken rule has its own refusal")
@@ -70,9 +79,13 @@ struct IDTokenValidatorTests {
     func alternativeIssuers() throws {
         var validator = IDTokenValidator(issuer: Self.issuer, clientID: Self.client)
         validator.alternativeIssuers = ["accounts.google.com"]
-        #expect(try validator.validate(Self.token(["iss": "\"accounts.google.com\""]), keys: Self.keySet, nonce: "n-1", now: Self.now).sub == "user-42")
+        #expect(
+            try validator.validate(
+                Self.token(["iss": "\"accounts.google.com\""]), keys: Self.keySet, nonce: "n-1", now: Self.now
+            ).sub == "user-42")
         #expect(throws: IDTokenError.wrongIssuer) {
-            _ = try validator.validate(Self.token(["iss": "\"accounts.google.com.evil\""]), keys: Self.keySet, nonce: "n-1", now: Self.now)
+            _ = try validator.validate(
+                Self.token(["iss": "\"accounts.google.com.evil\""]), keys: Self.keySet, nonce: "n-1", now: Self.now)
         }
     }
 
@@ -80,7 +93,9 @@ struct IDTokenValidatorTests {
     func tolerance() throws {
         #expect(try Self.validate(Self.token(["exp": "\(Self.now - 10)"]), tolerance: 30).sub == "user-42")
         #expect(try Self.validate(Self.token(["iat": "\(Self.now + 10)"]), tolerance: 30).sub == "user-42")
-        #expect(throws: IDTokenError.token(.expired)) { _ = try Self.validate(Self.token(["exp": "\(Self.now - 40)"]), tolerance: 30) }
+        #expect(throws: IDTokenError.token(.expired)) {
+            _ = try Self.validate(Self.token(["exp": "\(Self.now - 40)"]), tolerance: 30)
+        }
     }
 }
 
@@ -88,7 +103,9 @@ struct IDTokenValidatorTests {
 struct FlowCookieTests {
     @Test("S256 challenge matches RFC 7636 Appendix B")
     func pkceVector() {
-        #expect(PKCE.challenge(for: "dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk") == "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM")
+        #expect(
+            PKCE.challenge(for: "dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk")
+                == "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM")
         let verifier = PKCE.makeVerifier()
         #expect(verifier.utf8.count == 43 && verifier != PKCE.makeVerifier())
     }
@@ -100,18 +117,30 @@ struct FlowCookieTests {
         let cookie = try sealer.seal(flow)
         #expect(try sealer.open(cookie, provider: "openid", state: flow.state, now: 1300) == flow)
 
-        #expect(throws: FlowCookieError.expired) { _ = try sealer.open(cookie, provider: "openid", state: flow.state, now: 1601) }
-        #expect(throws: FlowCookieError.wrongProvider) { _ = try sealer.open(cookie, provider: "github", state: flow.state, now: 1300) }
-        #expect(throws: FlowCookieError.stateMismatch) { _ = try sealer.open(cookie, provider: "openid", state: "x", now: 1300) }
-        #expect(throws: FlowCookieError.stateMismatch) { _ = try sealer.open(cookie, provider: "openid", state: nil, now: 1300) }
+        #expect(throws: FlowCookieError.expired) {
+            _ = try sealer.open(cookie, provider: "openid", state: flow.state, now: 1601)
+        }
+        #expect(throws: FlowCookieError.wrongProvider) {
+            _ = try sealer.open(cookie, provider: "github", state: flow.state, now: 1300)
+        }
+        #expect(throws: FlowCookieError.stateMismatch) {
+            _ = try sealer.open(cookie, provider: "openid", state: "x", now: 1300)
+        }
+        #expect(throws: FlowCookieError.stateMismatch) {
+            _ = try sealer.open(cookie, provider: "openid", state: nil, now: 1300)
+        }
 
         var bytes = Array(cookie.utf8)
         bytes[5] = bytes[5] == UInt8(ascii: "A") ? UInt8(ascii: "B") : UInt8(ascii: "A")
         let tampered = String(decoding: bytes, as: UTF8.self)
         let other = FlowCookieSealer(secret: Array("another-secret".utf8))
         for value in [tampered, "", ".", cookie + "x", String(repeating: "a", count: 2000), nil] {
-            #expect(throws: FlowCookieError.invalid) { _ = try sealer.open(value, provider: "openid", state: flow.state, now: 1300) }
+            #expect(throws: FlowCookieError.invalid) {
+                _ = try sealer.open(value, provider: "openid", state: flow.state, now: 1300)
+            }
         }
-        #expect(throws: FlowCookieError.invalid) { _ = try other.open(cookie, provider: "openid", state: flow.state, now: 1300) }
+        #expect(throws: FlowCookieError.invalid) {
+            _ = try other.open(cookie, provider: "openid", state: flow.state, now: 1300)
+        }
     }
 }

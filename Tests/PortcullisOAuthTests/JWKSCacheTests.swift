@@ -40,7 +40,9 @@ struct JWKSCacheTests {
         #expect(await cache.fetchCount == 2)
 
         // Made-up key ids: at most one fetch per interval.
-        for second in 101..<159 { #expect(try await cache.key(id: "bogus-\(second)", algorithm: "ES256", now: Int64(second)) == nil) }
+        for second in 101..<159 {
+            #expect(try await cache.key(id: "bogus-\(second)", algorithm: "ES256", now: Int64(second)) == nil)
+        }
         #expect(await cache.fetchCount == 2)
         #expect(try await cache.key(id: "bogus", algorithm: "ES256", now: 160) == nil)
         #expect(await cache.fetchCount == 3)
@@ -53,27 +55,34 @@ struct JWKSCacheTests {
         #expect(await cache.fetchCount == 4)
 
         await provider.setDown(true)
-        await #expect(throws: RotatingProvider.Down.self) { _ = try await cache.key(id: "k2", algorithm: "ES256", now: 160 + 7200) }
+        await #expect(throws: RotatingProvider.Down.self) {
+            _ = try await cache.key(id: "k2", algorithm: "ES256", now: 160 + 7200)
+        }
     }
 }
 
 @Suite("OpenID discovery document")
 struct OpenIDProviderMetadataTests {
-    static func document(issuer: String = "http://127.0.0.1:9000/realms/test", token: String = "http://127.0.0.1:9000/token",
-                         extra: String = "") -> [UInt8] {
-        Array("""
-        {"issuer":"\(issuer)","authorization_endpoint":"http://127.0.0.1:9000/auth","token_endpoint":"\(token)",
-         "jwks_uri":"http://localhost:9000/certs","userinfo_endpoint":"https://idp.example/userinfo"\(extra)}
-        """.utf8)
+    static func document(
+        issuer: String = "http://127.0.0.1:9000/realms/test", token: String = "http://127.0.0.1:9000/token",
+        extra: String = ""
+    ) -> [UInt8] {
+        Array(
+            """
+            {"issuer":"\(issuer)","authorization_endpoint":"http://127.0.0.1:9000/auth","token_endpoint":"\(token)",
+             "jwks_uri":"http://localhost:9000/certs","userinfo_endpoint":"https://idp.example/userinfo"\(extra)}
+            """.utf8)
     }
 
     @Test("a loopback or https document for the configured issuer is accepted")
     func accepts() throws {
-        let metadata = try OpenIDProviderMetadata(json: Self.document(), expectedIssuer: "http://127.0.0.1:9000/realms/test/")
+        let metadata = try OpenIDProviderMetadata(
+            json: Self.document(), expectedIssuer: "http://127.0.0.1:9000/realms/test/")
         #expect(metadata.jwksURI == "http://localhost:9000/certs")
         #expect(metadata.supportsS256)
-        let plainOnly = try OpenIDProviderMetadata(json: Self.document(extra: #","code_challenge_methods_supported":["plain"]"#),
-                                                   expectedIssuer: "http://127.0.0.1:9000/realms/test")
+        let plainOnly = try OpenIDProviderMetadata(
+            json: Self.document(extra: #","code_challenge_methods_supported":["plain"]"#),
+            expectedIssuer: "http://127.0.0.1:9000/realms/test")
         #expect(!plainOnly.supportsS256)
     }
 
@@ -81,9 +90,12 @@ struct OpenIDProviderMetadataTests {
     func refuses() {
         let issuer = "http://127.0.0.1:9000/realms/test"
         #expect(throws: OpenIDProviderMetadata.Problem.issuerMismatch) {
-            _ = try OpenIDProviderMetadata(json: Self.document(issuer: "http://127.0.0.1:9000/realms/other"), expectedIssuer: issuer)
+            _ = try OpenIDProviderMetadata(
+                json: Self.document(issuer: "http://127.0.0.1:9000/realms/other"), expectedIssuer: issuer)
         }
-        for token in ["http://idp.example/token", "ftp://127.0.0.1/token", "https://user:pw@idp.example/token", "/token"] {
+        for token in [
+            "http://idp.example/token", "ftp://127.0.0.1/token", "https://user:pw@idp.example/token", "/token",
+        ] {
             #expect(throws: OpenIDProviderMetadata.Problem.insecureEndpoint("token_endpoint")) {
                 _ = try OpenIDProviderMetadata(json: Self.document(token: token), expectedIssuer: issuer)
             }

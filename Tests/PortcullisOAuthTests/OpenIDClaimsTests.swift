@@ -5,11 +5,12 @@ import Testing
 struct OpenIDClaimsTests {
     static func json(_ text: String) -> JSONValue { JSONValue.parse(Array(text.utf8))! }
 
-    static let keycloak = json("""
-    {"sub":"abc","realm_access":{"roles":["user","chat-admin"]},"groups":"a, b c","resource_access":{"portcullis":{"roles":["x"]}},
-     "is_admin":true,"list":[{"name":"first"}],"preferred_username":"ana","email":"ana@example.com","email_verified":"true",
-     "given_name":"Ana","family_name":"Lima"}
-    """)
+    static let keycloak = json(
+        """
+        {"sub":"abc","realm_access":{"roles":["user","chat-admin"]},"groups":"a, b c","resource_access":{"portcullis":{"roles":["x"]}},
+         "is_admin":true,"list":[{"name":"first"}],"preferred_username":"ana","email":"ana@example.com","email_verified":"true",
+         "given_name":"Ana","family_name":"Lima"}
+        """)
 
     @Test("paths reach nested objects and arrays; absent paths are nil")
     func paths() {
@@ -23,7 +24,9 @@ struct OpenIDClaimsTests {
 
     @Test("required roles: exact matches from arrays or comma/space separated strings")
     func requiredRoles() {
-        #expect(OpenIDRoles.hasRequiredRole(OpenIDRoles.list(" chat-admin ,other"), claims: Self.keycloak, path: "realm_access.roles"))
+        #expect(
+            OpenIDRoles.hasRequiredRole(
+                OpenIDRoles.list(" chat-admin ,other"), claims: Self.keycloak, path: "realm_access.roles"))
         #expect(!OpenIDRoles.hasRequiredRole(["chat"], claims: Self.keycloak, path: "realm_access.roles"))
         #expect(OpenIDRoles.hasRequiredRole(["c"], claims: Self.keycloak, path: "groups"))
         #expect(!OpenIDRoles.hasRequiredRole(["user"], claims: Self.keycloak, path: "nowhere"))
@@ -32,24 +35,42 @@ struct OpenIDClaimsTests {
 
     @Test("admin role: a match or true grants; fully configured and absent revokes; else unchanged")
     func adminRole() {
-        #expect(OpenIDRoles.adminDecision(adminRole: "chat-admin", claims: Self.keycloak, path: "realm_access.roles", fullyConfigured: true) == .grant)
-        #expect(OpenIDRoles.adminDecision(adminRole: "anything", claims: Self.keycloak, path: "is_admin", fullyConfigured: true) == .grant)
-        #expect(OpenIDRoles.adminDecision(adminRole: "root", claims: Self.keycloak, path: "realm_access.roles", fullyConfigured: true) == .revoke)
-        #expect(OpenIDRoles.adminDecision(adminRole: "root", claims: Self.keycloak, path: "realm_access.roles", fullyConfigured: false) == .unchanged)
+        #expect(
+            OpenIDRoles.adminDecision(
+                adminRole: "chat-admin", claims: Self.keycloak, path: "realm_access.roles", fullyConfigured: true)
+                == .grant)
+        #expect(
+            OpenIDRoles.adminDecision(
+                adminRole: "anything", claims: Self.keycloak, path: "is_admin", fullyConfigured: true) == .grant)
+        #expect(
+            OpenIDRoles.adminDecision(
+                adminRole: "root", claims: Self.keycloak, path: "realm_access.roles", fullyConfigured: true) == .revoke)
+        #expect(
+            OpenIDRoles.adminDecision(
+                adminRole: "root", claims: Self.keycloak, path: "realm_access.roles", fullyConfigured: false)
+                == .unchanged)
     }
 
     @Test("profile: configured claims first, then LibreChat's fallbacks")
     func profile() throws {
         let mapped = try #require(OpenIDProfile(claims: Self.keycloak))
-        #expect(mapped == OpenIDProfile(subject: "abc", email: "ana@example.com", emailVerified: true, username: "ana", name: "Ana Lima"))
+        #expect(
+            mapped
+                == OpenIDProfile(
+                    subject: "abc", email: "ana@example.com", emailVerified: true, username: "ana", name: "Ana Lima"))
 
-        let configured = try #require(OpenIDProfile(claims: Self.keycloak, names: .init(email: "upn", username: "realm_access.roles", name: "sub")))
+        let configured = try #require(
+            OpenIDProfile(
+                claims: Self.keycloak, names: .init(email: "upn", username: "realm_access.roles", name: "sub")))
         #expect(configured.username == "user_chat-admin")
         #expect(configured.email == "ana@example.com")  // no upn claim: falls back
         #expect(configured.name == "abc")
 
-        let sparse = try #require(OpenIDProfile(claims: Self.json(#"{"sub":"s","upn":"bo@corp.example","family_name":"Bo"}"#)))
-        #expect(sparse.email == "bo@corp.example" && sparse.username == "bo@corp.example" && sparse.name == "Bo" && !sparse.emailVerified)
+        let sparse = try #require(
+            OpenIDProfile(claims: Self.json(#"{"sub":"s","upn":"bo@corp.example","family_name":"Bo"}"#)))
+        #expect(
+            sparse.email == "bo@corp.example" && sparse.username == "bo@corp.example" && sparse.name == "Bo"
+                && !sparse.emailVerified)
 
         #expect(OpenIDProfile(claims: Self.json(#"{"email":"x@example.com"}"#)) == nil)
         #expect(OpenIDProfile(claims: Self.json(#"{"sub":"only"}"#)) == nil)
@@ -57,7 +78,8 @@ struct OpenIDClaimsTests {
 
     @Test("userinfo wins over id_token claims when merged")
     func merge() {
-        let merged = Self.json(#"{"sub":"a","email":"old@example.com","name":"A"}"#).merging(Self.json(#"{"email":"new@example.com"}"#))
+        let merged = Self.json(#"{"sub":"a","email":"old@example.com","name":"A"}"#).merging(
+            Self.json(#"{"email":"new@example.com"}"#))
         #expect(merged.value(at: "email") == .string("new@example.com"))
         #expect(merged.value(at: "name") == .string("A"))
     }

@@ -10,8 +10,9 @@ struct APITests {
     static let password = "correct horse battery"
 
     static func signUp(_ client: inout TestClient, _ email: String) async -> TestClient.Answer {
-        await client.send(.post, "/api/auth/register",
-                          json: ["name": "Test", "email": email, "password": password, "confirm_password": password])
+        await client.send(
+            .post, "/api/auth/register",
+            json: ["name": "Test", "email": email, "password": password, "confirm_password": password])
         return await client.send(.post, "/api/auth/login", json: ["email": email, "password": password])
     }
 
@@ -45,7 +46,8 @@ struct APITests {
         #expect(await client.send(.post, "/api/auth/refresh").status == 401)
         #expect(engine.service.metrics.refreshReuse.current == 1)
 
-        let again = await client.send(.post, "/api/auth/login", json: ["email": "ana@example.com", "password": Self.password])
+        let again = await client.send(
+            .post, "/api/auth/login", json: ["email": "ana@example.com", "password": Self.password])
         let fresh = try #require(again.json["token"] as? String)
         #expect(await client.send(.post, "/api/auth/logout", bearer: fresh).message == "Logout successful")
         #expect(client.cookies["refreshToken"] == nil && client.cookies[DeviceCookie.name] != nil)
@@ -62,7 +64,8 @@ struct APITests {
 
         let bad = await client.send(.post, "/api/auth/login", raw: Array("{not json".utf8))
         #expect(bad.status == 400 && bad.message == "Invalid JSON body")
-        for (method, target) in [(HTTPMethod.get, "/api/user"), (.post, "/api/auth/logout"), (.get, "/api/admin/bans")] {
+        for (method, target) in [(HTTPMethod.get, "/api/user"), (.post, "/api/auth/logout"), (.get, "/api/admin/bans")]
+        {
             let refused = await client.send(method, target, bearer: "not.a.token")
             #expect(refused.status == 401 && refused.message == "Unauthorized")
         }
@@ -82,30 +85,42 @@ struct APITests {
             for n in 0..<24 {
                 group.addTask {
                     var client = TestClient(router)
-                    return await client.send(.post, "/api/auth/register", json: [
-                        "name": "Nina", "email": "n\(n)@example.com", "password": Self.password, "confirm_password": Self.password,
-                    ])
+                    return await client.send(
+                        .post, "/api/auth/register",
+                        json: [
+                            "name": "Nina", "email": "n\(n)@example.com", "password": Self.password,
+                            "confirm_password": Self.password,
+                        ])
                 }
             }
             return await group.reduce(into: []) { $0.append($1) }
         }
         let busy = answers.filter { $0.status == 503 }
-        #expect(!busy.isEmpty && busy.allSatisfy { $0.headers["Retry-After"] == "1" && $0.message == "Server is busy, please retry." })
+        #expect(
+            !busy.isEmpty
+                && busy.allSatisfy { $0.headers["Retry-After"] == "1" && $0.message == "Server is busy, please retry." }
+        )
         #expect(answers.allSatisfy { $0.status == 200 || $0.status == 503 })
     }
 
     @Test("time is injected: a lockout and an IP ban expire when the clock moves, without sleeping")
     func injectedTime() async throws {
         let clock = ManualClock()
-        let engine = try await makeEngine([
-            "ACCOUNT_LOCKOUT_MAX": "2", "ACCOUNT_LOCKOUT_WINDOW": "10", "LOGIN_MAX": "3", "LOGIN_WINDOW": "1",
-            "BAN_VIOLATIONS": "true", "BAN_INTERVAL": "1", "BAN_DURATION": "60000",
-        ], clock: clock)
+        let engine = try await makeEngine(
+            [
+                "ACCOUNT_LOCKOUT_MAX": "2", "ACCOUNT_LOCKOUT_WINDOW": "10", "LOGIN_MAX": "3", "LOGIN_WINDOW": "1",
+                "BAN_VIOLATIONS": "true", "BAN_INTERVAL": "1", "BAN_DURATION": "60000",
+            ], clock: clock)
         let router = API(engine: engine).makeRouter()
         var owner = TestClient(router)
-        _ = await owner.send(.post, "/api/auth/register",
-                             json: ["name": "Victor", "email": "v@example.com", "password": Self.password, "confirm_password": Self.password])
-        func attempt(_ address: String, _ password: String, email: String = "v@example.com") async -> TestClient.Answer {
+        _ = await owner.send(
+            .post, "/api/auth/register",
+            json: [
+                "name": "Victor", "email": "v@example.com", "password": Self.password,
+                "confirm_password": Self.password,
+            ])
+        func attempt(_ address: String, _ password: String, email: String = "v@example.com") async -> TestClient.Answer
+        {
             var client = TestClient(router)
             client.remoteAddress = address
             return await client.send(.post, "/api/auth/login", json: ["email": email, "password": password])

@@ -8,11 +8,16 @@ import Testing
 struct AdminCommandTests {
     static let all: [AdminCommand] = [
         .listUsers,
-        .createUser(email: "a@example.com", name: "A B", username: "ab", password: "pass word 1", emailVerified: false, provider: "local"),
-        .createUser(email: "c@example.com", name: nil, username: nil, password: nil, emailVerified: true, provider: "google"),
+        .createUser(
+            email: "a@example.com", name: "A B", username: "ab", password: "pass word 1", emailVerified: false,
+            provider: "local"),
+        .createUser(
+            email: "c@example.com", name: nil, username: nil, password: nil, emailVerified: true, provider: "google"),
         .deleteUser(email: "x+y@example.com"), .setPassword(email: "a@example.com", password: "p & q = r"), .stats,
-        .importUsers(Array("{\"_id\":\"x\"}\n".utf8)), .exportUsers, .listBans, .ban(email: "a@example.com", minutes: 5),
-        .unban(subject: "ip:127.0.0.2", email: nil), .unban(subject: nil, email: "a@example.com"), .invite(email: "i@example.com"),
+        .importUsers(Array("{\"_id\":\"x\"}\n".utf8)), .exportUsers, .listBans,
+        .ban(email: "a@example.com", minutes: 5),
+        .unban(subject: "ip:127.0.0.2", email: nil), .unban(subject: nil, email: "a@example.com"),
+        .invite(email: "i@example.com"),
         .snapshot, .resetTerms,
     ]
 
@@ -31,12 +36,22 @@ struct AdminCommandTests {
         let engine = try await makeEngine()
         let admin = AdminOperations(engine: engine)
         let created = try await admin.perform(
-            .createUser(email: "operator@example.com", name: nil, username: nil, password: nil, emailVerified: true, provider: "local"))
+            .createUser(
+                email: "operator@example.com", name: nil, username: nil, password: nil, emailVerified: true,
+                provider: "local"))
         #expect(created.status == 201 && String(decoding: created.body, as: UTF8.self).contains("\"password\""))
-        #expect(try await admin.perform(.createUser(email: "operator@example.com", name: nil, username: nil, password: "long enough pw",
-                                                    emailVerified: true, provider: "local")).status == 409)
-        #expect(try await admin.perform(.setPassword(email: "operator@example.com", password: "another long one")).status == 200)
-        #expect(try await admin.perform(.setPassword(email: "nobody@example.com", password: "another long one")).status == 404)
+        #expect(
+            try await admin.perform(
+                .createUser(
+                    email: "operator@example.com", name: nil, username: nil, password: "long enough pw",
+                    emailVerified: true, provider: "local")
+            ).status == 409)
+        #expect(
+            try await admin.perform(.setPassword(email: "operator@example.com", password: "another long one")).status
+                == 200)
+        #expect(
+            try await admin.perform(.setPassword(email: "nobody@example.com", password: "another long one")).status
+                == 404)
         #expect(try await admin.perform(.ban(email: "operator@example.com", minutes: 5)).status == 200)
         #expect(await engine.moderation.bans().count == 1)
         #expect(try await admin.perform(.unban(subject: nil, email: "operator@example.com")).status == 200)

@@ -1,41 +1,57 @@
 import Foundation
 import PortcullisCore
-@testable import PortcullisStore
 import Testing
+
+@testable import PortcullisStore
 
 /// Fixed content of the committed format-version-1 snapshot (`Golden/snapshot-v1.pcs`).
 enum GoldenContent {
     static let users = [
-        User(id: "65f0c0ffee0123456789abcd", name: "Ana Lima", username: "ana", email: "ana@example.com", emailVerified: true,
-             passwordHash: "$2b$10$abcdefghijklmnopqrstuu5s2v8.iXieOjg/.AySBTTZIIVFJeBui", avatar: nil, provider: "local",
-             role: "ADMIN", providerIds: [:], openidIssuer: nil, twoFactorEnabled: false, termsAccepted: true,
-             createdAt: 1_709_287_200_000, updatedAt: 1_709_373_600_000),
-        User(id: "65f0c0ffee0123456789abce", name: "Bö Ünicode 🔐", username: "", email: "bo@example.com", emailVerified: false,
-             passwordHash: nil, avatar: "https://example.com/a.png", provider: "google", role: "USER",
-             providerIds: ["googleId": "1234567890"], openidIssuer: nil, twoFactorEnabled: false, termsAccepted: false,
-             createdAt: 1_709_287_200_123, updatedAt: 1_709_287_200_123),
+        User(
+            id: "65f0c0ffee0123456789abcd", name: "Ana Lima", username: "ana", email: "ana@example.com",
+            emailVerified: true,
+            passwordHash: "$2b$10$abcdefghijklmnopqrstuu5s2v8.iXieOjg/.AySBTTZIIVFJeBui", avatar: nil,
+            provider: "local",
+            role: "ADMIN", providerIds: [:], openidIssuer: nil, twoFactorEnabled: false, termsAccepted: true,
+            createdAt: 1_709_287_200_000, updatedAt: 1_709_373_600_000),
+        User(
+            id: "65f0c0ffee0123456789abce", name: "Bö Ünicode 🔐", username: "", email: "bo@example.com",
+            emailVerified: false,
+            passwordHash: nil, avatar: "https://example.com/a.png", provider: "google", role: "USER",
+            providerIds: ["googleId": "1234567890"], openidIssuer: nil, twoFactorEnabled: false, termsAccepted: false,
+            createdAt: 1_709_287_200_123, updatedAt: 1_709_287_200_123),
     ]
     static let sessions = [
-        Session(id: "65f0c0ffee0123456789abcf", userId: "65f0c0ffee0123456789abcd", currentHash: Array(repeating: 0xAB, count: 32),
-                previousHash: Array(repeating: 0xCD, count: 32), generation: 3, rotatedAt: 1_709_300_000_000,
-                createdAt: 1_709_290_000_000, expiresAt: 1_709_894_800_000),
+        Session(
+            id: "65f0c0ffee0123456789abcf", userId: "65f0c0ffee0123456789abcd",
+            currentHash: Array(repeating: 0xAB, count: 32),
+            previousHash: Array(repeating: 0xCD, count: 32), generation: 3, rotatedAt: 1_709_300_000_000,
+            createdAt: 1_709_290_000_000, expiresAt: 1_709_894_800_000)
     ]
 }
 
 @Suite("Store: formats, journal, recovery")
 struct StoreTests {
-    static let goldenPath = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("Golden/snapshot-v1.pcs").path
+    static let goldenPath = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent(
+        "Golden/snapshot-v1.pcs"
+    ).path
 
     /// Stores to write from and read into, with a moderation and every other kind.
-    static func stores(_ users: [User] = [], _ sessions: [Session] = [], extra: [any JournalEntry] = []) async
-        -> (states: [any DurableState], users: UserStore, sessions: SessionStore, moderation: Moderation,
-            tokens: OneTimeTokens, mail: MailQueue, lockout: AccountLockout)
+    static func stores(
+        _ users: [User] = [], _ sessions: [Session] = [], extra: [any JournalEntry] = []
+    ) async
+        -> (
+            states: [any DurableState], users: UserStore, sessions: SessionStore, moderation: Moderation,
+            tokens: OneTimeTokens, mail: MailQueue, lockout: AccountLockout
+        )
     {
         let userStore = UserStore(shardCount: 2), sessionStore = SessionStore(shardCount: 2)
-        let moderation = Moderation(configuration: try! ModerationConfiguration(environment: Environment([:])),
-                                    sessions: sessionStore, journal: nil, shardCount: 2)
+        let moderation = Moderation(
+            configuration: try! ModerationConfiguration(environment: Environment([:])),
+            sessions: sessionStore, journal: nil, shardCount: 2)
         let tokens = OneTimeTokens(journal: nil), mail = MailQueue(journal: nil)
-        let lockout = AccountLockout(policy: LockoutPolicy(), journal: nil, shardCount: 2, clock: ManualClock(milliseconds: 0))
+        let lockout = AccountLockout(
+            policy: LockoutPolicy(), journal: nil, shardCount: 2, clock: ManualClock(milliseconds: 0))
         await userStore.restore(batch: users)
         await sessionStore.restore(batch: sessions)
         for entry in extra {
@@ -47,8 +63,11 @@ struct StoreTests {
             default: Issue.record("unexpected entry \(entry)")
             }
         }
-        return ([userStore, sessionStore, moderation, tokens, mail, lockout], userStore, sessionStore, moderation, tokens, mail,
-                lockout)
+        return (
+            [userStore, sessionStore, moderation, tokens, mail, lockout], userStore, sessionStore, moderation, tokens,
+            mail,
+            lockout
+        )
     }
 
     @Test("the committed version-1 snapshot still reads, with exactly its content")
@@ -57,7 +76,8 @@ struct StoreTests {
             let directory = NSTemporaryDirectory() + "golden-\(UUID().uuidString)"
             try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
             let source = await Self.stores(GoldenContent.users, GoldenContent.sessions)
-            let written = try await SnapshotFile.write(directory: directory, position: 42, states: source.states, version: 1)
+            let written = try await SnapshotFile.write(
+                directory: directory, position: 42, states: source.states, version: 1)
             try? FileManager.default.removeItem(atPath: Self.goldenPath)
             try FileManager.default.copyItem(atPath: written.path, toPath: Self.goldenPath)
         }
@@ -75,16 +95,22 @@ struct StoreTests {
         users[0].termsAcceptedAt = 1_709_373_600_000
         users[0].devicesRevokedAt = 1_709_373_600_001
         var sessions = GoldenContent.sessions
-        sessions.append(Session(id: "65f0c0ffee0123456789abd0", userId: "65f0c0ffee0123456789abce", currentHash: [1, 2, 3],
-                                previousHash: nil, generation: 0, rotatedAt: 5, createdAt: 5, expiresAt: 6,
-                                idToken: "eyJhbGciOiJSUzI1NiJ9.e30.c2ln"))
+        sessions.append(
+            Session(
+                id: "65f0c0ffee0123456789abd0", userId: "65f0c0ffee0123456789abce", currentHash: [1, 2, 3],
+                previousHash: nil, generation: 0, rotatedAt: 5, createdAt: 5, expiresAt: 6,
+                idToken: "eyJhbGciOiJSUzI1NiJ9.e30.c2ln"))
         let extra: [any JournalEntry] = [
             ModerationEntry.violation(subject: "ip:127.0.0.2", type: "logins", count: 20),
             ModerationEntry.ban(Ban(subject: "ip:127.0.0.2", expiresAt: 9_000_000_000_000, type: "logins")),
-            TokenEntry.put(OneTimeToken(hash: "ab", kind: .resetPassword, userId: users[0].id, email: users[0].email,
-                                        expiresAt: 9_000_000_000_000)),
-            MailEntry.put(OutboxMail(id: "m1", to: "a@example.com", subject: "Hi", text: "t", html: "<p>h</p>", attempts: 1,
-                                     nextAttempt: 8)),
+            TokenEntry.put(
+                OneTimeToken(
+                    hash: "ab", kind: .resetPassword, userId: users[0].id, email: users[0].email,
+                    expiresAt: 9_000_000_000_000)),
+            MailEntry.put(
+                OutboxMail(
+                    id: "m1", to: "a@example.com", subject: "Hi", text: "t", html: "<p>h</p>", attempts: 1,
+                    nextAttempt: 8)),
             LockoutEntry.put(LockoutWindow(key: "a:00112233445566778899aabbccddeeff", failures: [1, 2, 3])),
         ]
         return (users, sessions, extra)
@@ -117,13 +143,17 @@ struct StoreTests {
         try Self.roundTrip(ModerationEntry.violation(subject: "ip:1.2.3.4", type: "logins", count: 3))
         try Self.roundTrip(ModerationEntry.ban(Ban(subject: "user:x", expiresAt: 1, type: "admin")))
         try Self.roundTrip(ModerationEntry.unban(subject: "user:x"))
-        try Self.roundTrip(TokenEntry.put(OneTimeToken(hash: "cd", kind: .invite, userId: "", email: "i@example.com", expiresAt: 2)))
+        try Self.roundTrip(
+            TokenEntry.put(OneTimeToken(hash: "cd", kind: .invite, userId: "", email: "i@example.com", expiresAt: 2)))
         try Self.roundTrip(TokenEntry.delete(hash: "ab"))
         try Self.roundTrip(MailEntry.put(OutboxMail(id: "m2", to: "b@example.com", subject: "S", text: "T", html: "H")))
         try Self.roundTrip(MailEntry.delete(id: "m1"))
-        try Self.roundTrip(LockoutEntry.put(LockoutWindow(key: "d:" + String(repeating: "f", count: 32), failures: [5, 6])))
+        try Self.roundTrip(
+            LockoutEntry.put(LockoutWindow(key: "d:" + String(repeating: "f", count: 32), failures: [5, 6])))
         // Tags are unique across kinds, so replay always finds one owner.
-        let tags = UserEntry.tags + SessionEntry.tags + ModerationEntry.tags + TokenEntry.tags + MailEntry.tags + LockoutEntry.tags
+        let tags =
+            UserEntry.tags + SessionEntry.tags + ModerationEntry.tags + TokenEntry.tags + MailEntry.tags
+            + LockoutEntry.tags
         #expect(Set(tags).count == tags.count)
     }
 
@@ -149,8 +179,9 @@ struct StoreTests {
         let state = Self.current
         let source = await Self.stores(state.users, state.sessions, extra: state.extra)
         for version: UInt32 in [1, 2, 3] {
-            let written = try await SnapshotFile.write(directory: directory, position: UInt64(version), states: source.states,
-                                                       version: version)
+            let written = try await SnapshotFile.write(
+                directory: directory, position: UInt64(version), states: source.states,
+                version: version)
             let target = await Self.stores()
             let (header, loaders, counts) = try SnapshotFile.read(path: written.path, states: target.states)
             for loader in loaders { await loader.load() }
@@ -165,7 +196,10 @@ struct StoreTests {
             #expect(await target.moderation.bans().count == (version >= 2 ? 1 : 0))
             #expect(await target.tokens.all().count == (version >= 2 ? 1 : 0))
             #expect(await target.mail.all().count == (version >= 2 ? 1 : 0))
-            #expect(await target.lockout.all() == (version >= 3 ? [LockoutWindow(key: "a:00112233445566778899aabbccddeeff", failures: [1, 2, 3])] : []))
+            #expect(
+                await target.lockout.all()
+                    == (version >= 3
+                        ? [LockoutWindow(key: "a:00112233445566778899aabbccddeeff", failures: [1, 2, 3])] : []))
         }
     }
 
@@ -182,7 +216,8 @@ struct StoreTests {
         #expect(tickets == Array(1...50))
 
         var replayed: [SessionEntry] = []
-        let replay = try await JournalReader.replay(directory: directory, after: 10) { tag, reader throws(DecodeError) in
+        let replay = try await JournalReader.replay(directory: directory, after: 10) {
+            tag, reader throws(DecodeError) in
             replayed.append(try SessionEntry.decode(tag: tag, from: &reader))
         }
         #expect(replay.applied == 40 && replay.lastSequence == 50 && replay.tornTail == nil)
@@ -199,6 +234,8 @@ struct StoreTests {
         var bytes = [UInt8](FileManager.default.contents(atPath: segment)!)
         bytes[8 + 18] ^= 0x01
         _ = FileManager.default.createFile(atPath: segment, contents: Data(bytes))
-        await #expect(throws: RecoveryError.self) { try await JournalReader.replay(directory: directory, after: 0) { _, _ in } }
+        await #expect(throws: RecoveryError.self) {
+            try await JournalReader.replay(directory: directory, after: 0) { _, _ in }
+        }
     }
 }

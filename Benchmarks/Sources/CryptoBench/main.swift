@@ -57,7 +57,9 @@ struct Claims: Codable {
 
 let arguments = CommandLine.arguments
 guard arguments.count >= 2 else {
-    print("usage: CryptoBench sha256-64|sha256-1m|hmac-sha256-300|pbkdf2-sha256-600k|bcrypt-10|argon2id-owasp|jwt-hs256|rs256-verify|es256-verify|es256-sign [seconds]")
+    print(
+        "usage: CryptoBench sha256-64|sha256-1m|hmac-sha256-300|pbkdf2-sha256-600k|bcrypt-10|argon2id-owasp|jwt-hs256|rs256-verify|es256-verify|es256-sign [seconds]"
+    )
     exit(2)
 }
 let operation = arguments[1]
@@ -81,19 +83,24 @@ case "hmac-sha256-300":
     rate = measure(seconds: seconds) { blackHole(keyed.authenticationCode(for: message300)) }
 case "pbkdf2-sha256-600k":
     rate = try measure(seconds: seconds) {
-        blackHole(try KDF.PBKDF2.deriveKey(from: Array("password".utf8), salt: salt16, using: .sha256,
-                                           outputByteCount: 32, rounds: 600_000))
+        blackHole(
+            try KDF.PBKDF2.deriveKey(
+                from: Array("password".utf8), salt: salt16, using: .sha256,
+                outputByteCount: 32, rounds: 600_000))
     }
 case "bcrypt-10":
-    rate = try measure(seconds: seconds) { blackHole(try Bcrypt.hash(password: Array("password".utf8), cost: 10, salt: salt16)) }
+    rate = try measure(seconds: seconds) {
+        blackHole(try Bcrypt.hash(password: Array("password".utf8), cost: 10, salt: salt16))
+    }
 case "argon2id-owasp":
     rate = try measure(seconds: seconds) {
         blackHole(try Argon2.derive(password: Array("password".utf8), salt: salt16, parameters: .owasp))
     }
 case "jwt-hs256":
     let signer = HS256Signer(secret: Array("a-jwt-secret-of-reasonable-length".utf8))
-    let claims = Claims(id: "65f0c0ffee0123456789abcd", username: "ana", provider: "local",
-                        email: "ana@example.com", iat: 1_800_000_000, exp: 1_800_000_900)
+    let claims = Claims(
+        id: "65f0c0ffee0123456789abcd", username: "ana", provider: "local",
+        email: "ana@example.com", iat: 1_800_000_000, exp: 1_800_000_900)
     rate = try measure(seconds: seconds) {
         let token = try signer.sign(claims)
         blackHole(try signer.verify(token, as: Claims.self, now: 1_800_000_100))
@@ -114,22 +121,27 @@ case "es256-verify":
     let publicKey = try P256.PublicKey(
         x: Hex.decode("B7E08AFDFE94BAD3F1DC8C734798BA1C62B3A0AD1E9EA2A38201CD0889BC7A19")!,
         y: Hex.decode("3603F747959DBF7A4BB226E41928729063ADC7AE43529E61B563BBC606CC5E09")!)
-    let signature = try P256.ECDSASignature(rawRepresentation: Hex.decode(
-        "2B42F576D07F4165FF65D1F3B1500F81E44C316F1F0B3EF57325B69ACA46104F"
-            + "DC42C2122D6392CD3E3A993A89502A8198C1886FE69D262C4B329BDB6B63FAF1")!)
+    let signature = try P256.ECDSASignature(
+        rawRepresentation: Hex.decode(
+            "2B42F576D07F4165FF65D1F3B1500F81E44C316F1F0B3EF57325B69ACA46104F"
+                + "DC42C2122D6392CD3E3A993A89502A8198C1886FE69D262C4B329BDB6B63FAF1")!)
     let message = Array("Example of ECDSA with P-256".utf8)
     guard publicKey.isValidSHA256Signature(signature, for: message) else { fatalError("NIST example must verify") }
     rate = measure(seconds: seconds) { blackHole(publicKey.isValidSHA256Signature(signature, for: message)) }
 case "oidc-id-token":
     // The fixture (JWKS + token from PyJWT) is written by crypto.py so both sides check the same token.
     let path = ProcessInfo.processInfo.environment["PORTCULLIS_BENCH_FIXTURE"] ?? ""
-    let fixture = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: path))) as? [String: Any] ?? [:]
+    let fixture =
+        try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: path))) as? [String: Any] ?? [:]
     let keys = try JSONWebKeySet(json: Array(try JSONSerialization.data(withJSONObject: fixture["jwks"] ?? [:])))
     let token = fixture["token"] as? String ?? "", nonce = fixture["nonce"] as? String ?? ""
-    let validator = IDTokenValidator(issuer: fixture["issuer"] as? String ?? "", clientID: fixture["client_id"] as? String ?? "")
+    let validator = IDTokenValidator(
+        issuer: fixture["issuer"] as? String ?? "", clientID: fixture["client_id"] as? String ?? "")
     let now = Int64(Date().timeIntervalSince1970)
     _ = try validator.validate(token, keys: keys, nonce: nonce, now: now)
-    rate = try measure(seconds: seconds) { blackHole(try validator.validate(token, keys: keys, nonce: nonce, now: now)) }
+    rate = try measure(seconds: seconds) {
+        blackHole(try validator.validate(token, keys: keys, nonce: nonce, now: now))
+    }
 case "es256-sign":
     let privateKey = P256.PrivateKey()
     let message = Array("header.payload".utf8)

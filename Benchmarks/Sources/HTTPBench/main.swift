@@ -6,7 +6,9 @@ import PortcullisHTTP
 
 let arguments = CommandLine.arguments
 let port = arguments.count > 1 ? Int(arguments[1]) ?? 0 : 0
-let loops = arguments.count > 2 ? Int(arguments[2]) ?? HTTPServerConfiguration.processorCount : HTTPServerConfiguration.processorCount
+let loops =
+    arguments.count > 2
+    ? Int(arguments[2]) ?? HTTPServerConfiguration.processorCount : HTTPServerConfiguration.processorCount
 let body = Array(#"{"ok":true}"#.utf8)
 var router = Router()
 router.onImmediate(.get, "/json") { _ in .json(bytes: body) }

@@ -27,17 +27,24 @@ func run() async throws {
     var started = now()
     for i in 0..<count {
         let id = String(i, radix: 16).leftPad(24)
-        await users.restore(User(id: id, name: "User \(i)", username: "user\(i)", email: "user\(i)@bench.test", emailVerified: true,
-                                 passwordHash: hash, createdAt: 1_700_000_000_000, updatedAt: 1_700_000_000_000))
-        await sessions.restore(Session(id: "s" + String(i, radix: 16).leftPad(23), userId: id, currentHash: [UInt8](repeating: UInt8(i & 0xFF), count: 32),
-                                       previousHash: nil, generation: 0, rotatedAt: 1_700_000_000_000, createdAt: 1_700_000_000_000,
-                                       expiresAt: 1_900_000_000_000))
+        await users.restore(
+            User(
+                id: id, name: "User \(i)", username: "user\(i)", email: "user\(i)@bench.test", emailVerified: true,
+                passwordHash: hash, createdAt: 1_700_000_000_000, updatedAt: 1_700_000_000_000))
+        await sessions.restore(
+            Session(
+                id: "s" + String(i, radix: 16).leftPad(23), userId: id,
+                currentHash: [UInt8](repeating: UInt8(i & 0xFF), count: 32),
+                previousHash: nil, generation: 0, rotatedAt: 1_700_000_000_000, createdAt: 1_700_000_000_000,
+                expiresAt: 1_900_000_000_000))
     }
     print("filled \(count) users + \(count) sessions in \(String(format: "%.1f", now() - started)) s")
     let persistence = Persistence(directory: directory, durability: .fsync)
     try persistence.journal.start(nextSequence: 1)
     let info = try await persistence.snapshot([users, sessions])
-    print("snapshot: \(String(format: "%.2f", info.seconds)) s, \(info.bytes) bytes on disk, \(info.rawBytes) raw, ratio \(String(format: "%.2f", Double(info.rawBytes) / Double(info.bytes)))")
+    print(
+        "snapshot: \(String(format: "%.2f", info.seconds)) s, \(info.bytes) bytes on disk, \(info.rawBytes) raw, ratio \(String(format: "%.2f", Double(info.rawBytes) / Double(info.bytes)))"
+    )
 
     // 2. Restore into fresh stores.
     let restoredUsers = UserStore(shardCount: 16)
@@ -45,7 +52,9 @@ func run() async throws {
     let recovering = Persistence(directory: directory, durability: .fsync)
     started = now()
     let recovery = try await recovering.recover([restoredUsers, restoredSessions])
-    print("restore: \(String(format: "%.2f", now() - started)) s (\(recovery.users) users, \(recovery.sessions) sessions); RSS \(Int(rssMiB())) MiB")
+    print(
+        "restore: \(String(format: "%.2f", now() - started)) s (\(recovery.users) users, \(recovery.sessions) sessions); RSS \(Int(rssMiB())) MiB"
+    )
 
     // 3. Journal throughput: 256 concurrent writers, each waiting for durability (group commit).
     for durability in [Durability.fsync, .none] {
@@ -74,8 +83,10 @@ func run() async throws {
         let sorted = latencies.sorted()
         let p50 = sorted[sorted.count / 2] * 1000, p99 = sorted[sorted.count * 99 / 100] * 1000
         let stats = journal.statistics
-        print("journal \(durability.rawValue): \(Int(Double(latencies.count) / elapsed)) durable mutations/s, "
-              + "\(stats.commits) commits for \(stats.records) records, wait p50 \(String(format: "%.2f", p50)) ms p99 \(String(format: "%.2f", p99)) ms")
+        print(
+            "journal \(durability.rawValue): \(Int(Double(latencies.count) / elapsed)) durable mutations/s, "
+                + "\(stats.commits) commits for \(stats.records) records, wait p50 \(String(format: "%.2f", p50)) ms p99 \(String(format: "%.2f", p99)) ms"
+        )
     }
 
     // 4. The baseline group commit beats: one fsync per record, one writer.

@@ -8,7 +8,8 @@ import PortcullisHTTP
 @_cdecl("LLVMFuzzerTestOneInput")
 public func fuzzHTTPParser(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
     let bytes = Array(UnsafeBufferPointer(start: data, count: size))
-    let limits = HTTPLimits(maximumTargetLength: 256, maximumHeaderSectionLength: 1024, maximumHeaderCount: 16, maximumBodyLength: 2048)
+    let limits = HTTPLimits(
+        maximumTargetLength: 256, maximumHeaderSectionLength: 1024, maximumHeaderCount: 16, maximumBodyLength: 2048)
     var parser = HTTPRequestParser(limits: limits)
     let whole = parser.parse(bytes)
     guard case .request(let request, let consumed) = whole else { return 0 }

@@ -26,10 +26,14 @@ extension AuthService {
 
     /// A password login. `deviceCookie` is the client's device cookie, if any: valid for this
     /// account, the client meets its own device's limit; otherwise the account's shared lockout.
-    public func login(email: String?, password: String?, deviceCookie: String? = nil) async throws(AuthError) -> LoginOutcome {
+    public func login(
+        email: String?, password: String?, deviceCookie: String? = nil
+    ) async throws(AuthError) -> LoginOutcome {
         guard configuration.allowEmailLogin || configuration.allowEmailLoginOverride else { return .emailLoginDisabled }
         guard let email, let password, !email.isEmpty, !password.isEmpty else { return .missingCredentials }
-        if let problem = Validation.loginErrors(email: email, password: password, minPasswordLength: configuration.minPasswordLength) {
+        if let problem = Validation.loginErrors(
+            email: email, password: password, minPasswordLength: configuration.minPasswordLength)
+        {
             return .invalid(problem)
         }
         let user = await users.user(email: email)

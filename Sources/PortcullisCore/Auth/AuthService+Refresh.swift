@@ -36,7 +36,11 @@ extension AuthService {
             metrics.refreshes.increment()
             // The rotated token was signed inside the shard; a grace replay re-derives the current one.
             let refresh: String
-            if let signed = issued.value.withLock({ $0 }) { refresh = signed } else { refresh = try refreshToken(for: session) }
+            if let signed = issued.value.withLock({ $0 }) {
+                refresh = signed
+            } else {
+                refresh = try refreshToken(for: session)
+            }
             return .success(
                 IssuedTokens(
                     accessToken: try accessToken(for: user, now: now), refreshToken: refresh,

@@ -26,7 +26,9 @@ extension AuthService {
 
     /// Registers a user. An email that is already taken gets the same answer after the same work
     /// (the password is hashed either way), so neither the message nor the timing tells.
-    public func register(_ request: RegistrationRequest, bypassRegistrationGate: Bool = false) async throws(AuthError)
+    public func register(
+        _ request: RegistrationRequest, bypassRegistrationGate: Bool = false
+    ) async throws(AuthError)
         -> RegisterOutcome
     {
         guard configuration.allowRegistration || bypassRegistrationGate else { return .registrationClosed }
@@ -41,7 +43,8 @@ extension AuthService {
         let hash = try await hash(request.password ?? "")
         let now = nowMilliseconds()
         let user = User(
-            id: ObjectID.generate(), name: request.name ?? "", username: (request.username ?? "").lowercased(), email: email,
+            id: ObjectID.generate(), name: request.name ?? "", username: (request.username ?? "").lowercased(),
+            email: email,
             emailVerified: !configuration.emailEnabled, passwordHash: hash, createdAt: now, updatedAt: now)
         if case .created(let created) = await users.create(user) {
             metrics.registrations.increment()

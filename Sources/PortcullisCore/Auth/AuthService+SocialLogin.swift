@@ -1,5 +1,5 @@
-/// A user as a social or OpenID provider vouches for it, mapped to LibreChat's fields
-/// (librechat-auth.md §7).
+/// A user as a social or OpenID provider vouches for it, mapped to LibreChat's fields as its
+/// social-login strategies do.
 public struct SocialIdentity: Sendable, Equatable {
     /// `google`, `github`, ..., `openid`.
     public var provider: String
@@ -16,8 +16,10 @@ public struct SocialIdentity: Sendable, Equatable {
     /// OpenID: the validated id_token, kept with the session for logout's `id_token_hint`.
     public var idToken: String?
 
-    public init(provider: String, id: String, issuer: String? = nil, email: String?, emailVerified: Bool,
-                username: String, name: String, avatar: String? = nil, admin: Bool? = nil, idToken: String? = nil) {
+    public init(
+        provider: String, id: String, issuer: String? = nil, email: String?, emailVerified: Bool,
+        username: String, name: String, avatar: String? = nil, admin: Bool? = nil, idToken: String? = nil
+    ) {
         self.provider = provider
         self.id = id
         self.issuer = issuer
@@ -70,14 +72,18 @@ extension AuthService {
     /// it when the policy allows, updates what the provider owns, and starts a session.
     /// The first user is never promoted to ADMIN this way (LibreChat's rule for social users).
     /// - Parameter banExpiry: the end of a ban on the account, checked before any session starts.
-    public func socialLogin(_ identity: SocialIdentity, policy: SocialLoginPolicy,
-                            banExpiry: @escaping @Sendable (String) async -> Int64? = { _ in nil }) async throws(AuthError)
+    public func socialLogin(
+        _ identity: SocialIdentity, policy: SocialLoginPolicy,
+        banExpiry: @escaping @Sendable (String) async -> Int64? = { _ in nil }
+    ) async throws(AuthError)
         -> SocialLoginOutcome
     {
         // Profile text is the provider's (or, for Apple's first-login name, the browser's): bounded
         // like registration's fields, and an oversized avatar URL is dropped rather than stored.
         let identity = identity.bounded
-        guard !identity.id.isEmpty, identity.id.utf8.count <= 256 else { return .refused("provider id missing or too long") }
+        guard !identity.id.isEmpty, identity.id.utf8.count <= 256 else {
+            return .refused("provider id missing or too long")
+        }
         let signIn: @Sendable (User) async throws(AuthError) -> SocialLoginOutcome = { [self] user throws(AuthError) in
             if let expiry = await banExpiry(user.id) { return .banned(until: expiry) }
             metrics.loginsSucceeded.increment()
@@ -91,11 +97,12 @@ extension AuthService {
             // The provider's picture replaces the avatar of its own accounts (or fills an empty one),
             // never a linked account's own or a manually chosen one.
             if let avatar = identity.avatar, user.provider == identity.provider || user.avatar == nil,
-               !(user.avatar ?? "").contains("?manual=true") {
+                !(user.avatar ?? "").contains("?manual=true")
+            {
                 user.avatar = avatar
             }
             if identity.provider == "openid" && user.provider == "openid" {
-                // Every OpenID login rewrites what the provider owns (librechat-auth.md §7.1).
+                // Every OpenID login rewrites what the provider owns.
                 user.username = identity.username
                 user.name = identity.name
                 user.openidIssuer = identity.issuer
@@ -110,7 +117,8 @@ extension AuthService {
 
         if let found = await users.user(providerField: identity.field, value: identity.id) {
             if identity.provider == "openid", let stored = found.openidIssuer, let issuer = identity.issuer,
-               Self.normalizedIssuer(stored) != Self.normalizedIssuer(issuer) {
+                Self.normalizedIssuer(stored) != Self.normalizedIssuer(issuer)
+            {
                 return .refused("account belongs to another OpenID issuer")
             }
             guard let user = await users.update(id: found.id, refresh) else { return .refused("account vanished") }
@@ -137,7 +145,8 @@ extension AuthService {
         guard policy.allowRegistration else { return .refused("Social registration is disabled") }
         let user = User(
             id: ObjectID.generate(), name: identity.name, username: identity.username, email: email,
-            emailVerified: identity.emailVerified, passwordHash: nil, avatar: identity.avatar, provider: identity.provider,
+            emailVerified: identity.emailVerified, passwordHash: nil, avatar: identity.avatar,
+            provider: identity.provider,
             role: identity.admin == true ? Role.admin : Role.user, providerIds: [identity.field: identity.id],
             openidIssuer: identity.provider == "openid" ? identity.issuer : nil, createdAt: now, updatedAt: now)
         guard case .created(let created) = await users.create(user, promoteFirstToAdmin: false) else {
@@ -150,13 +159,16 @@ extension AuthService {
     /// An OpenID email claim may fall back to `preferred_username`, so it need not look like an
     /// address; it must still be a sane index key (no controls or spaces, bounded).
     static func isUsableEmailKey(_ email: String) -> Bool {
-        !email.isEmpty && email.utf8.count <= 254 && !email.unicodeScalars.contains { $0.value <= 0x20 || $0.value == 0x7f }
+        !email.isEmpty && email.utf8.count <= 254
+            && !email.unicodeScalars.contains { $0.value <= 0x20 || $0.value == 0x7f }
     }
 
     /// Trailing slashes and a discovery suffix do not make another issuer (LibreChat's rule).
     static func normalizedIssuer(_ issuer: String) -> Substring {
         var value = Substring(issuer)
-        if value.hasSuffix("/.well-known/openid-configuration") { value = value.dropLast("/.well-known/openid-configuration".count) }
+        if value.hasSuffix("/.well-known/openid-configuration") {
+            value = value.dropLast("/.well-known/openid-configuration".count)
+        }
         while value.hasSuffix("/") { value = value.dropLast() }
         return value
     }

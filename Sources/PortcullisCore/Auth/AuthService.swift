@@ -28,8 +28,10 @@ public final class AuthService: Sendable {
     /// - Parameter journal: where changes are made durable before they are acknowledged; `nil` keeps
     ///   everything in memory only (tests, benchmarks of the engine alone).
     /// - Parameter lockout: account protection for password logins (see ``AccountLockout``).
-    public init(configuration: AuthConfiguration, journal: (any MutationJournal)? = nil, metrics: AuthMetrics = AuthMetrics(),
-                lockout: AccountLockout? = nil, clock: any WallClock = SystemClock()) throws(PasswordHashError) {
+    public init(
+        configuration: AuthConfiguration, journal: (any MutationJournal)? = nil, metrics: AuthMetrics = AuthMetrics(),
+        lockout: AccountLockout? = nil, clock: any WallClock = SystemClock()
+    ) throws(PasswordHashError) {
         self.configuration = configuration
         self.clock = clock
         self.metrics = metrics
@@ -53,7 +55,9 @@ public final class AuthService: Sendable {
         let outcome: Result<String, PasswordHashError>
         do {
             outcome = try await hashing.run {
-                do throws(PasswordHashError) { return .success(try hasher.hash(password)) } catch { return .failure(error) }
+                do throws(PasswordHashError) { return .success(try hasher.hash(password)) } catch {
+                    return .failure(error)
+                }
             }
         } catch {
             throw .overloaded
@@ -75,15 +79,17 @@ public final class AuthService: Sendable {
 
     func accessToken(for user: User, now: Int64) throws(AuthError) -> String {
         let issued = now / 1000
-        let claims = AccessClaims(id: user.id, username: user.username, provider: user.provider, email: user.email,
-                                  iat: issued, exp: issued + configuration.sessionExpiry / 1000)
+        let claims = AccessClaims(
+            id: user.id, username: user.username, provider: user.provider, email: user.email,
+            iat: issued, exp: issued + configuration.sessionExpiry / 1000)
         do { return try accessSigner.sign(claims) } catch { throw .signingFailed }
     }
 
     /// Deterministic for a given session state, so the current token can be re-derived instead of stored.
     func refreshToken(for session: Session) throws(AuthError) -> String {
-        let claims = RefreshClaims(id: session.userId, sessionId: session.id, gen: session.generation,
-                                   iat: session.rotatedAt / 1000, exp: session.expiresAt / 1000)
+        let claims = RefreshClaims(
+            id: session.userId, sessionId: session.id, gen: session.generation,
+            iat: session.rotatedAt / 1000, exp: session.expiresAt / 1000)
         do { return try refreshSigner.sign(claims) } catch { throw .signingFailed }
     }
 
@@ -93,6 +99,8 @@ public final class AuthService: Sendable {
     }
 
     /// The claims of an access token that verifies at `now` (seconds), else `nil`.
-    func accessClaims(_ token: String, now: Int64) -> AccessClaims? { try? accessSigner.verify(token, as: AccessClaims.self, now: now) }
+    func accessClaims(_ token: String, now: Int64) -> AccessClaims? {
+        try? accessSigner.verify(token, as: AccessClaims.self, now: now)
+    }
 
 }

@@ -38,7 +38,9 @@ public struct DeviceCookie: Sendable {
         let body = value.utf8.prefix(value.utf8.count - parts[3].utf8.count - 1)
         guard ConstantTime.equals(mac.authenticationCode(for: body).bytes, tag) else { return nil }
         guard parts[0] == user.id, parts[1].utf8.count == 32, let issuedAt = Int64(parts[2]) else { return nil }
-        guard issuedAt > user.devicesRevokedAt, now - issuedAt < Self.lifetime * 1000, issuedAt - now <= 60_000 else { return nil }
+        guard issuedAt > user.devicesRevokedAt, now - issuedAt < Self.lifetime * 1000, issuedAt - now <= 60_000 else {
+            return nil
+        }
         return String(parts[1])
     }
 }

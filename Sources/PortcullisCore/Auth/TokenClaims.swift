@@ -1,4 +1,6 @@
+import PortcullisCrypto
 import PortcullisSupport
+
 /// The access token's claims, exactly LibreChat's: `{id, username, provider, email, iat, exp}`.
 public struct AccessClaims: Codable, Sendable, Equatable {
     public var id: String
@@ -36,8 +38,6 @@ public struct RefreshClaims: Codable, Sendable, Equatable {
         self.exp = exp
     }
 }
-
-import PortcullisCrypto
 
 extension AccessClaims: CompactJSONEncodable {
     public var compactJSON: [UInt8] {

@@ -2,7 +2,8 @@
 /// `<field>: <message>`, joined with spaces. Lengths count UTF-16 code units, as JavaScript does.
 public enum Validation {
     public static func registrationErrors(
-        name: String?, username: String?, email: String?, password: String?, confirmPassword: String?, minPasswordLength: Int
+        name: String?, username: String?, email: String?, password: String?, confirmPassword: String?,
+        minPasswordLength: Int
     ) -> String? {
         var issues: [String] = []
         issues += lengthIssues("name", name, min: 3, max: 80)
@@ -55,14 +56,17 @@ public enum Validation {
         guard !local.isEmpty, local.utf8.count <= 64, !local.hasPrefix("."), !local.contains("..") else { return false }
         let localAllowed = local.utf8.allSatisfy { c in
             (c >= 0x30 && c <= 0x39) || (c >= 0x41 && c <= 0x5A) || (c >= 0x61 && c <= 0x7A)
-                || c == UInt8(ascii: "_") || c == UInt8(ascii: "'") || c == UInt8(ascii: "+") || c == UInt8(ascii: "-") || c == UInt8(ascii: ".")
+                || c == UInt8(ascii: "_") || c == UInt8(ascii: "'") || c == UInt8(ascii: "+") || c == UInt8(ascii: "-")
+                || c == UInt8(ascii: ".")
         }
         guard localAllowed, local.last != "." && local.last != "'" else { return false }
         let labels = domain.split(separator: ".", omittingEmptySubsequences: false)
-        guard labels.count >= 2, let tld = labels.last, tld.count >= 2, tld.allSatisfy({ $0.isASCII && $0.isLetter }) else { return false }
+        guard labels.count >= 2, let tld = labels.last, tld.count >= 2, tld.allSatisfy({ $0.isASCII && $0.isLetter })
+        else { return false }
         for label in labels.dropLast() {
             guard let first = label.first, first.isASCII, first.isLetter || first.isNumber,
-                  label.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "-") }) else { return false }
+                label.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "-") })
+            else { return false }
         }
         return true
     }

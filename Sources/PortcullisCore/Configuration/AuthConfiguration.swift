@@ -75,7 +75,8 @@ public struct AuthConfiguration: Sendable {
         var generated: [String] = []
         var secrets: [String: String] = [:]
         let secretsPath = dataDirectory + "/secrets.env"
-        if let data = FileManager.default.contents(atPath: secretsPath), let text = String(data: data, encoding: .utf8) {
+        if let data = FileManager.default.contents(atPath: secretsPath), let text = String(data: data, encoding: .utf8)
+        {
             secrets = try Environment.parseDotEnv(text, file: secretsPath)
         }
         func secret(_ name: String) throws(ConfigurationError) -> [UInt8] {
@@ -92,7 +93,10 @@ public struct AuthConfiguration: Sendable {
             do {
                 try FileManager.default.createDirectory(atPath: dataDirectory, withIntermediateDirectories: true)
                 let text = secrets.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)\n" }.joined()
-                guard FileManager.default.createFile(atPath: secretsPath, contents: Data(text.utf8), attributes: [.posixPermissions: 0o600]) else {
+                guard
+                    FileManager.default.createFile(
+                        atPath: secretsPath, contents: Data(text.utf8), attributes: [.posixPermissions: 0o600])
+                else {
                     throw ConfigurationError("JWT_SECRET", "could not write \(secretsPath)")
                 }
             } catch let error as ConfigurationError {
@@ -105,7 +109,8 @@ public struct AuthConfiguration: Sendable {
 
         let day: Int64 = 86_400_000
         sessionExpiry = try environment.integer("SESSION_EXPIRY", default: 900_000, range: 1_000...(30 * day))
-        refreshTokenExpiry = try environment.integer("REFRESH_TOKEN_EXPIRY", default: 7 * day, range: 1_000...(3650 * day))
+        refreshTokenExpiry = try environment.integer(
+            "REFRESH_TOKEN_EXPIRY", default: 7 * day, range: 1_000...(3650 * day))
         allowRegistration = try environment.bool("ALLOW_REGISTRATION", default: false)
         allowEmailLogin = try environment.bool("ALLOW_EMAIL_LOGIN", default: true)
         allowEmailLoginOverride = try environment.bool("ALLOW_EMAIL_LOGIN_OVERRIDE", default: false)
@@ -117,7 +122,9 @@ public struct AuthConfiguration: Sendable {
         minPasswordLength = Int(try environment.integer("MIN_PASSWORD_LENGTH", default: 8, range: 1...128))
         minPasswordLengthConfigured = environment["MIN_PASSWORD_LENGTH"] != nil
         allowedEmailDomains = environment.list("ALLOWED_EMAIL_DOMAINS").map { $0.lowercased() }
-        sessionCookieSecure = environment["SESSION_COOKIE_SECURE"] == nil ? nil : try environment.bool("SESSION_COOKIE_SECURE", default: false)
+        sessionCookieSecure =
+            environment["SESSION_COOKIE_SECURE"] == nil
+            ? nil : try environment.bool("SESSION_COOKIE_SECURE", default: false)
         nodeEnv = environment["NODE_ENV"] ?? "development"
         host = environment["HOST"] ?? "127.0.0.1"
         port = Int(try environment.integer("PORT", default: 3080, range: 0...65535))
@@ -135,17 +142,23 @@ public struct AuthConfiguration: Sendable {
         case "argon2id":
             let owasp = Argon2.Parameters.owasp
             let parameters = Argon2.Parameters(
-                memoryKiB: Int(try environment.integer("ARGON2_MEMORY_KIB", default: Int64(owasp.memoryKiB), range: 8...(256 * 1024))),
-                iterations: Int(try environment.integer("ARGON2_ITERATIONS", default: Int64(owasp.iterations), range: 1...64)),
-                parallelism: Int(try environment.integer("ARGON2_PARALLELISM", default: Int64(owasp.parallelism), range: 1...64)))
+                memoryKiB: Int(
+                    try environment.integer(
+                        "ARGON2_MEMORY_KIB", default: Int64(owasp.memoryKiB), range: 8...(256 * 1024))),
+                iterations: Int(
+                    try environment.integer("ARGON2_ITERATIONS", default: Int64(owasp.iterations), range: 1...64)),
+                parallelism: Int(
+                    try environment.integer("ARGON2_PARALLELISM", default: Int64(owasp.parallelism), range: 1...64)))
             guard parameters.memoryKiB >= 8 * parameters.parallelism else {
                 throw ConfigurationError("ARGON2_MEMORY_KIB", "must be at least 8 × ARGON2_PARALLELISM")
             }
             passwordHasher = PasswordHasher(algorithm: .argon2id(parameters))
         case "bcrypt":
-            passwordHasher = PasswordHasher(algorithm: .bcrypt(cost: Int(try environment.integer("BCRYPT_COST", default: 10, range: 4...20))))
+            passwordHasher = PasswordHasher(
+                algorithm: .bcrypt(cost: Int(try environment.integer("BCRYPT_COST", default: 10, range: 4...20))))
         default:
-            throw ConfigurationError("PASSWORD_HASH_ALGORITHM", "expected argon2id or bcrypt, got \"\(algorithm.prefix(32))\"")
+            throw ConfigurationError(
+                "PASSWORD_HASH_ALGORITHM", "expected argon2id or bcrypt, got \"\(algorithm.prefix(32))\"")
         }
         hashWorkers = Int(try environment.integer("HASH_WORKERS", default: cores, range: 1...256))
         hashQueueLimit = Int(try environment.integer("HASH_QUEUE_LIMIT", default: 256, range: 1...100_000))
@@ -160,8 +173,10 @@ public struct AuthConfiguration: Sendable {
         snapshotKeep = Int(try environment.integer("SNAPSHOT_KEEP", default: 3, range: 1...100))
         emailEnabled = Self.isEmailConfigured(environment)
         allowUnsecuredPasswordReset = try environment.bool("ALLOW_UNSECURED_PASSWORD_RESET", default: false)
-        passwordResetTokenExpiry = try environment.integer("PASSWORD_RESET_TOKEN_EXPIRY", default: 900_000, range: 1_000...(7 * day))
-        emailVerificationTokenExpiry = try environment.integer("EMAIL_VERIFICATION_TOKEN_EXPIRY", default: 900_000, range: 1_000...(30 * day))
+        passwordResetTokenExpiry = try environment.integer(
+            "PASSWORD_RESET_TOKEN_EXPIRY", default: 900_000, range: 1_000...(7 * day))
+        emailVerificationTokenExpiry = try environment.integer(
+            "EMAIL_VERIFICATION_TOKEN_EXPIRY", default: 900_000, range: 1_000...(30 * day))
     }
 
     /// LibreChat's `shouldUseSecureCookie()`.
@@ -169,6 +184,8 @@ public struct AuthConfiguration: Sendable {
         if let sessionCookieSecure { return sessionCookieSecure }
         guard nodeEnv == "production" else { return false }
         let host = URL(string: domainServer)?.host?.lowercased() ?? ""
-        return !(host == "localhost" || host == "127.0.0.1" || host == "::1" || host == "[::1]" || host.hasSuffix(".localhost"))
+        return
+            !(host == "localhost" || host == "127.0.0.1" || host == "::1" || host == "[::1]"
+            || host.hasSuffix(".localhost"))
     }
 }

@@ -26,7 +26,9 @@ public struct Environment: Sendable {
     }
 
     /// Reads `dotEnvPath` (if it exists) and overlays `processEnvironment` on it.
-    public static func load(dotEnvPath: String = ".env", processEnvironment: [String: String]) throws(ConfigurationError) -> Environment {
+    public static func load(
+        dotEnvPath: String = ".env", processEnvironment: [String: String]
+    ) throws(ConfigurationError) -> Environment {
         var values: [String: String] = [:]
         if let data = FileManager.default.contents(atPath: dotEnvPath) {
             guard let text = String(data: data, encoding: .utf8) else {
@@ -43,7 +45,8 @@ public struct Environment: Sendable {
 
     /// Parses `.env` syntax: `KEY=value`, optional `export `, `#` comments (whole-line, or after
     /// whitespace in an unquoted value), single quotes (literal) and double quotes (`\n` escapes).
-    public static func parseDotEnv(_ text: String, file: String = ".env") throws(ConfigurationError) -> [String: String] {
+    public static func parseDotEnv(_ text: String, file: String = ".env") throws(ConfigurationError) -> [String: String]
+    {
         var result: [String: String] = [:]
         for (number, rawLine) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
             var line = rawLine.trimmingCharacters(in: .whitespaces)
@@ -54,7 +57,8 @@ public struct Environment: Sendable {
                 throw ConfigurationError("\(file):\(number + 1)", "expected KEY=value")
             }
             let key = line[..<equals].trimmingCharacters(in: .whitespaces)
-            guard !key.isEmpty, key.allSatisfy({ $0.isLetter || $0.isNumber || $0 == "_" || $0 == "." || $0 == "-" }) else {
+            guard !key.isEmpty, key.allSatisfy({ $0.isLetter || $0.isNumber || $0 == "_" || $0 == "." || $0 == "-" })
+            else {
                 throw ConfigurationError("\(file):\(number + 1)", "invalid variable name")
             }
             var value = line[line.index(after: equals)...].trimmingCharacters(in: .whitespaces)
@@ -93,7 +97,9 @@ public struct Environment: Sendable {
     }
 
     /// An integer, or an arithmetic expression of integers (`1000 * 60 * 15`), as LibreChat's `math()`.
-    public func integer(_ key: String, default defaultValue: Int64, range: ClosedRange<Int64>) throws(ConfigurationError) -> Int64 {
+    public func integer(
+        _ key: String, default defaultValue: Int64, range: ClosedRange<Int64>
+    ) throws(ConfigurationError) -> Int64 {
         guard let value = self[key] else { return defaultValue }
         guard let parsed = ArithmeticExpression.evaluate(value) else {
             throw ConfigurationError(key, "expected a number or an arithmetic expression, got \"\(value.prefix(32))\"")
@@ -122,7 +128,10 @@ enum ArithmeticExpression {
         var depth = 0
 
         var atEnd: Bool {
-            mutating get { skipSpaces(); return index == characters.count }
+            mutating get {
+                skipSpaces()
+                return index == characters.count
+            }
         }
 
         mutating func skipSpaces() {
@@ -133,11 +142,15 @@ enum ArithmeticExpression {
             guard var value = term() else { return nil }
             while true {
                 skipSpaces()
-                guard index < characters.count, characters[index] == UInt8(ascii: "+") || characters[index] == UInt8(ascii: "-") else { return value }
+                guard index < characters.count,
+                    characters[index] == UInt8(ascii: "+") || characters[index] == UInt8(ascii: "-")
+                else { return value }
                 let op = characters[index]
                 index += 1
                 guard let rhs = term() else { return nil }
-                let (result, overflow) = op == UInt8(ascii: "+") ? value.addingReportingOverflow(rhs) : value.subtractingReportingOverflow(rhs)
+                let (result, overflow) =
+                    op == UInt8(ascii: "+")
+                    ? value.addingReportingOverflow(rhs) : value.subtractingReportingOverflow(rhs)
                 guard !overflow else { return nil }
                 value = result
             }
@@ -147,7 +160,9 @@ enum ArithmeticExpression {
             guard var value = factor() else { return nil }
             while true {
                 skipSpaces()
-                guard index < characters.count, characters[index] == UInt8(ascii: "*") || characters[index] == UInt8(ascii: "/") else { return value }
+                guard index < characters.count,
+                    characters[index] == UInt8(ascii: "*") || characters[index] == UInt8(ascii: "/")
+                else { return value }
                 let op = characters[index]
                 index += 1
                 guard let rhs = factor() else { return nil }

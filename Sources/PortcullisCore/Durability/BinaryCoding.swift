@@ -5,8 +5,12 @@ public struct BinaryWriter {
     public var bytes: [UInt8] = []
 
     public mutating func u8(_ value: UInt8) { bytes.append(value) }
-    public mutating func u32(_ value: UInt32) { withUnsafeBytes(of: value.littleEndian) { bytes.append(contentsOf: $0) } }
-    public mutating func u64(_ value: UInt64) { withUnsafeBytes(of: value.littleEndian) { bytes.append(contentsOf: $0) } }
+    public mutating func u32(_ value: UInt32) {
+        withUnsafeBytes(of: value.littleEndian) { bytes.append(contentsOf: $0) }
+    }
+    public mutating func u64(_ value: UInt64) {
+        withUnsafeBytes(of: value.littleEndian) { bytes.append(contentsOf: $0) }
+    }
     public mutating func i64(_ value: Int64) { u64(UInt64(bitPattern: value)) }
     public mutating func bool(_ value: Bool) { u8(value ? 1 : 0) }
     public mutating func data(_ value: [UInt8]) {
@@ -85,14 +89,20 @@ public struct BinaryReader {
     }
     public mutating func data(limit: Int = 1 << 20) throws(DecodeError) -> [UInt8] {
         let count = Int(try u32())
-        guard count <= limit else { throw DecodeError(description: "field of \(count) bytes at byte \(offset) exceeds \(limit)") }
+        guard count <= limit else {
+            throw DecodeError(description: "field of \(count) bytes at byte \(offset) exceeds \(limit)")
+        }
         return Array(try take(count))
     }
     public mutating func string() throws(DecodeError) -> String {
         let count = Int(try u32())
-        guard count <= 64 * 1024 else { throw DecodeError(description: "string of \(count) bytes at byte \(offset) is too long") }
+        guard count <= 64 * 1024 else {
+            throw DecodeError(description: "string of \(count) bytes at byte \(offset) is too long")
+        }
         let raw = try take(count)
-        guard let text = String(validating: raw, as: UTF8.self) else { throw DecodeError(description: "invalid UTF-8 before byte \(offset)") }
+        guard let text = String(validating: raw, as: UTF8.self) else {
+            throw DecodeError(description: "invalid UTF-8 before byte \(offset)")
+        }
         return text
     }
     public mutating func optionalString() throws(DecodeError) -> String? { try bool() ? try string() : nil }

@@ -65,7 +65,9 @@ public final class AccountFlows: Sendable {
     public func requestPasswordReset(email: String?) async -> ResetRequestOutcome {
         guard configuration.allowPasswordReset else { return .disabled }
         if !mailer.isEnabled && !configuration.allowUnsecuredPasswordReset { return .needsEmail }
-        guard let email, let user = await service.users.user(email: email), user.passwordHash != nil || !mailer.isEnabled else {
+        guard let email, let user = await service.users.user(email: email),
+            user.passwordHash != nil || !mailer.isEnabled
+        else {
             return .requested
         }
         let token = await tokens.issue(
@@ -86,15 +88,20 @@ public final class AccountFlows: Sendable {
 
     /// Sets a new password with a reset token: the registration rules apply (checked before the
     /// token is spent, so a typo does not burn the link), every session ends, a notice is mailed.
-    public func resetPassword(userId: String?, token: String?, password: String?, confirmPassword: String?)
+    public func resetPassword(
+        userId: String?, token: String?, password: String?, confirmPassword: String?
+    )
         async throws(AuthError) -> ResetOutcome
     {
         guard configuration.allowPasswordReset else { return .disabled }
         let password = password ?? ""
         var issues = Validation.passwordIssues("password", password, min: configuration.minPasswordLength)
-        if let confirmPassword, confirmPassword != password { issues.append("confirm_password: The passwords did not match") }
+        if let confirmPassword, confirmPassword != password {
+            issues.append("confirm_password: The passwords did not match")
+        }
         if !issues.isEmpty { return .invalidPassword(issues.joined(separator: " ")) }
-        guard let userId, let token, let redeemed = await tokens.redeem(token, kind: .resetPassword), redeemed.userId == userId
+        guard let userId, let token, let redeemed = await tokens.redeem(token, kind: .resetPassword),
+            redeemed.userId == userId
         else { return .invalidToken }
         switch try await service.setPassword(id: userId, password: password) {
         case .changed:
@@ -134,12 +141,16 @@ public final class AccountFlows: Sendable {
 
     /// Registration, opened by a valid invite (bound to its email) even when `ALLOW_REGISTRATION`
     /// is off; the verification mail follows a new unverified account.
-    public func register(_ request: AuthService.RegistrationRequest, invite: String?) async throws(AuthError)
+    public func register(
+        _ request: AuthService.RegistrationRequest, invite: String?
+    ) async throws(AuthError)
         -> RegistrationOutcome
     {
         var invited = false
         if let invite, !invite.isEmpty, invite != "undefined" {
-            guard await tokens.redeem(invite, kind: .invite, email: request.email ?? "") != nil else { return .invalidInvite }
+            guard await tokens.redeem(invite, kind: .invite, email: request.email ?? "") != nil else {
+                return .invalidInvite
+            }
             invited = true
         }
         let outcome = try await service.register(request, bypassRegistrationGate: invited)

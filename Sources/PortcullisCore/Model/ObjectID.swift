@@ -12,15 +12,23 @@ public enum ObjectID {
     public static func generate(now: Date = Date()) -> String {
         let seconds = UInt32(truncatingIfNeeded: Int64(now.timeIntervalSince1970))
         let count = counter.add(1, ordering: .relaxed).newValue & 0xFF_FFFF
-        var bytes: [UInt8] = [UInt8(seconds >> 24), UInt8(truncatingIfNeeded: seconds >> 16),
-                              UInt8(truncatingIfNeeded: seconds >> 8), UInt8(truncatingIfNeeded: seconds)]
+        var bytes: [UInt8] = [
+            UInt8(seconds >> 24), UInt8(truncatingIfNeeded: seconds >> 16),
+            UInt8(truncatingIfNeeded: seconds >> 8), UInt8(truncatingIfNeeded: seconds),
+        ]
         bytes += processBytes
-        bytes += [UInt8(truncatingIfNeeded: count >> 16), UInt8(truncatingIfNeeded: count >> 8), UInt8(truncatingIfNeeded: count)]
+        bytes += [
+            UInt8(truncatingIfNeeded: count >> 16), UInt8(truncatingIfNeeded: count >> 8),
+            UInt8(truncatingIfNeeded: count),
+        ]
         return Hex.encode(bytes)
     }
 
     /// Whether `text` is 24 lower- or upper-case hex digits.
     public static func isValid(_ text: String) -> Bool {
-        text.utf8.count == 24 && text.utf8.allSatisfy { ($0 >= 0x30 && $0 <= 0x39) || ($0 >= 0x61 && $0 <= 0x66) || ($0 >= 0x41 && $0 <= 0x46) }
+        text.utf8.count == 24
+            && text.utf8.allSatisfy {
+                ($0 >= 0x30 && $0 <= 0x39) || ($0 >= 0x61 && $0 <= 0x66) || ($0 >= 0x41 && $0 <= 0x46)
+            }
     }
 }

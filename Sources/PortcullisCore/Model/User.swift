@@ -1,3 +1,5 @@
+import Foundation
+
 /// A user, with the fields of LibreChat's user model that authentication needs. Timestamps are
 /// milliseconds since 1970.
 public struct User: Sendable, Codable, Equatable {
@@ -27,7 +29,8 @@ public struct User: Sendable, Codable, Equatable {
 
     public init(
         id: String, name: String, username: String, email: String, emailVerified: Bool, passwordHash: String?,
-        avatar: String? = nil, provider: String = "local", role: String = Role.user, providerIds: [String: String] = [:],
+        avatar: String? = nil, provider: String = "local", role: String = Role.user,
+        providerIds: [String: String] = [:],
         openidIssuer: String? = nil, twoFactorEnabled: Bool = false, termsAccepted: Bool = false,
         termsAcceptedAt: Int64? = nil, devicesRevokedAt: Int64 = 0, createdAt: Int64, updatedAt: Int64
     ) {
@@ -76,8 +79,10 @@ public struct Session: Sendable, Codable, Equatable {
     /// The longest id_token a session keeps; a longer one is dropped (logout then sends `logout_hint`).
     public static let maximumIDTokenLength = 8192
 
-    public init(id: String, userId: String, currentHash: [UInt8], previousHash: [UInt8]?, generation: Int,
-                rotatedAt: Int64, createdAt: Int64, expiresAt: Int64, idToken: String? = nil) {
+    public init(
+        id: String, userId: String, currentHash: [UInt8], previousHash: [UInt8]?, generation: Int,
+        rotatedAt: Int64, createdAt: Int64, expiresAt: Int64, idToken: String? = nil
+    ) {
         self.id = id
         self.userId = userId
         self.currentHash = currentHash
@@ -89,8 +94,6 @@ public struct Session: Sendable, Codable, Equatable {
         self.idToken = idToken.flatMap { $0.utf8.count <= Self.maximumIDTokenLength ? $0 : nil }
     }
 }
-
-import Foundation
 
 /// LibreChat's role names.
 public enum Role {

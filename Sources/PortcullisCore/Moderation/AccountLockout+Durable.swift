@@ -51,7 +51,8 @@ extension AccountLockout: DurableState {
     }
 
     public func snapshotLoader(version: UInt32) -> any SnapshotLoader {
-        BatchLoader(layout: .v1, decode: { _, reader, _ throws(DecodeError) in try reader.lockout() },
-                    load: { [self] windows in for window in windows { await restore(window, now: clock.milliseconds) } })
+        BatchLoader(
+            layout: .v1, decode: { _, reader, _ throws(DecodeError) in try reader.lockout() },
+            load: { [self] windows in for window in windows { await restore(window, now: clock.milliseconds) } })
     }
 }

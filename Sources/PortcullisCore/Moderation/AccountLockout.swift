@@ -29,7 +29,9 @@ public struct LockoutPolicy: Sendable, Equatable {
     /// million emails cannot grow memory without bound.
     public var capacity: Int
 
-    public init(accountMax: Int = 10, deviceMax: Int = 10, windowMilliseconds: Int64 = 15 * 60_000, capacity: Int = 100_000) {
+    public init(
+        accountMax: Int = 10, deviceMax: Int = 10, windowMilliseconds: Int64 = 15 * 60_000, capacity: Int = 100_000
+    ) {
         self.accountMax = accountMax
         self.deviceMax = deviceMax
         self.windowMilliseconds = windowMilliseconds
@@ -42,7 +44,8 @@ public struct LockoutPolicy: Sendable, Equatable {
             accountMax: Int(try environment.integer("ACCOUNT_LOCKOUT_MAX", default: 10, range: 0...limit)),
             deviceMax: Int(try environment.integer("DEVICE_LOCKOUT_MAX", default: 10, range: 0...limit)),
             windowMilliseconds: try Self.windowMilliseconds(environment),
-            capacity: Int(try environment.integer("ACCOUNT_LOCKOUT_CAPACITY", default: 100_000, range: 1_000...100_000_000)))
+            capacity: Int(
+                try environment.integer("ACCOUNT_LOCKOUT_CAPACITY", default: 100_000, range: 1_000...100_000_000)))
     }
 
     /// `ACCOUNT_LOCKOUT_WINDOW` in minutes: an integer expression as LibreChat's windows, or a
@@ -100,7 +103,8 @@ actor LockoutShard {
         defer { population.add(windows.count - before) }
         windows = windows.filter { ($0.value.last ?? 0) > now - window }
         guard windows.count > capacity else { return }
-        let victims = windows.sorted { ($0.value.last ?? 0) < ($1.value.last ?? 0) }.prefix(Swift.max(1, windows.count / 8))
+        let victims = windows.sorted { ($0.value.last ?? 0) < ($1.value.last ?? 0) }.prefix(
+            Swift.max(1, windows.count / 8))
         for (key, _) in victims { windows.removeValue(forKey: key) }
     }
 
@@ -110,7 +114,9 @@ actor LockoutShard {
     func restore(_ window: LockoutWindow, now: Int64, length: Int64) {
         if window.failures.isEmpty {
             if windows.removeValue(forKey: window.key) != nil { population.add(-1) }
-        } else if windows.updateValue(Array(window.failures.suffix(LockoutWindow.maximumFailures)), forKey: window.key) == nil {
+        } else if windows.updateValue(Array(window.failures.suffix(LockoutWindow.maximumFailures)), forKey: window.key)
+            == nil
+        {
             population.add(1)
             evictIfFull(now: now, window: length)
         }
@@ -141,13 +147,17 @@ public final class AccountLockout: Sendable {
     /// Windows held, across shards (bounded by the policy's capacity).
     public let windows = Gauge()
 
-    public init(policy: LockoutPolicy, journal: (any MutationJournal)?, shardCount: Int, clock: any WallClock = SystemClock()) {
+    public init(
+        policy: LockoutPolicy, journal: (any MutationJournal)?, shardCount: Int, clock: any WallClock = SystemClock()
+    ) {
         self.policy = policy
         self.clock = clock
         self.journal = journal
         let perShard = Swift.max(16, policy.capacity / Swift.max(1, shardCount))
         let population = windows
-        shards = (0..<Swift.max(1, shardCount)).map { _ in LockoutShard(capacity: perShard, journal: journal, population: population) }
+        shards = (0..<Swift.max(1, shardCount)).map { _ in
+            LockoutShard(capacity: perShard, journal: journal, population: population)
+        }
     }
 
     /// Who is asking: an untrusted client naming an account, or a device trusted for it.
@@ -178,7 +188,9 @@ public final class AccountLockout: Sendable {
         let max = limit(for: client)
         guard max > 0 else { return nil }
         let key = client.key
-        guard let wait = await shard(key).wait(key, now: now, max: max, window: policy.windowMilliseconds) else { return nil }
+        guard let wait = await shard(key).wait(key, now: now, max: max, window: policy.windowMilliseconds) else {
+            return nil
+        }
         refused.increment()
         return RetryAfter.seconds(forMilliseconds: wait)
     }

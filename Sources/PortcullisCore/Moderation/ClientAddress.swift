@@ -1,3 +1,4 @@
+import Foundation
 import Glibc
 
 /// The client's IP for limits and bans: the socket peer, or with `TRUST_PROXY=N` the N-th
@@ -39,5 +40,3 @@ public enum ClientAddress {
         String(decoding: text.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
     }
 }
-
-import Foundation

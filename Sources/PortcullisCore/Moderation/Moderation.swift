@@ -50,7 +50,9 @@ actor ModerationShard {
         let previous = violations[subject]?[type] ?? 0
         let count = previous + score
         violations[subject, default: [:]][type] = count
-        return (previous, count, journal?.enqueue(ModerationEntry.violation(subject: subject, type: type, count: count)))
+        return (
+            previous, count, journal?.enqueue(ModerationEntry.violation(subject: subject, type: type, count: count))
+        )
     }
 
     func ban(_ ban: Ban) -> UInt64? {
@@ -78,7 +80,9 @@ actor ModerationShard {
         violations.flatMap { subject, types in types.map { (subject, $0.key, $0.value) } }
     }
 
-    func restore(violation subject: String, type: String, count: Int) { violations[subject, default: [:]][type] = count }
+    func restore(violation subject: String, type: String, count: Int) {
+        violations[subject, default: [:]][type] = count
+    }
     func restore(ban: Ban) { bans[ban.subject] = ban }
     func restoreUnban(_ subject: String) { bans.removeValue(forKey: subject) }
 }
@@ -125,8 +129,11 @@ public final class Moderation: Sendable {
     /// journal) first, then here.
     private let banMirror = Mutex<[String: Int64]>([:])
 
-    public init(configuration: ModerationConfiguration, sessions: SessionStore, journal: (any MutationJournal)?, shardCount: Int,
-                clock: any WallClock = SystemClock()) {
+    public init(
+        configuration: ModerationConfiguration, sessions: SessionStore, journal: (any MutationJournal)?,
+        shardCount: Int,
+        clock: any WallClock = SystemClock()
+    ) {
         self.configuration = configuration
         self.clock = clock
         self.sessions = sessions
@@ -136,7 +143,9 @@ public final class Moderation: Sendable {
         concurrency = (0..<shardCount).map { _ in ConcurrencyShard() }
     }
 
-    private func shard(_ subject: String) -> ModerationShard { shards[StableHash.shard(of: subject, count: shards.count)] }
+    private func shard(_ subject: String) -> ModerationShard {
+        shards[StableHash.shard(of: subject, count: shards.count)]
+    }
 
     private func durable(_ ticket: UInt64?) async {
         if let ticket, let journal { await journal.waitUntilDurable(ticket) }
@@ -149,7 +158,10 @@ public final class Moderation: Sendable {
     public func limit(_ name: String, key: String, _ limit: ModerationConfiguration.Limit) async -> Int64? {
         let composite = name + "|" + key
         let shard = limiters[StableHash.shard(of: composite, count: limiters.count)]
-        guard let wait = await shard.hit(composite, now: clock.milliseconds, max: limit.max, window: limit.windowMilliseconds) else {
+        guard
+            let wait = await shard.hit(
+                composite, now: clock.milliseconds, max: limit.max, window: limit.windowMilliseconds)
+        else {
             return nil
         }
         limited.increment()
@@ -232,7 +244,8 @@ public final class Moderation: Sendable {
     }
 
     public func startGeneration(userId: String) async -> Bool {
-        await concurrency[StableHash.shard(of: userId, count: concurrency.count)].start(userId, now: clock.milliseconds, max: configuration.concurrentMessageMax)
+        await concurrency[StableHash.shard(of: userId, count: concurrency.count)].start(
+            userId, now: clock.milliseconds, max: configuration.concurrentMessageMax)
     }
 
     public func endGeneration(userId: String) async {
@@ -241,8 +254,11 @@ public final class Moderation: Sendable {
 
     /// Drops idle limiter windows (called periodically).
     public func sweep() async {
-        let longest = [configuration.login, configuration.register, configuration.resetPassword, configuration.verifyEmail,
-                       configuration.messageIP, configuration.messageUser].map(\.windowMilliseconds).max() ?? 3_600_000
+        let longest =
+            [
+                configuration.login, configuration.register, configuration.resetPassword, configuration.verifyEmail,
+                configuration.messageIP, configuration.messageUser,
+            ].map(\.windowMilliseconds).max() ?? 3_600_000
         for limiter in limiters { await limiter.sweep(now: clock.milliseconds, longestWindow: longest) }
     }
 

@@ -37,9 +37,15 @@ public struct ModerationConfiguration: Sendable {
         // LibreChat falls back to 20 for an unusable interval.
         let interval = (try? environment.integer("BAN_INTERVAL", default: 20, range: 1...1_000_000)) ?? 20
         banInterval = Int(interval)
-        func limit(_ prefix: String, _ max: Int64, _ window: Int64, inherit: Limit? = nil) throws(ConfigurationError) -> Limit {
-            Limit(max: Int(try environment.integer("\(prefix)_MAX", default: Int64(inherit?.max ?? Int(max)), range: 1...1_000_000)),
-                  windowMinutes: try environment.integer("\(prefix)_WINDOW", default: inherit?.windowMinutes ?? window, range: 1...525_600))
+        func limit(
+            _ prefix: String, _ max: Int64, _ window: Int64, inherit: Limit? = nil
+        ) throws(ConfigurationError) -> Limit {
+            Limit(
+                max: Int(
+                    try environment.integer(
+                        "\(prefix)_MAX", default: Int64(inherit?.max ?? Int(max)), range: 1...1_000_000)),
+                windowMinutes: try environment.integer(
+                    "\(prefix)_WINDOW", default: inherit?.windowMinutes ?? window, range: 1...525_600))
         }
         login = try limit("LOGIN", 7, 5)
         register = try limit("REGISTER", 5, 60)
@@ -57,7 +63,8 @@ public struct ModerationConfiguration: Sendable {
         for (type, variable, fallback) in [
             ("logins", "LOGIN_VIOLATION_SCORE", 1), ("registrations", "REGISTRATION_VIOLATION_SCORE", 1),
             ("concurrent", "CONCURRENT_VIOLATION_SCORE", 1), ("message_limit", "MESSAGE_VIOLATION_SCORE", 1),
-            ("non_browser", "NON_BROWSER_VIOLATION_SCORE", 20), ("reset_password_limit", "RESET_PASSWORD_VIOLATION_SCORE", 1),
+            ("non_browser", "NON_BROWSER_VIOLATION_SCORE", 20),
+            ("reset_password_limit", "RESET_PASSWORD_VIOLATION_SCORE", 1),
             ("verify_email_limit", "VERIFY_EMAIL_VIOLATION_SCORE", 1),
         ] {
             scores[type] = Int(try environment.integer(variable, default: Int64(fallback), range: 0...1_000_000))

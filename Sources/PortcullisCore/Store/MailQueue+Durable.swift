@@ -36,10 +36,13 @@ extension BinaryWriter {
 extension BinaryReader {
     mutating func mail() throws(DecodeError) -> OutboxMail {
         let id = try string(), to = try string(), subject = try string()
-        guard let text = String(validating: try data(), as: UTF8.self), let html = String(validating: try data(), as: UTF8.self) else {
+        guard let text = String(validating: try data(), as: UTF8.self),
+            let html = String(validating: try data(), as: UTF8.self)
+        else {
             throw DecodeError(description: "invalid UTF-8 in a mail before byte \(offset)")
         }
-        return OutboxMail(id: id, to: to, subject: subject, text: text, html: html, attempts: Int(try i64()), nextAttempt: try i64())
+        return OutboxMail(
+            id: id, to: to, subject: subject, text: text, html: html, attempts: Int(try i64()), nextAttempt: try i64())
     }
 }
 
@@ -59,7 +62,8 @@ extension MailQueue: DurableState {
     }
 
     public nonisolated func snapshotLoader(version: UInt32) -> any SnapshotLoader {
-        BatchLoader(layout: .v1, decode: { _, reader, _ throws(DecodeError) in try reader.mail() },
-                    load: { [self] mails in for mail in mails { await restore(mail) } })
+        BatchLoader(
+            layout: .v1, decode: { _, reader, _ throws(DecodeError) in try reader.mail() },
+            load: { [self] mails in for mail in mails { await restore(mail) } })
     }
 }

@@ -57,7 +57,8 @@ extension OneTimeTokens: DurableState {
     }
 
     public func snapshotLoader(version: UInt32) -> any SnapshotLoader {
-        BatchLoader(layout: .v1, decode: { _, reader, _ throws(DecodeError) in try reader.token() },
-                    load: { [self] tokens in for token in tokens { await restore(token) } })
+        BatchLoader(
+            layout: .v1, decode: { _, reader, _ throws(DecodeError) in try reader.token() },
+            load: { [self] tokens in for token in tokens { await restore(token) } })
     }
 }

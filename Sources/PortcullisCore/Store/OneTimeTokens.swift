@@ -38,7 +38,9 @@ public struct OutboxMail: Sendable, Equatable, Codable {
     public var attempts: Int
     public var nextAttempt: Int64
 
-    public init(id: String, to: String, subject: String, text: String, html: String, attempts: Int = 0, nextAttempt: Int64 = 0) {
+    public init(
+        id: String, to: String, subject: String, text: String, html: String, attempts: Int = 0, nextAttempt: Int64 = 0
+    ) {
         self.id = id
         self.to = to
         self.subject = subject
@@ -135,8 +137,9 @@ public final class OneTimeTokens: Sendable {
     /// A fresh 256-bit token (64 hex characters); only its hash is kept.
     public func issue(_ kind: OneTimeToken.Kind, userId: String, email: String, lifetime: Int64) async -> String {
         let raw = Hex.encode(SecureRandom.bytes(count: 32))
-        let token = OneTimeToken(hash: Self.hash(raw), kind: kind, userId: userId, email: email,
-                                 expiresAt: clock.milliseconds + lifetime)
+        let token = OneTimeToken(
+            hash: Self.hash(raw), kind: kind, userId: userId, email: email,
+            expiresAt: clock.milliseconds + lifetime)
         if let ticket = await store.issue(token), let journal { await journal.waitUntilDurable(ticket) }
         return raw
     }
@@ -145,8 +148,9 @@ public final class OneTimeTokens: Sendable {
     /// presented with the right email it can never be used again, expired or not.
     public func redeem(_ raw: String, kind: OneTimeToken.Kind, email: String? = nil) async -> OneTimeToken? {
         guard raw.utf8.count == 64 else { return nil }
-        let (token, ticket) = await store.redeem(hash: Self.hash(raw), kind: kind, email: email.map(User.normalizeEmail),
-                                                 now: clock.milliseconds)
+        let (token, ticket) = await store.redeem(
+            hash: Self.hash(raw), kind: kind, email: email.map(User.normalizeEmail),
+            now: clock.milliseconds)
         if let ticket, let journal { await journal.waitUntilDurable(ticket) }
         return token
     }
@@ -155,7 +159,8 @@ public final class OneTimeTokens: Sendable {
     /// it was used before. Durable before it answers.
     public func spend(_ raw: String, kind: OneTimeToken.Kind, expiresAt: Int64) async -> Bool {
         let hash = Self.hash(raw)
-        let (fresh, ticket) = await store.spend(OneTimeToken(hash: hash, kind: kind, userId: "", email: hash, expiresAt: expiresAt))
+        let (fresh, ticket) = await store.spend(
+            OneTimeToken(hash: hash, kind: kind, userId: "", email: hash, expiresAt: expiresAt))
         if let ticket, let journal { await journal.waitUntilDurable(ticket) }
         return fresh
     }

@@ -78,8 +78,9 @@ extension SessionStore: DurableState {
     }
 
     public func snapshotLoader(version: UInt32) -> any SnapshotLoader {
-        BatchLoader(layout: RecordLayout(snapshotVersion: version),
-                    decode: { _, reader, layout throws(DecodeError) in try reader.session(layout) },
-                    load: { [self] in await restore(batch: $0) })
+        BatchLoader(
+            layout: RecordLayout(snapshotVersion: version),
+            decode: { _, reader, layout throws(DecodeError) in try reader.session(layout) },
+            load: { [self] in await restore(batch: $0) })
     }
 }

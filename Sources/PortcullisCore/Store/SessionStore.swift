@@ -132,8 +132,9 @@ public final class SessionStore: Sendable {
         id: String, userId: String, presentedHash: [UInt8], now: Int64, grace: Int64,
         reissue: @escaping @Sendable (Session) throws(AuthError) -> [UInt8]
     ) async throws(AuthError) -> RefreshOutcome {
-        let (outcome, ticket) = try await shard(id).refresh(id: id, userId: userId, presentedHash: presentedHash, now: now,
-                                                        grace: grace, reissue: reissue)
+        let (outcome, ticket) = try await shard(id).refresh(
+            id: id, userId: userId, presentedHash: presentedHash, now: now,
+            grace: grace, reissue: reissue)
         if outcome == .reuseDetected || outcome == .expired { population.subtract(1, ordering: .relaxed) }
         await durable(ticket)
         return outcome
@@ -173,7 +174,9 @@ public final class SessionStore: Sendable {
     public func restore(batch: [Session]) async {
         var byShard = [[Session]](repeating: [], count: shards.count)
         for session in batch { byShard[StableHash.shard(of: session.id, count: shards.count)].append(session) }
-        for (index, sessions) in byShard.enumerated() where !sessions.isEmpty { await shards[index].restore(batch: sessions) }
+        for (index, sessions) in byShard.enumerated() where !sessions.isEmpty {
+            await shards[index].restore(batch: sessions)
+        }
         population.add(batch.count, ordering: .relaxed)
     }
 

@@ -72,7 +72,8 @@ extension BinaryReader {
             devicesRevokedAt = try i64()
         }
         return User(
-            id: id, name: name, username: username, email: email, emailVerified: emailVerified, passwordHash: passwordHash,
+            id: id, name: name, username: username, email: email, emailVerified: emailVerified,
+            passwordHash: passwordHash,
             avatar: avatar, provider: provider, role: role, providerIds: providerIds, openidIssuer: issuer,
             twoFactorEnabled: twoFactor, termsAccepted: terms, termsAcceptedAt: termsAcceptedAt,
             devicesRevokedAt: devicesRevokedAt, createdAt: created, updatedAt: updated)
@@ -96,8 +97,10 @@ extension UserStore: DurableState {
     }
 
     public func snapshotLoader(version: UInt32) -> any SnapshotLoader {
-        BatchLoader(layout: RecordLayout(snapshotVersion: version), decode: { _, reader, layout throws(DecodeError) in try reader.user(layout) },
-                    load: { [self] in await restore(batch: $0) })
+        BatchLoader(
+            layout: RecordLayout(snapshotVersion: version),
+            decode: { _, reader, layout throws(DecodeError) in try reader.user(layout) },
+            load: { [self] in await restore(batch: $0) })
     }
 }
 
@@ -108,8 +111,10 @@ final class BatchLoader<Value>: SnapshotLoader {
     private let decode: (UInt8, inout BinaryReader, RecordLayout) throws(DecodeError) -> Value
     private let loadBatch: ([Value]) async -> Void
 
-    init(layout: RecordLayout, decode: @escaping (UInt8, inout BinaryReader, RecordLayout) throws(DecodeError) -> Value,
-         load: @escaping ([Value]) async -> Void) {
+    init(
+        layout: RecordLayout, decode: @escaping (UInt8, inout BinaryReader, RecordLayout) throws(DecodeError) -> Value,
+        load: @escaping ([Value]) async -> Void
+    ) {
         self.layout = layout
         self.decode = decode
         loadBatch = load

@@ -86,7 +86,9 @@ public final class UserStore: Sendable {
     }
 
     private func shard(_ id: String) -> UserShard { shards[StableHash.shard(of: id, count: shards.count)] }
-    private func keyShard(_ email: String) -> UniqueKeyShard { keyShards[StableHash.shard(of: email, count: keyShards.count)] }
+    private func keyShard(_ email: String) -> UniqueKeyShard {
+        keyShards[StableHash.shard(of: email, count: keyShards.count)]
+    }
 
     /// Users held.
     public var count: Int { population.load(ordering: .relaxed) }
@@ -107,7 +109,9 @@ public final class UserStore: Sendable {
 
     /// `create` without waiting for the journal; the caller must `waitUntilDurable` on the returned
     /// ticket before acknowledging (bulk imports wait once, for the last one).
-    public func createDeferringDurability(_ user: User, promoteFirstToAdmin: Bool = true) async -> (CreateOutcome, UInt64?) {
+    public func createDeferringDurability(
+        _ user: User, promoteFirstToAdmin: Bool = true
+    ) async -> (CreateOutcome, UInt64?) {
         var user = user
         guard await keyShard(user.email).claim(user.email, for: user.id) else { return (.emailTaken, nil) }
         for key in Self.providerKeys(of: user) where await !keyShard(key).claim(key, for: user.id) {
@@ -152,7 +156,9 @@ public final class UserStore: Sendable {
 
     /// Records a provider id on a user (account linking, migration) and applies `change` in the same
     /// step; nil when the user is gone or another user holds that id.
-    public func link(id: String, field: String, value: String, _ change: @escaping @Sendable (inout User) -> Void) async -> User? {
+    public func link(
+        id: String, field: String, value: String, _ change: @escaping @Sendable (inout User) -> Void
+    ) async -> User? {
         let key = Self.providerKey(field, value)
         guard await keyShard(key).claim(key, for: id) else { return nil }
         let result = await shard(id).update(id) { user in

@@ -124,7 +124,9 @@ public struct BLAKE2b: Sendable {
     }
 
     @inline(__always)
-    private static func mix(_ v: inout InlineArray<16, UInt64>, _ a: Int, _ b: Int, _ c: Int, _ d: Int, _ x: UInt64, _ y: UInt64) {
+    private static func mix(
+        _ v: inout InlineArray<16, UInt64>, _ a: Int, _ b: Int, _ c: Int, _ d: Int, _ x: UInt64, _ y: UInt64
+    ) {
         v[a] = v[a] &+ v[b] &+ x
         v[d] = (v[d] ^ v[a]).rotatedRight(32)
         v[c] = v[c] &+ v[d]

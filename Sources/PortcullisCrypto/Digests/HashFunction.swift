@@ -35,10 +35,11 @@ extension HashFunction {
     @inlinable
     public consuming func finalize() -> Digest {
         let hasher = self
-        return Digest(bytes: [UInt8](unsafeUninitializedCapacity: Self.byteCount) { buffer, count in
-            hasher.finalize(into: UnsafeMutableRawBufferPointer(buffer))
-            count = Self.byteCount
-        })
+        return Digest(
+            bytes: [UInt8](unsafeUninitializedCapacity: Self.byteCount) { buffer, count in
+                hasher.finalize(into: UnsafeMutableRawBufferPointer(buffer))
+                count = Self.byteCount
+            })
     }
 
     /// Hashes `data` in one call.

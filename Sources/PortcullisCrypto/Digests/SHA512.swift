@@ -105,8 +105,14 @@ extension SHA512 {
 
         @inline(__always)
         func store(into words: UnsafeMutablePointer<UInt64>) {
-            words[0] = h0; words[1] = h1; words[2] = h2; words[3] = h3
-            words[4] = h4; words[5] = h5; words[6] = h6; words[7] = h7
+            words[0] = h0
+            words[1] = h1
+            words[2] = h2
+            words[3] = h3
+            words[4] = h4
+            words[5] = h5
+            words[6] = h6
+            words[7] = h7
         }
     }
 
@@ -155,8 +161,14 @@ extension SHA512 {
             round(b, c, d, &e, f, g, h, &a, k[i + 7] &+ expand(w, i + 7))
             i += 8
         }
-        state.h0 &+= a; state.h1 &+= b; state.h2 &+= c; state.h3 &+= d
-        state.h4 &+= e; state.h5 &+= f; state.h6 &+= g; state.h7 &+= h
+        state.h0 &+= a
+        state.h1 &+= b
+        state.h2 &+= c
+        state.h3 &+= d
+        state.h4 &+= e
+        state.h5 &+= f
+        state.h6 &+= g
+        state.h7 &+= h
     }
 
     /// Computes, stores and returns schedule word `i` (16 ≤ i < 80).

@@ -21,7 +21,9 @@ enum FlatJSON {
         var index = 0
 
         mutating func skipSpace() {
-            while index < bytes.count, bytes[index] == 0x20 || bytes[index] == 0x09 || bytes[index] == 0x0A || bytes[index] == 0x0D {
+            while index < bytes.count,
+                bytes[index] == 0x20 || bytes[index] == 0x09 || bytes[index] == 0x0A || bytes[index] == 0x0D
+            {
                 index += 1
             }
         }
@@ -101,7 +103,9 @@ enum FlatJSON {
             if index < bytes.count, bytes[index] == UInt8(ascii: "e") || bytes[index] == UInt8(ascii: "E") {
                 integral = false
                 index += 1
-                if index < bytes.count, bytes[index] == UInt8(ascii: "+") || bytes[index] == UInt8(ascii: "-") { index += 1 }
+                if index < bytes.count, bytes[index] == UInt8(ascii: "+") || bytes[index] == UInt8(ascii: "-") {
+                    index += 1
+                }
                 let digits = index
                 while index < bytes.count, (0x30...0x39).contains(bytes[index]) { index += 1 }
                 guard index > digits else { return nil }
@@ -135,7 +139,9 @@ enum FlatJSON {
                     case UInt8(ascii: "u"):
                         guard var scalar = hex4() else { return nil }
                         if (0xD800...0xDBFF).contains(scalar) {
-                            guard index + 1 < bytes.count, bytes[index] == UInt8(ascii: "\\"), bytes[index + 1] == UInt8(ascii: "u") else { return nil }
+                            guard index + 1 < bytes.count, bytes[index] == UInt8(ascii: "\\"),
+                                bytes[index + 1] == UInt8(ascii: "u")
+                            else { return nil }
                             index += 2
                             guard let low = hex4(), (0xDC00...0xDFFF).contains(low) else { return nil }
                             scalar = 0x10000 + ((scalar - 0xD800) << 10) + (low - 0xDC00)
@@ -187,11 +193,13 @@ struct FlatJSONDecoder: Decoder {
     }
 
     func unkeyedContainer() throws -> any UnkeyedDecodingContainer {
-        throw DecodingError.typeMismatch([Any].self, .init(codingPath: codingPath, debugDescription: "claims are an object"))
+        throw DecodingError.typeMismatch(
+            [Any].self, .init(codingPath: codingPath, debugDescription: "claims are an object"))
     }
 
     func singleValueContainer() throws -> any SingleValueDecodingContainer {
-        throw DecodingError.typeMismatch(Any.self, .init(codingPath: codingPath, debugDescription: "claims are an object"))
+        throw DecodingError.typeMismatch(
+            Any.self, .init(codingPath: codingPath, debugDescription: "claims are an object"))
     }
 
     struct Container<Key: CodingKey>: KeyedDecodingContainerProtocol {
@@ -235,7 +243,9 @@ struct FlatJSONDecoder: Decoder {
         func decode(_ type: Float.Type, forKey key: Key) throws -> Float { Float(try decode(Double.self, forKey: key)) }
 
         func integer<T: FixedWidthInteger>(_ type: T.Type, _ key: Key) throws -> T {
-            guard case .number(_, let exact?) = try value(key), let value = T(exactly: exact) else { throw mismatch(type, key) }
+            guard case .number(_, let exact?) = try value(key), let value = T(exactly: exact) else {
+                throw mismatch(type, key)
+            }
             return value
         }
 
@@ -255,7 +265,9 @@ struct FlatJSONDecoder: Decoder {
             throw mismatch(type, key)
         }
 
-        func nestedContainer<NestedKey: CodingKey>(keyedBy type: NestedKey.Type, forKey key: Key) throws -> KeyedDecodingContainer<NestedKey> {
+        func nestedContainer<NestedKey: CodingKey>(
+            keyedBy type: NestedKey.Type, forKey key: Key
+        ) throws -> KeyedDecodingContainer<NestedKey> {
             throw mismatch([String: Any].self, key)
         }
 

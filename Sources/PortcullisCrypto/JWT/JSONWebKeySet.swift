@@ -33,7 +33,7 @@ public struct JSONWebKeySet: Sendable {
     /// Parses a JWKS document; throws `PublicKeyError.invalidEncoding` when it is not one at all.
     public init(json: [UInt8]) throws {
         guard json.count <= Self.maximumByteCount,
-              let document = try? JSONDecoder().decode(Document.self, from: Data(json))
+            let document = try? JSONDecoder().decode(Document.self, from: Data(json))
         else { throw PublicKeyError.invalidEncoding }
         keys = document.keys.prefix(Self.maximumKeyCount).compactMap(Self.usableKey)
     }
@@ -68,12 +68,13 @@ public struct JSONWebKeySet: Sendable {
         switch entry.kty {
         case "RSA":
             guard let n = entry.n.flatMap(Base64URL.decode), let e = entry.e.flatMap(Base64URL.decode),
-                  let rsa = try? RSA.PublicKey(modulus: n, exponent: e)
+                let rsa = try? RSA.PublicKey(modulus: n, exponent: e)
             else { return nil }
             key = .rs256(rsa)
         case "EC":
-            guard entry.crv == "P-256", let x = entry.x.flatMap(Base64URL.decode), let y = entry.y.flatMap(Base64URL.decode),
-                  let point = try? P256.PublicKey(x: x, y: y)
+            guard entry.crv == "P-256", let x = entry.x.flatMap(Base64URL.decode),
+                let y = entry.y.flatMap(Base64URL.decode),
+                let point = try? P256.PublicKey(x: x, y: y)
             else { return nil }
             key = .es256(point)
         default:

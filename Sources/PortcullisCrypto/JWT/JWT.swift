@@ -96,7 +96,9 @@ public struct HS256Signer: Sendable {
 
     static func split(_ token: String) throws(JWTError) -> Parts {
         let utf8 = token.utf8
-        guard utf8.count <= maximumTokenLength else { throw .malformed("token longer than \(maximumTokenLength) bytes") }
+        guard utf8.count <= maximumTokenLength else {
+            throw .malformed("token longer than \(maximumTokenLength) bytes")
+        }
         // Split on the bytes: a Character-level split is far slower and a JWT is ASCII anyway.
         var dots: [String.Index] = []
         var index = utf8.startIndex
@@ -112,10 +114,13 @@ public struct HS256Signer: Sendable {
         let payload = token[token.index(after: dots[0])..<dots[1]]
         let signature = token[token.index(after: dots[1])...]
         guard !header.isEmpty, !payload.isEmpty, !signature.isEmpty else { throw .malformed("empty segment") }
-        return Parts(signingInput: token[token.startIndex..<dots[1]], header: header, payload: payload, signature: signature)
+        return Parts(
+            signingInput: token[token.startIndex..<dots[1]], header: header, payload: payload, signature: signature)
     }
 
-    static func decodeJSON<T: Decodable>(_ type: T.Type, _ segment: Substring, segment name: String) throws(JWTError) -> T {
+    static func decodeJSON<T: Decodable>(
+        _ type: T.Type, _ segment: Substring, segment name: String
+    ) throws(JWTError) -> T {
         guard let bytes = Base64URL.decode(segment) else { throw .invalidBase64(segment: name) }
         // Flat objects (the usual claims) take the fast path; a value of the wrong type there is
         // still retried with JSONDecoder, which then gives the authoritative answer.

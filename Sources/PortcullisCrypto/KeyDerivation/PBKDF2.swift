@@ -60,7 +60,9 @@ extension KDF {
                 let w = scratch.baseAddress!
                 let t = w + 64
                 for i in 0..<8 {
-                    let word = u1.withUnsafeBytes { UInt32(bigEndian: $0.loadUnaligned(fromByteOffset: i * 4, as: UInt32.self)) }
+                    let word = u1.withUnsafeBytes {
+                        UInt32(bigEndian: $0.loadUnaligned(fromByteOffset: i * 4, as: UInt32.self))
+                    }
                     w[i] = word
                     t[i] = word
                 }
@@ -80,7 +82,9 @@ extension KDF {
                 }
                 var out = [UInt8](repeating: 0, count: 32)
                 for i in 0..<8 {
-                    out.withUnsafeMutableBytes { $0.storeBytes(of: t[i].bigEndian, toByteOffset: i * 4, as: UInt32.self) }
+                    out.withUnsafeMutableBytes {
+                        $0.storeBytes(of: t[i].bigEndian, toByteOffset: i * 4, as: UInt32.self)
+                    }
                 }
                 return out
             }
@@ -94,7 +98,9 @@ extension KDF {
                 let w = scratch.baseAddress!
                 let t = w + 80
                 for i in 0..<8 {
-                    let word = u1.withUnsafeBytes { UInt64(bigEndian: $0.loadUnaligned(fromByteOffset: i * 8, as: UInt64.self)) }
+                    let word = u1.withUnsafeBytes {
+                        UInt64(bigEndian: $0.loadUnaligned(fromByteOffset: i * 8, as: UInt64.self))
+                    }
                     w[i] = word
                     t[i] = word
                 }
@@ -113,7 +119,9 @@ extension KDF {
                 }
                 var out = [UInt8](repeating: 0, count: 64)
                 for i in 0..<8 {
-                    out.withUnsafeMutableBytes { $0.storeBytes(of: t[i].bigEndian, toByteOffset: i * 8, as: UInt64.self) }
+                    out.withUnsafeMutableBytes {
+                        $0.storeBytes(of: t[i].bigEndian, toByteOffset: i * 8, as: UInt64.self)
+                    }
                 }
                 return out
             }

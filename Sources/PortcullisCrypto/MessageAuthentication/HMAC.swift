@@ -52,10 +52,11 @@ public struct HMAC<H: HashFunction>: Sendable {
     /// Returns the authentication code of everything absorbed so far.
     public consuming func finalize() -> Digest {
         let mac = self
-        return Digest(bytes: [UInt8](unsafeUninitializedCapacity: H.byteCount) { buffer, count in
-            mac.finalize(into: UnsafeMutableRawBufferPointer(buffer))
-            count = H.byteCount
-        })
+        return Digest(
+            bytes: [UInt8](unsafeUninitializedCapacity: H.byteCount) { buffer, count in
+                mac.finalize(into: UnsafeMutableRawBufferPointer(buffer))
+                count = H.byteCount
+            })
     }
 
     /// Writes the authentication code into `output` (at least `H.byteCount` bytes) without allocating.

@@ -90,7 +90,8 @@ extension Argon2 {
                 let work = zeroBlock + 128
                 zeroBlock.initialize(repeating: 0, count: 128)
                 Argon2.fillBlock(previous: zeroBlock, reference: input, next: addresses, xorInto: false, scratch: work)
-                Argon2.fillBlock(previous: zeroBlock, reference: addresses, next: addresses, xorInto: false, scratch: work)
+                Argon2.fillBlock(
+                    previous: zeroBlock, reference: addresses, next: addresses, xorInto: false, scratch: work)
             }
         }
     }
@@ -149,10 +150,22 @@ extension Argon2 {
         gb(&v1, &v6, &v11, &v12)
         gb(&v2, &v7, &v8, &v13)
         gb(&v3, &v4, &v9, &v14)
-        b[o0] = v0; b[o1] = v1; b[o2] = v2; b[o3] = v3
-        b[o4] = v4; b[o5] = v5; b[o6] = v6; b[o7] = v7
-        b[o8] = v8; b[o9] = v9; b[o10] = v10; b[o11] = v11
-        b[o12] = v12; b[o13] = v13; b[o14] = v14; b[o15] = v15
+        b[o0] = v0
+        b[o1] = v1
+        b[o2] = v2
+        b[o3] = v3
+        b[o4] = v4
+        b[o5] = v5
+        b[o6] = v6
+        b[o7] = v7
+        b[o8] = v8
+        b[o9] = v9
+        b[o10] = v10
+        b[o11] = v11
+        b[o12] = v12
+        b[o13] = v13
+        b[o14] = v14
+        b[o15] = v15
     }
 
     /// BLAKE2b's G with BlaMka's multiplications: a + b + 2·lo(a)·lo(b).

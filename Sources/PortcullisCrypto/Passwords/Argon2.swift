@@ -94,8 +94,9 @@ public enum Argon2 {
     ) throws(PasswordHashError) -> Bool where Password.Element == UInt8 {
         let encoded = try decode(hash)
         try check(encoded, against: limits)
-        let tag = try derive(password: password, salt: encoded.salt, parameters: encoded.parameters,
-                             variant: encoded.variant)
+        let tag = try derive(
+            password: password, salt: encoded.salt, parameters: encoded.parameters,
+            variant: encoded.variant)
         return ConstantTime.equals(tag, encoded.hash)
     }
 
@@ -127,8 +128,12 @@ public enum Argon2 {
         let tagLength = parameters.hashLength
         guard (1...0xFF_FFFF).contains(p) else { throw .parametersOutOfBounds("argon2 parallelism must be 1...2^24-1") }
         guard t >= 1, t <= UInt32.max else { throw .parametersOutOfBounds("argon2 iterations must be at least 1") }
-        guard m >= 8 * p, m <= UInt32.max else { throw .parametersOutOfBounds("argon2 memory must be at least 8 × parallelism KiB") }
-        guard tagLength >= 4, tagLength <= UInt32.max else { throw .parametersOutOfBounds("argon2 hash length must be at least 4") }
+        guard m >= 8 * p, m <= UInt32.max else {
+            throw .parametersOutOfBounds("argon2 memory must be at least 8 × parallelism KiB")
+        }
+        guard tagLength >= 4, tagLength <= UInt32.max else {
+            throw .parametersOutOfBounds("argon2 hash length must be at least 4")
+        }
         guard salt.count >= 8 else { throw .parametersOutOfBounds("argon2 salt must be at least 8 bytes") }
         let passwordBytes = Array(password)
 
@@ -214,7 +219,9 @@ public enum Argon2 {
 
     static func le32(_ value: Int) -> [UInt8] {
         let v = UInt32(truncatingIfNeeded: value)
-        return [UInt8(truncatingIfNeeded: v), UInt8(truncatingIfNeeded: v >> 8),
-                UInt8(truncatingIfNeeded: v >> 16), UInt8(truncatingIfNeeded: v >> 24)]
+        return [
+            UInt8(truncatingIfNeeded: v), UInt8(truncatingIfNeeded: v >> 8),
+            UInt8(truncatingIfNeeded: v >> 16), UInt8(truncatingIfNeeded: v >> 24),
+        ]
     }
 }

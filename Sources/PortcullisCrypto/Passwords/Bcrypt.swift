@@ -127,7 +127,8 @@ public enum Bcrypt {
             keyWords[i] = word
         }
         for i in 0..<4 {
-            saltWords[i] = UInt32(salt[4 * i]) << 24 | UInt32(salt[4 * i + 1]) << 16
+            saltWords[i] =
+                UInt32(salt[4 * i]) << 24 | UInt32(salt[4 * i + 1]) << 16
                 | UInt32(salt[4 * i + 2]) << 8 | UInt32(salt[4 * i + 3])
         }
         for i in key.indices { key[i] = 0 }
@@ -188,14 +189,22 @@ enum EksBlowfish {
     static func encipher(_ s: UnsafeMutablePointer<UInt32>, _ left: UInt32, _ right: UInt32) -> (UInt32, UInt32) {
         var l = left ^ s[0]
         var r = right
-        r ^= f(s, l) ^ s[1]; l ^= f(s, r) ^ s[2]
-        r ^= f(s, l) ^ s[3]; l ^= f(s, r) ^ s[4]
-        r ^= f(s, l) ^ s[5]; l ^= f(s, r) ^ s[6]
-        r ^= f(s, l) ^ s[7]; l ^= f(s, r) ^ s[8]
-        r ^= f(s, l) ^ s[9]; l ^= f(s, r) ^ s[10]
-        r ^= f(s, l) ^ s[11]; l ^= f(s, r) ^ s[12]
-        r ^= f(s, l) ^ s[13]; l ^= f(s, r) ^ s[14]
-        r ^= f(s, l) ^ s[15]; l ^= f(s, r) ^ s[16]
+        r ^= f(s, l) ^ s[1]
+        l ^= f(s, r) ^ s[2]
+        r ^= f(s, l) ^ s[3]
+        l ^= f(s, r) ^ s[4]
+        r ^= f(s, l) ^ s[5]
+        l ^= f(s, r) ^ s[6]
+        r ^= f(s, l) ^ s[7]
+        l ^= f(s, r) ^ s[8]
+        r ^= f(s, l) ^ s[9]
+        l ^= f(s, r) ^ s[10]
+        r ^= f(s, l) ^ s[11]
+        l ^= f(s, r) ^ s[12]
+        r ^= f(s, l) ^ s[13]
+        l ^= f(s, r) ^ s[14]
+        r ^= f(s, l) ^ s[15]
+        l ^= f(s, r) ^ s[16]
         return (r ^ s[17], l)
     }
 

@@ -54,7 +54,9 @@ public struct PasswordHasher: Sendable {
 
     /// Checks a password against a stored hash of any supported format, in constant time.
     /// - Throws: ``PasswordHashError`` when the stored hash is malformed, unsupported or out of bounds.
-    public func verify<Password: Collection>(_ password: Password, against encoded: String) throws(PasswordHashError) -> Bool
+    public func verify<Password: Collection>(
+        _ password: Password, against encoded: String
+    ) throws(PasswordHashError) -> Bool
     where Password.Element == UInt8 {
         switch try Self.format(of: encoded) {
         case .argon2:

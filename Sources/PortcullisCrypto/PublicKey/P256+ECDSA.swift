@@ -11,8 +11,8 @@ extension P256 {
         /// From the 32-byte big-endian coordinates (a JWK's `x` and `y`).
         public init<X: Collection, Y: Collection>(x: X, y: Y) throws where X.Element == UInt8, Y.Element == UInt8 {
             guard x.count == 32, y.count == 32,
-                  let xLimbs = MontgomeryModulus.limbs(bigEndian: x, count: 4),
-                  let yLimbs = MontgomeryModulus.limbs(bigEndian: y, count: 4)
+                let xLimbs = MontgomeryModulus.limbs(bigEndian: x, count: 4),
+                let yLimbs = MontgomeryModulus.limbs(bigEndian: y, count: 4)
             else { throw PublicKeyError.invalidEncoding }
             // P-256 has prime order: on the curve means in the group, no cofactor check needed.
             guard AffinePoint.isOnCurve(x: xLimbs, y: yLimbs) else { throw PublicKeyError.pointNotOnCurve }
@@ -21,7 +21,8 @@ extension P256 {
 
         /// The 65-byte uncompressed SEC 1 encoding `04 ‖ x ‖ y` (a JWK's `x` and `y` are bytes 1–32, 33–64).
         public var x963Representation: [UInt8] {
-            [0x04] + MontgomeryModulus.bigEndianBytes(point.x, length: 32) + MontgomeryModulus.bigEndianBytes(point.y, length: 32)
+            [0x04] + MontgomeryModulus.bigEndianBytes(point.x, length: 32)
+                + MontgomeryModulus.bigEndianBytes(point.y, length: 32)
         }
 
         /// From the 65-byte uncompressed SEC 1 encoding `04 ‖ x ‖ y`.
@@ -42,11 +43,11 @@ extension P256 {
         public func isValidSignature(_ signature: ECDSASignature, sha256Digest digest: Digest) -> Bool {
             let n = P256.order
             guard digest.byteCount == 32,
-                  let r = MontgomeryModulus.limbs(bigEndian: signature.r, count: 4),
-                  let s = MontgomeryModulus.limbs(bigEndian: signature.s, count: 4),
-                  !MontgomeryModulus.isZero(r), MontgomeryModulus.less(r, n.modulus),
-                  !MontgomeryModulus.isZero(s), MontgomeryModulus.less(s, n.modulus),
-                  let digestValue = MontgomeryModulus.limbs(bigEndian: digest.bytes, count: 4)
+                let r = MontgomeryModulus.limbs(bigEndian: signature.r, count: 4),
+                let s = MontgomeryModulus.limbs(bigEndian: signature.s, count: 4),
+                !MontgomeryModulus.isZero(r), MontgomeryModulus.less(r, n.modulus),
+                !MontgomeryModulus.isZero(s), MontgomeryModulus.less(s, n.modulus),
+                let digestValue = MontgomeryModulus.limbs(bigEndian: digest.bytes, count: 4)
             else { return false }
             // e < 2²⁵⁶ < 2n: subtracting n modulo n (kept when it borrows) reduces it.
             let e = n.subtract(digestValue, n.modulus)
@@ -85,7 +86,9 @@ extension P256 {
                 guard index + 2 <= bytes.count, bytes[index] == 0x02 else { throw PublicKeyError.invalidEncoding }
                 let length = Int(bytes[index + 1])
                 index += 2
-                guard (1...33).contains(length), index + length <= bytes.count else { throw PublicKeyError.invalidEncoding }
+                guard (1...33).contains(length), index + length <= bytes.count else {
+                    throw PublicKeyError.invalidEncoding
+                }
                 let value = Array(bytes[index..<index + length])
                 index += length
                 // Positive and minimal: no sign bit set, no needless leading zero.

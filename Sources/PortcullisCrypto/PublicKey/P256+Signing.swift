@@ -91,7 +91,8 @@ extension P256 {
         /// From PEM: PKCS#8 `PRIVATE KEY` (Apple's `.p8` files, `openssl genpkey`) or SEC 1 `EC PRIVATE KEY`.
         public init(pemRepresentation pem: String) throws {
             let der = try PEM.decode(pem)
-            try self.init(rawRepresentation: try ECPrivateKeyDER.scalar(from: der.bytes, pkcs8: der.label == "PRIVATE KEY"))
+            try self.init(
+                rawRepresentation: try ECPrivateKeyDER.scalar(from: der.bytes, pkcs8: der.label == "PRIVATE KEY"))
         }
 
         /// The 32-byte big-endian scalar. Secret.
@@ -114,7 +115,7 @@ extension P256 {
             for _ in 0..<64 {
                 // Rejection sampling gives a uniform nonce; a rejected draw says nothing about the next.
                 guard let k = MontgomeryModulus.limbs(bigEndian: SecureRandom.bytes(count: 32), count: 4),
-                      P256.isLadderSafe(k) == 1
+                    P256.isLadderSafe(k) == 1
                 else { continue }
                 let x = P256.affine(P256.multiplySecret(k, P256.generator)).x
                 let r = n.subtract(x, n.modulus)
@@ -122,8 +123,10 @@ extension P256 {
                 if MontgomeryModulus.isZero(r) { continue }
                 let s = n.multiplyPlain(n.inversePrime(k), n.add(e, n.multiplyPlain(r, scalar)))
                 if MontgomeryModulus.isZero(s) { continue }
-                let signature = try! ECDSASignature(rawRepresentation:
-                    MontgomeryModulus.bigEndianBytes(r, length: 32) + MontgomeryModulus.bigEndianBytes(s, length: 32))
+                let signature = try! ECDSASignature(
+                    rawRepresentation:
+                        MontgomeryModulus.bigEndianBytes(r, length: 32)
+                        + MontgomeryModulus.bigEndianBytes(s, length: 32))
                 if publicKey.isValidSignature(signature, sha256Digest: digest) { return signature }
             }
             // 64 failures in a row cannot happen with working arithmetic and randomness.

@@ -113,7 +113,8 @@ public enum P256 {
     }
 
     /// a·P + b·Q by Shamir's trick (scalars are public here).
-    static func linearCombination(_ a: [UInt64], _ p: JacobianPoint, _ b: [UInt64], _ q: JacobianPoint) -> JacobianPoint {
+    static func linearCombination(_ a: [UInt64], _ p: JacobianPoint, _ b: [UInt64], _ q: JacobianPoint) -> JacobianPoint
+    {
         let both = p.adding(q)
         var result = JacobianPoint.infinity
         for bit in stride(from: 255, through: 0, by: -1) {

@@ -14,7 +14,8 @@ enum PEM {
         }
         let body = lines[(begin + 1)..<end].joined()
         guard body.utf8.count <= 16384 else { throw PublicKeyError.invalidEncoding }
-        let unpadded = body.hasSuffix("==") ? body.dropLast(2) : (body.hasSuffix("=") ? body.dropLast() : Substring(body))
+        let unpadded =
+            body.hasSuffix("==") ? body.dropLast(2) : (body.hasSuffix("=") ? body.dropLast() : Substring(body))
         guard let bytes = Base64Alphabet.standard.decode(unpadded) else {
             throw PublicKeyError.invalidEncoding
         }
@@ -36,7 +37,9 @@ enum ECPrivateKeyDER {
         if pkcs8 {
             guard try sequence.read(tag: 0x02) == [0x00] else { throw PublicKeyError.invalidEncoding }
             var algorithm = DERReader(try sequence.read(tag: 0x30))
-            guard try algorithm.read(tag: 0x06) == ecPublicKeyOID[...], try algorithm.read(tag: 0x06) == prime256v1OID[...] else {
+            guard try algorithm.read(tag: 0x06) == ecPublicKeyOID[...],
+                try algorithm.read(tag: 0x06) == prime256v1OID[...]
+            else {
                 throw PublicKeyError.invalidEncoding
             }
             return try scalar(from: Array(try sequence.read(tag: 0x04)), pkcs8: false)

@@ -22,13 +22,13 @@ public enum RSA {
             guard let top = modulusBytes.first else { throw PublicKeyError.unsupportedModulusSize }
             let bits = modulusBytes.count * 8 - top.leadingZeroBitCount
             guard Self.bitSizes.contains(bits),
-                  let limbs = MontgomeryModulus.limbs(bigEndian: modulusBytes, count: (modulusBytes.count + 7) / 8),
-                  let arithmetic = MontgomeryModulus(limbs)
+                let limbs = MontgomeryModulus.limbs(bigEndian: modulusBytes, count: (modulusBytes.count + 7) / 8),
+                let arithmetic = MontgomeryModulus(limbs)
             else { throw PublicKeyError.unsupportedModulusSize }
 
             let exponentBytes = Array(exponent.drop { $0 == 0 })
             guard (1...8).contains(exponentBytes.count), let low = exponentBytes.last, low & 1 == 1,
-                  exponentBytes.count > 1 || low >= 3
+                exponentBytes.count > 1 || low >= 3
             else { throw PublicKeyError.invalidExponent }
 
             self.arithmetic = arithmetic
@@ -51,8 +51,8 @@ public enum RSA {
             _ signature: Signature, sha256Digest digest: Digest
         ) -> Bool where Signature.Element == UInt8 {
             guard digest.byteCount == SHA256.byteCount, signature.count == byteCount,
-                  let value = arithmetic.limbs(bigEndian: signature),
-                  MontgomeryModulus.less(value, arithmetic.modulus)
+                let value = arithmetic.limbs(bigEndian: signature),
+                MontgomeryModulus.less(value, arithmetic.modulus)
             else { return false }
             let message = arithmetic.power(value, exponent)
             let encoded = MontgomeryModulus.bigEndianBytes(message, length: byteCount)
@@ -61,7 +61,8 @@ public enum RSA {
 
         /// DER DigestInfo prefix for SHA-256 (RFC 8017 §9.2, note 1).
         static let sha256DigestInfo: [UInt8] = [
-            0x30, 0x31, 0x30, 0x0d, 0x06, 0x09, 0x60, 0x86, 0x48, 0x01, 0x65, 0x03, 0x04, 0x02, 0x01, 0x05, 0x00, 0x04, 0x20,
+            0x30, 0x31, 0x30, 0x0d, 0x06, 0x09, 0x60, 0x86, 0x48, 0x01, 0x65, 0x03, 0x04, 0x02, 0x01, 0x05, 0x00, 0x04,
+            0x20,
         ]
 
         static func expectedEncoding(digest: [UInt8], length: Int) -> [UInt8] {

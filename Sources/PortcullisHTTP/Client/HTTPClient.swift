@@ -60,7 +60,9 @@ public final class HTTPClient {
         if fd < 0 { try connect() }
         var offset = 0
         while offset < bytes.count {
-            let sent = bytes.withUnsafeBytes { send(fd, $0.baseAddress! + offset, $0.count - offset, Int32(MSG_NOSIGNAL)) }
+            let sent = bytes.withUnsafeBytes {
+                send(fd, $0.baseAddress! + offset, $0.count - offset, Int32(MSG_NOSIGNAL))
+            }
             if sent <= 0 {
                 disconnect()
                 throw .closed
@@ -83,7 +85,8 @@ public final class HTTPClient {
         var headers = HTTPHeaders()
         for line in lines {
             guard let colon = line.firstIndex(of: ":") else { throw .malformedResponse("bad header line") }
-            headers.add(name: String(line[..<colon]), value: String(line[line.index(after: colon)...].trimmingWhitespace()))
+            headers.add(
+                name: String(line[..<colon]), value: String(line[line.index(after: colon)...].trimmingWhitespace()))
         }
         if status == 100 { return try readResponse(headRequest: headRequest) }
         var body: [UInt8] = []
@@ -123,10 +126,11 @@ public final class HTTPClient {
     }
 
     private func connect() throws(ClientError) {
-        let family = switch address {
-        case .tcp(let host, _): host.contains(":") ? AF_INET6 : AF_INET
-        case .unix: AF_UNIX
-        }
+        let family =
+            switch address {
+            case .tcp(let host, _): host.contains(":") ? AF_INET6 : AF_INET
+            case .unix: AF_UNIX
+            }
         fd = socket(family, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
         setTimeouts()
         if case .tcp = address {

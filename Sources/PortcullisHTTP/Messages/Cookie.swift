@@ -53,7 +53,9 @@ public struct SetCookie: Sendable, Equatable {
     }
 
     /// A cookie that tells the browser to delete `name` (empty value, expired in 1970).
-    public static func clearing(_ name: String, path: String? = "/", secure: Bool = false, sameSite: SameSite? = .strict) -> SetCookie {
+    public static func clearing(
+        _ name: String, path: String? = "/", secure: Bool = false, sameSite: SameSite? = .strict
+    ) -> SetCookie {
         SetCookie(name: name, value: "", path: path, expires: 0, httpOnly: true, secure: secure, sameSite: sameSite)
     }
 

@@ -1,4 +1,5 @@
 import PortcullisSupport
+
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -26,14 +27,16 @@ public enum HTTPDate {
         let secondOfDay = seconds - days * 86_400
         let (year, month, day) = civil(fromDays: days)
         let yearText = year >= 0 && year < 10_000 ? String(year).leftPadded(to: 4) : String(year)
-        return "\(yearText)-\(two(month))-\(two(day))T\(two(Int(secondOfDay / 3600))):\(two(Int(secondOfDay / 60 % 60))):"
+        return
+            "\(yearText)-\(two(month))-\(two(day))T\(two(Int(secondOfDay / 3600))):\(two(Int(secondOfDay / 60 % 60))):"
             + "\(two(Int(secondOfDay % 60))).\(String(millis).leftPadded(to: 3))Z"
     }
 
     /// Parses `YYYY-MM-DDTHH:MM:SS[.fff]Z` (what `iso8601` writes and mongoexport emits).
     public static func parseISO8601(_ text: String) -> Int64? {
         let b = Array(text.utf8)
-        guard b.count >= 20, b[4] == 0x2D, b[7] == 0x2D, b[10] == 0x54, b[13] == 0x3A, b[16] == 0x3A, b.last == 0x5A else { return nil }
+        guard b.count >= 20, b[4] == 0x2D, b[7] == 0x2D, b[10] == 0x54, b[13] == 0x3A, b[16] == 0x3A, b.last == 0x5A
+        else { return nil }
         func number(_ range: Range<Int>) -> Int? {
             var value = 0
             for i in range {
@@ -43,8 +46,9 @@ public enum HTTPDate {
             return value
         }
         guard let year = number(0..<4), let month = number(5..<7), let day = number(8..<10),
-              let hour = number(11..<13), let minute = number(14..<16), let second = number(17..<19),
-              (1...12).contains(month), (1...31).contains(day), hour < 24, minute < 60, second < 61 else { return nil }
+            let hour = number(11..<13), let minute = number(14..<16), let second = number(17..<19),
+            (1...12).contains(month), (1...31).contains(day), hour < 24, minute < 60, second < 61
+        else { return nil }
         var millis = 0
         if b[19] == 0x2E {
             guard b.count >= 22, let fraction = number(20..<(b.count - 1)) else { return nil }

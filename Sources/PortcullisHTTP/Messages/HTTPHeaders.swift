@@ -11,7 +11,9 @@ public struct HTTPHeaders: Sendable, Sequence, ExpressibleByDictionaryLiteral {
     /// Appends a field (values are trusted: callers building responses must not pass CR or LF;
     /// `add` drops such a field rather than let it split the response).
     public mutating func add(name: String, value: String) {
-        guard !name.utf8.contains(where: { $0 == 13 || $0 == 10 }), !value.utf8.contains(where: { $0 == 13 || $0 == 10 }) else {
+        guard !name.utf8.contains(where: { $0 == 13 || $0 == 10 }),
+            !value.utf8.contains(where: { $0 == 13 || $0 == 10 })
+        else {
             return
         }
         fields.append((name, value))

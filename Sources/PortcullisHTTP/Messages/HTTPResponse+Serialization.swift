@@ -53,6 +53,7 @@ extension HTTPResponse {
 
     static func serverOwned(_ name: String) -> Bool {
         HTTPHeaders.equalsIgnoringCase(name, "Content-Length") || HTTPHeaders.equalsIgnoringCase(name, "Date")
-            || HTTPHeaders.equalsIgnoringCase(name, "Connection") || HTTPHeaders.equalsIgnoringCase(name, "Transfer-Encoding")
+            || HTTPHeaders.equalsIgnoringCase(name, "Connection")
+            || HTTPHeaders.equalsIgnoringCase(name, "Transfer-Encoding")
     }
 }

@@ -76,7 +76,8 @@ public struct HTTPRequestParser: Sendable {
                     case .success(let framing):
                         state = framing
                         if head.headers["Expect"] != nil, case .fixedBody(_, let length) = framing, length > 0,
-                           bytes.count - end < length {
+                            bytes.count - end < length
+                        {
                             continuePending = true
                         } else if head.headers["Expect"] != nil, case .chunkSize = framing {
                             continuePending = true
@@ -153,8 +154,9 @@ public struct HTTPRequestParser: Sendable {
     }
 
     private mutating func finish(_ head: Head, consumed: Int, remoteAddress: String) -> Outcome {
-        var request = HTTPRequest(method: head.method, target: head.target, minorVersion: head.minorVersion,
-                                  headers: head.headers, body: body, remoteAddress: remoteAddress)
+        var request = HTTPRequest(
+            method: head.method, target: head.target, minorVersion: head.minorVersion,
+            headers: head.headers, body: body, remoteAddress: remoteAddress)
         request.body = body
         reset()
         return .request(request, consumed: consumed)
@@ -240,7 +242,8 @@ public struct HTTPRequestParser: Sendable {
                     return .failure(.init(.requestHeaderFieldsTooLarge, "header section exceeds the limit"))
                 }
                 if headProgress.fieldLines.count > limits.maximumHeaderCount {
-                    return .failure(.init(.requestHeaderFieldsTooLarge, "more than \(limits.maximumHeaderCount) header fields"))
+                    return .failure(
+                        .init(.requestHeaderFieldsTooLarge, "more than \(limits.maximumHeaderCount) header fields"))
                 }
             }
             headProgress.lineStart = end + 2
@@ -289,8 +292,9 @@ public struct HTTPRequestParser: Sendable {
         } else if version.elementsEqual("HTTP/1.0".utf8) {
             minor = 0
         } else if version.count == 8, version.starts(with: "HTTP/".utf8),
-                  (0x30...0x39).contains(version[version.startIndex + 5]), version[version.startIndex + 6] == 0x2E,
-                  (0x30...0x39).contains(version[version.startIndex + 7]) {
+            (0x30...0x39).contains(version[version.startIndex + 5]), version[version.startIndex + 6] == 0x2E,
+            (0x30...0x39).contains(version[version.startIndex + 7])
+        {
             return .failure(.init(.httpVersionNotSupported, "unsupported HTTP version"))
         } else {
             return .failure(.init(.badRequest, "malformed HTTP version"))
@@ -313,7 +317,9 @@ public struct HTTPRequestParser: Sendable {
         } else if let authority = Self.absoluteFormAuthority(target) {
             // absolute-form: keep the path and query; the authority is not ours to trust.
             let afterAuthority = authority.drop { $0 != "/" && $0 != "?" }
-            target = afterAuthority.isEmpty ? "/" : (afterAuthority.hasPrefix("?") ? "/" + afterAuthority : String(afterAuthority))
+            target =
+                afterAuthority.isEmpty
+                ? "/" : (afterAuthority.hasPrefix("?") ? "/" + afterAuthority : String(afterAuthority))
         } else {
             return .failure(.init(.badRequest, "unsupported request-target form"))
         }
@@ -337,7 +343,9 @@ public struct HTTPRequestParser: Sendable {
         guard let first = line.first, first != 0x20, first != 0x09 else {
             return .failure(.init(.badRequest, "obsolete line folding"))
         }
-        guard let colon = line.firstIndex(of: 0x3A) else { return .failure(.init(.badRequest, "header field without colon")) }
+        guard let colon = line.firstIndex(of: 0x3A) else {
+            return .failure(.init(.badRequest, "header field without colon"))
+        }
         let name = line[line.startIndex..<colon]
         guard !name.isEmpty, name.allSatisfy(ASCII.isToken) else {
             return .failure(.init(.badRequest, "invalid header field name"))
@@ -376,11 +384,15 @@ public struct HTTPRequestParser: Sendable {
                 return .failure(.init(.badRequest, "both Transfer-Encoding and Content-Length"))
             }
             guard head.minorVersion >= 1 else { return .failure(.init(.badRequest, "Transfer-Encoding in HTTP/1.0")) }
-            let codings = transferEncodings.flatMap { $0.split(separator: ",") }.map { $0.trimmingWhitespace().lowercased() }
+            let codings = transferEncodings.flatMap { $0.split(separator: ",") }.map {
+                $0.trimmingWhitespace().lowercased()
+            }
             for coding in codings where coding != "chunked" {
                 return .failure(.init(.notImplemented, "unsupported transfer coding"))
             }
-            guard codings == ["chunked"] else { return .failure(.init(.badRequest, "chunked must be applied exactly once")) }
+            guard codings == ["chunked"] else {
+                return .failure(.init(.badRequest, "chunked must be applied exactly once"))
+            }
             return .success(.chunkSize(head))
         }
         guard !contentLengths.isEmpty else { return .success(.fixedBody(head, length: 0)) }
@@ -388,7 +400,8 @@ public struct HTTPRequestParser: Sendable {
         for value in contentLengths.flatMap({ $0.split(separator: ",", omittingEmptySubsequences: false) }) {
             let digits = value.trimmingWhitespace()
             guard !digits.isEmpty, digits.count <= 18, digits.utf8.allSatisfy({ (0x30...0x39).contains($0) }),
-                  let parsed = Int(digits) else {
+                let parsed = Int(digits)
+            else {
                 return .failure(.init(.badRequest, "malformed Content-Length"))
             }
             if let length, length != parsed { return .failure(.init(.badRequest, "conflicting Content-Length values")) }

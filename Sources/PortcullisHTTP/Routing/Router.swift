@@ -39,8 +39,13 @@ public struct Router: Sendable {
     public init() {}
 
     /// Adds an async route.
-    public mutating func on(_ method: HTTPMethod, _ path: String, _ handler: @escaping @Sendable (HTTPRequest) async throws -> HTTPResponse) {
-        add(Route(method: method, segments: Self.segments(path), handler: .deferred(handler), label: "\(method.rawValue) \(path)"),
+    public mutating func on(
+        _ method: HTTPMethod, _ path: String, _ handler: @escaping @Sendable (HTTPRequest) async throws -> HTTPResponse
+    ) {
+        add(
+            Route(
+                method: method, segments: Self.segments(path), handler: .deferred(handler),
+                label: "\(method.rawValue) \(path)"),
             path: path)
     }
 
@@ -52,27 +57,37 @@ public struct Router: Sendable {
     }
 
     /// Adds a route answered on the event loop; see ``Handler/immediate(_:)``.
-    public mutating func onImmediate(_ method: HTTPMethod, _ path: String, _ handler: @escaping @Sendable (HTTPRequest) throws -> HTTPResponse) {
-        add(Route(method: method, segments: Self.segments(path), handler: .immediate(handler), label: "\(method.rawValue) \(path)"),
+    public mutating func onImmediate(
+        _ method: HTTPMethod, _ path: String, _ handler: @escaping @Sendable (HTTPRequest) throws -> HTTPResponse
+    ) {
+        add(
+            Route(
+                method: method, segments: Self.segments(path), handler: .immediate(handler),
+                label: "\(method.rawValue) \(path)"),
             path: path)
     }
 
-    public mutating func get(_ path: String, _ handler: @escaping @Sendable (HTTPRequest) async throws -> HTTPResponse) {
+    public mutating func get(_ path: String, _ handler: @escaping @Sendable (HTTPRequest) async throws -> HTTPResponse)
+    {
         on(.get, path, handler)
     }
 
-    public mutating func post(_ path: String, _ handler: @escaping @Sendable (HTTPRequest) async throws -> HTTPResponse) {
+    public mutating func post(_ path: String, _ handler: @escaping @Sendable (HTTPRequest) async throws -> HTTPResponse)
+    {
         on(.post, path, handler)
     }
 
-    public mutating func delete(_ path: String, _ handler: @escaping @Sendable (HTTPRequest) async throws -> HTTPResponse) {
+    public mutating func delete(
+        _ path: String, _ handler: @escaping @Sendable (HTTPRequest) async throws -> HTTPResponse
+    ) {
         on(.delete, path, handler)
     }
 
     /// Finds the handler for `request` and fills in its path parameters.
     public func resolve(_ request: inout HTTPRequest) -> Resolution {
         if let candidates = literalRoutes[request.path] {
-            for route in candidates where route.method == request.method || (request.method == .head && route.method == .get) {
+            for route in candidates
+            where route.method == request.method || (request.method == .head && route.method == .get) {
                 return .handler(route.handler, route: route.label)
             }
         }

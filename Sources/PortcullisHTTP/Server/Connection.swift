@@ -34,7 +34,10 @@ final class Connection {
     var scheduledTick: Int64 = 0
     var isDirty = false
 
-    init(id: UInt64, fd: Int32, remoteAddress: String, limits: HTTPLimits, timeouts: ConnectionStateMachine.Timeouts, now: Int64) {
+    init(
+        id: UInt64, fd: Int32, remoteAddress: String, limits: HTTPLimits, timeouts: ConnectionStateMachine.Timeouts,
+        now: Int64
+    ) {
         self.id = id
         self.fd = fd
         self.remoteAddress = remoteAddress

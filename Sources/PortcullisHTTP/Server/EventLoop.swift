@@ -58,8 +58,9 @@ final class EventLoop: @unchecked Sendable {
         self.index = index
         self.state = state
         let configuration = state.configuration
-        timeouts = .init(header: configuration.headerTimeout, body: configuration.bodyTimeout, idle: configuration.idleTimeout,
-                         write: configuration.writeTimeout)
+        timeouts = .init(
+            header: configuration.headerTimeout, body: configuration.bodyTimeout, idle: configuration.idleTimeout,
+            write: configuration.writeTimeout)
         epollFD = CPortcullisLinux_epoll_create()
         guard epollFD >= 0 else { throw SocketError.last("epoll_create1") }
         wakeFD = CPortcullisLinux_eventfd()
@@ -151,7 +152,9 @@ final class EventLoop: @unchecked Sendable {
             return
         }
         guard let connection = connections[token] else { return }
-        if events & (CPortcullisLinux_EPOLLERR | CPortcullisLinux_EPOLLHUP) != 0 && events & CPortcullisLinux_EPOLLIN == 0 {
+        if events & (CPortcullisLinux_EPOLLERR | CPortcullisLinux_EPOLLHUP) != 0
+            && events & CPortcullisLinux_EPOLLIN == 0
+        {
             closeConnection(connection)
             return
         }
@@ -177,7 +180,8 @@ final class EventLoop: @unchecked Sendable {
             }
             Socket.setOption(fd, Int32(IPPROTO_TCP), TCP_NODELAY, 1)
             let id = state.nextConnectionID.add(1, ordering: .relaxed).newValue
-            let connection = Connection(id: id, fd: fd, remoteAddress: address, limits: limits, timeouts: timeouts, now: now)
+            let connection = Connection(
+                id: id, fd: fd, remoteAddress: address, limits: limits, timeouts: timeouts, now: now)
             connection.interest = Self.readEvents
             guard System.epollControl(epollFD, EPOLL_CTL_ADD, fd, connection.interest, id) else {
                 System.close(fd)
@@ -215,13 +219,18 @@ final class EventLoop: @unchecked Sendable {
                 case .wouldBlock:
                     return
                 case .endOfStream, .failed:
-                    if !connection.hasUnsentOutput && connection.slots.isEmpty { closeConnection(connection) } else { updateInterest(connection) }
+                    if !connection.hasUnsentOutput && connection.slots.isEmpty {
+                        closeConnection(connection)
+                    } else {
+                        updateInterest(connection)
+                    }
                     return
                 }
             }
             switch result {
             case .processed(let got):
-                connection.machine.received(now: now, startsRequest: connection.input.isEmpty && connection.slots.isEmpty)
+                connection.machine.received(
+                    now: now, startsRequest: connection.input.isEmpty && connection.slots.isEmpty)
                 connection.input.append(contentsOf: scratch[0..<got])
                 total += got
                 if connection.input.count > limits.maximumRequestLength { break }
@@ -264,21 +273,26 @@ final class EventLoop: @unchecked Sendable {
             case .failure(let error):
                 connection.input.removeAll()
                 connection.machine.refused(now: now)
-                enqueue(connection, response: .message(error.reason, status: error.status), headRequest: false, keepAlive: false,
-                        minorVersion: 1)
+                enqueue(
+                    connection, response: .message(error.reason, status: error.status), headRequest: false,
+                    keepAlive: false,
+                    minorVersion: 1)
             case .request(var request, let consumed):
                 connection.input.removeFirst(consumed)
                 let keepAlive = request.keepAlive
-                connection.machine.requestParsed(keepAlive: keepAlive, moreBuffered: !connection.input.isEmpty, now: now)
+                connection.machine.requestParsed(
+                    keepAlive: keepAlive, moreBuffered: !connection.input.isEmpty, now: now)
                 let headRequest = request.method == .head
                 let sequence = connection.nextSequence
                 connection.nextSequence += 1
                 let resolution = state.router.resolve(&request)
                 let route: String
                 if case .handler(_, let label) = resolution { route = label } else { route = HTTPExchange.unmatched }
-                connection.slots.append(.init(sequence: sequence, headRequest: headRequest, keepAlive: keepAlive,
-                                              minorVersion: request.minorVersion, response: nil, route: route,
-                                              startedAt: Socket.monotonicNanoseconds()))
+                connection.slots.append(
+                    .init(
+                        sequence: sequence, headRequest: headRequest, keepAlive: keepAlive,
+                        minorVersion: request.minorVersion, response: nil, route: route,
+                        startedAt: Socket.monotonicNanoseconds()))
                 switch resolution {
                 case .notFound, .methodNotAllowed:
                     setResponse(connection, sequence: sequence, response: Router.unmatched(resolution)!)
@@ -301,15 +315,20 @@ final class EventLoop: @unchecked Sendable {
     }
 
     static let internalError = HTTPResponse.message("Internal Server Error", status: .internalServerError)
-    static let busyRefusal = Array("HTTP/1.1 503 Service Unavailable\r\nContent-Length: 0\r\nConnection: close\r\nRetry-After: 1\r\n\r\n".utf8)
+    static let busyRefusal = Array(
+        "HTTP/1.1 503 Service Unavailable\r\nContent-Length: 0\r\nConnection: close\r\nRetry-After: 1\r\n\r\n".utf8)
 
     /// Queues an answer no route produced (a parser refusal, a timeout).
-    private func enqueue(_ connection: Connection, response: HTTPResponse, headRequest: Bool, keepAlive: Bool, minorVersion: Int) {
+    private func enqueue(
+        _ connection: Connection, response: HTTPResponse, headRequest: Bool, keepAlive: Bool, minorVersion: Int
+    ) {
         let sequence = connection.nextSequence
         connection.nextSequence += 1
         let now = Socket.monotonicNanoseconds()
-        connection.slots.append(.init(sequence: sequence, headRequest: headRequest, keepAlive: keepAlive,
-                                      minorVersion: minorVersion, response: response, route: HTTPExchange.refused, startedAt: now))
+        connection.slots.append(
+            .init(
+                sequence: sequence, headRequest: headRequest, keepAlive: keepAlive,
+                minorVersion: minorVersion, response: response, route: HTTPExchange.refused, startedAt: now))
         observe(connection, route: HTTPExchange.refused, status: response.status.code, startedAt: now)
         markDirty(connection)
     }
@@ -317,16 +336,18 @@ final class EventLoop: @unchecked Sendable {
     private func setResponse(_ connection: Connection, sequence: UInt64, response: HTTPResponse) {
         guard let index = connection.slots.firstIndex(where: { $0.sequence == sequence }) else { return }
         connection.slots[index].response = response
-        observe(connection, route: connection.slots[index].route, status: response.status.code,
-                startedAt: connection.slots[index].startedAt)
+        observe(
+            connection, route: connection.slots[index].route, status: response.status.code,
+            startedAt: connection.slots[index].startedAt)
         markDirty(connection)
     }
 
     private func observe(_ connection: Connection, route: String, status: Int, startedAt: UInt64) {
         guard !state.observers.isEmpty else { return }
-        let exchange = HTTPExchange(route: route, status: status,
-                                    seconds: Double(Socket.monotonicNanoseconds() &- startedAt) / 1e9,
-                                    remoteAddress: connection.remoteAddress)
+        let exchange = HTTPExchange(
+            route: route, status: status,
+            seconds: Double(Socket.monotonicNanoseconds() &- startedAt) / 1e9,
+            remoteAddress: connection.remoteAddress)
         for observer in state.observers { observer.observe(exchange) }
     }
 
@@ -356,9 +377,11 @@ final class EventLoop: @unchecked Sendable {
             var answered = 0
             while answered < connection.slots.count, let response = connection.slots[answered].response {
                 let slot = connection.slots[answered]
-                response.serialize(into: &connection.output, headRequest: slot.headRequest,
-                                   keepAlive: slot.keepAlive && !(!connection.machine.acceptsRequests && answered == connection.slots.count - 1),
-                                   minorVersion: slot.minorVersion, date: dateBytes)
+                response.serialize(
+                    into: &connection.output, headRequest: slot.headRequest,
+                    keepAlive: slot.keepAlive
+                        && !(!connection.machine.acceptsRequests && answered == connection.slots.count - 1),
+                    minorVersion: slot.minorVersion, date: dateBytes)
                 answered += 1
             }
             if answered > 0 {
@@ -415,7 +438,8 @@ final class EventLoop: @unchecked Sendable {
         guard connection.machine.isOpen, !connection.machine.isLingering else { return }
         let configuration = state.configuration
         var wanted: UInt32 = 0
-        let backlogged = connection.slots.count >= configuration.maximumPipelinedRequests
+        let backlogged =
+            connection.slots.count >= configuration.maximumPipelinedRequests
             || connection.output.count - connection.outputSent > configuration.maximumPendingOutput
         if connection.machine.acceptsRequests && !backlogged { wanted |= Self.readEvents }
         if connection.hasUnsentOutput { wanted |= CPortcullisLinux_EPOLLOUT }
@@ -443,13 +467,16 @@ final class EventLoop: @unchecked Sendable {
         connection.scheduledTick = 0
         switch connection.machine.timerFired(connection.deadline, now: now) {
         case .reschedule:
-            if connection.deadline != .none { connection.scheduledTick = wheel.schedule(id, at: connection.deadline.time) }
+            if connection.deadline != .none {
+                connection.scheduledTick = wheel.schedule(id, at: connection.deadline.time)
+            }
         case .requestTimeout:
             // Slow or stalled request: answer 408 and close (RFC 9110 §15.5.9).
             connection.input.removeAll()
             connection.machine.refused(now: now)
-            enqueue(connection, response: .message("Request Timeout", status: .requestTimeout),
-                    headRequest: false, keepAlive: false, minorVersion: 1)
+            enqueue(
+                connection, response: .message("Request Timeout", status: .requestTimeout),
+                headRequest: false, keepAlive: false, minorVersion: 1)
             updateInterest(connection)
         case .close:
             closeConnection(connection)
@@ -463,8 +490,9 @@ final class EventLoop: @unchecked Sendable {
         System.shutdownWrite(connection.fd)
         connection.interest = Self.readEvents
         _ = System.epollControl(epollFD, EPOLL_CTL_MOD, connection.fd, connection.interest, connection.id)
-        connection.deadline = connection.machine.deadline(hasUnsentOutput: false, awaitingAnswers: false, hasBufferedInput: false,
-                                                          readingBody: false)
+        connection.deadline = connection.machine.deadline(
+            hasUnsentOutput: false, awaitingAnswers: false, hasBufferedInput: false,
+            readingBody: false)
         connection.scheduledTick = wheel.schedule(connection.id, at: connection.deadline.time)
     }
 

@@ -1,3 +1,5 @@
+import Glibc
+
 /// Everything the HTTP front can be told. Times are in milliseconds.
 public struct HTTPServerConfiguration: Sendable {
     /// Where to listen: TCP listeners are opened once per event loop (`SO_REUSEPORT`); a Unix
@@ -46,5 +48,3 @@ public struct HTTPServerConfiguration: Sendable {
         Int(sysconf(Int32(_SC_NPROCESSORS_ONLN)))
     }
 }
-
-import Glibc

@@ -40,7 +40,9 @@ enum Socket {
         switch address {
         case .tcp(let host, _):
             let ipv6 = host.contains(":")
-            let fd = socket(ipv6 ? AF_INET6 : AF_INET, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_NONBLOCK.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
+            let fd = socket(
+                ipv6 ? AF_INET6 : AF_INET,
+                Int32(SOCK_STREAM.rawValue) | Int32(SOCK_NONBLOCK.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
             guard fd >= 0 else { throw SocketError.last("socket") }
             setOption(fd, SOL_SOCKET, SO_REUSEADDR, 1)
             setOption(fd, SOL_SOCKET, SO_REUSEPORT, 1)
@@ -61,7 +63,8 @@ enum Socket {
             }
             return (fd, localPort(fd))
         case .unix(let path, let mode):
-            let fd = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_NONBLOCK.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
+            let fd = socket(
+                AF_UNIX, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_NONBLOCK.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
             guard fd >= 0 else { throw SocketError.last("socket") }
             let bound = withSocketAddress(address) { pointer, length in
                 unlink(path)  // a stale socket from a previous run (only once the path is known to fit)
@@ -82,7 +85,8 @@ enum Socket {
 
     /// Runs `body` (a `bind` or a `connect`) with `address` as a `sockaddr` and its length; nil when
     /// the host is not an IPv4/IPv6 literal or the Unix path does not fit `sun_path`.
-    static func withSocketAddress<T>(_ address: ListenAddress, _ body: (UnsafePointer<sockaddr>, socklen_t) -> T) -> T? {
+    static func withSocketAddress<T>(_ address: ListenAddress, _ body: (UnsafePointer<sockaddr>, socklen_t) -> T) -> T?
+    {
         switch address {
         case .tcp(let host, let port): SocketAddress.withIP(host: host, port: port, body)
         case .unix(let path, _): SocketAddress.withUnixPath(path, body)
@@ -98,9 +102,13 @@ enum Socket {
         let family = Int32(storage.ss_family)
         return withUnsafePointer(to: &storage) { pointer -> Int in
             if family == AF_INET6 {
-                return pointer.withMemoryRebound(to: sockaddr_in6.self, capacity: 1) { Int(UInt16(bigEndian: $0.pointee.sin6_port)) }
+                return pointer.withMemoryRebound(to: sockaddr_in6.self, capacity: 1) {
+                    Int(UInt16(bigEndian: $0.pointee.sin6_port))
+                }
             }
-            return pointer.withMemoryRebound(to: sockaddr_in.self, capacity: 1) { Int(UInt16(bigEndian: $0.pointee.sin_port)) }
+            return pointer.withMemoryRebound(to: sockaddr_in.self, capacity: 1) {
+                Int(UInt16(bigEndian: $0.pointee.sin_port))
+            }
         }
     }
 
@@ -138,7 +146,8 @@ enum Socket {
                     var ip = address.pointee.sin6_addr
                     inet_ntop(AF_INET6, &ip, &text, socklen_t(text.count))
                     let literal = string(text)
-                    return literal.hasPrefix("::ffff:") && literal.contains(".") ? String(literal.dropFirst(7)) : literal
+                    return literal.hasPrefix("::ffff:") && literal.contains(".")
+                        ? String(literal.dropFirst(7)) : literal
                 }
             }
         default:

@@ -41,26 +41,33 @@ enum System {
 
     /// `send` with `MSG_NOSIGNAL` (a vanished peer is an error, never a SIGPIPE).
     static func send(_ fd: Int32, _ buffer: UnsafeRawBufferPointer) -> IOResult {
-        let (result, code) = retryingInterrupts { Glibc.send(fd, buffer.baseAddress, buffer.count, Int32(MSG_NOSIGNAL)) }
+        let (result, code) = retryingInterrupts {
+            Glibc.send(fd, buffer.baseAddress, buffer.count, Int32(MSG_NOSIGNAL))
+        }
         // A send of 0 bytes from a non-empty buffer cannot happen on a stream socket; count it as progress-less.
         return result == 0 ? .wouldBlock : classify(result, code)
     }
 
     /// `accept4` (non-blocking, close-on-exec); `nil` when no connection is waiting or it failed.
-    static func accept(_ listener: Int32, _ address: UnsafeMutablePointer<sockaddr>, _ length: UnsafeMutablePointer<socklen_t>)
+    static func accept(
+        _ listener: Int32, _ address: UnsafeMutablePointer<sockaddr>, _ length: UnsafeMutablePointer<socklen_t>
+    )
         -> Int32?
     {
         let (fd, _) = retryingInterrupts { CPortcullisLinux_accept4(listener, address, length) }
         return fd >= 0 ? fd : nil
     }
 
-    static func epollControl(_ epoll: Int32, _ operation: Int32, _ fd: Int32, _ events: UInt32, _ token: UInt64) -> Bool {
+    static func epollControl(_ epoll: Int32, _ operation: Int32, _ fd: Int32, _ events: UInt32, _ token: UInt64) -> Bool
+    {
         retryingInterrupts { CPortcullisLinux_epoll_ctl(epoll, operation, fd, events, token) }.0 == 0
     }
 
     /// `epoll_wait`; an interrupted wait reports no events rather than retrying with a stale timeout.
-    static func epollWait(_ epoll: Int32, _ events: UnsafeMutablePointer<UInt32>?, _ tokens: UnsafeMutablePointer<UInt64>?,
-                          _ capacity: Int32, timeout: Int32) -> Int {
+    static func epollWait(
+        _ epoll: Int32, _ events: UnsafeMutablePointer<UInt32>?, _ tokens: UnsafeMutablePointer<UInt64>?,
+        _ capacity: Int32, timeout: Int32
+    ) -> Int {
         max(0, Int(CPortcullisLinux_epoll_wait(epoll, events, tokens, capacity, timeout)))
     }
 

@@ -7,24 +7,31 @@ import PortcullisHTTP
 extension AdminCommand {
     /// The request that carries this command to a running server.
     public var request: (method: String, target: String, body: [UInt8]) {
-        func json(_ object: [String: Any]) -> [UInt8] { (try? Array(JSONSerialization.data(withJSONObject: object))) ?? [] }
+        func json(_ object: [String: Any]) -> [UInt8] {
+            (try? Array(JSONSerialization.data(withJSONObject: object))) ?? []
+        }
         switch self {
         case .listUsers: return ("GET", "/admin/users", [])
         case .createUser(let email, let name, let username, let password, let emailVerified, let provider):
-            var object: [String: Any] = ["email": email, "emailVerified": emailVerified ? "true" : "false", "provider": provider]
+            var object: [String: Any] = [
+                "email": email, "emailVerified": emailVerified ? "true" : "false", "provider": provider,
+            ]
             if let name { object["name"] = name }
             if let username { object["username"] = username }
             if let password { object["password"] = password }
             return ("POST", "/admin/users", json(object))
         case .deleteUser(let email): return ("DELETE", "/admin/users?email=" + FormURLEncoded.encode(email), [])
-        case .setPassword(let email, let password): return ("POST", "/admin/users/password", json(["email": email, "password": password]))
+        case .setPassword(let email, let password):
+            return ("POST", "/admin/users/password", json(["email": email, "password": password]))
         case .stats: return ("GET", "/admin/stats", [])
         case .importUsers(let bytes): return ("POST", "/admin/import", bytes)
         case .exportUsers: return ("GET", "/admin/export", [])
         case .listBans: return ("GET", "/admin/bans", [])
-        case .ban(let email, let minutes): return ("POST", "/admin/bans", json(["email": email, "minutes": String(minutes)]))
+        case .ban(let email, let minutes):
+            return ("POST", "/admin/bans", json(["email": email, "minutes": String(minutes)]))
         case .unban(let subject, let email):
-            let query = subject.map { "subject=" + FormURLEncoded.encode($0) } ?? "email=" + FormURLEncoded.encode(email ?? "")
+            let query =
+                subject.map { "subject=" + FormURLEncoded.encode($0) } ?? "email=" + FormURLEncoded.encode(email ?? "")
             return ("DELETE", "/admin/bans?" + query, [])
         case .invite(let email): return ("POST", "/admin/invites", json(["email": email]))
         case .snapshot: return ("POST", "/admin/snapshot", [])
@@ -61,7 +68,8 @@ extension AdminCommand {
                 throw .message("Body must be {email, minutes}", .badRequest)
             }
             self = .ban(email: email, minutes: minutes)
-        case (.delete, "/admin/bans"): self = .unban(subject: request.queryItem("subject"), email: request.queryItem("email"))
+        case (.delete, "/admin/bans"):
+            self = .unban(subject: request.queryItem("subject"), email: request.queryItem("email"))
         case (.post, "/admin/invites"):
             guard let email = try body()["email"] else { throw .badJSON }
             self = .invite(email: email)
@@ -74,7 +82,8 @@ extension AdminCommand {
     /// Every admin route (method and path), for the socket's router.
     static let routes: [(HTTPMethod, String)] = [
         (.get, "/admin/users"), (.post, "/admin/users"), (.delete, "/admin/users"), (.post, "/admin/users/password"),
-        (.get, "/admin/stats"), (.post, "/admin/import"), (.get, "/admin/export"), (.get, "/admin/bans"), (.post, "/admin/bans"),
+        (.get, "/admin/stats"), (.post, "/admin/import"), (.get, "/admin/export"), (.get, "/admin/bans"),
+        (.post, "/admin/bans"),
         (.delete, "/admin/bans"), (.post, "/admin/invites"), (.post, "/admin/snapshot"), (.post, "/admin/terms/reset"),
     ]
 }

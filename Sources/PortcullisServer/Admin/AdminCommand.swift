@@ -3,7 +3,8 @@
 /// directory). Both run ``AdminOperations/perform(_:)``.
 public enum AdminCommand: Sendable, Equatable {
     case listUsers
-    case createUser(email: String, name: String?, username: String?, password: String?, emailVerified: Bool, provider: String)
+    case createUser(
+        email: String, name: String?, username: String?, password: String?, emailVerified: Bool, provider: String)
     case deleteUser(email: String)
     case setPassword(email: String, password: String)
     case stats
@@ -29,6 +30,8 @@ public struct AdminAnswer: Sendable, Equatable {
         self.body = body
     }
 
-    static func json(_ object: Any, status: Int = 200) -> AdminAnswer { AdminAnswer(status: status, body: UserJSON.data(object)) }
+    static func json(_ object: Any, status: Int = 200) -> AdminAnswer {
+        AdminAnswer(status: status, body: UserJSON.data(object))
+    }
     static func message(_ text: String, status: Int) -> AdminAnswer { json(["message": text], status: status) }
 }

@@ -33,16 +33,23 @@ public struct AdminOperations: Sendable {
                 emailVerified: emailVerified, provider: provider)
             {
             case .created(let user):
-                var answer: [String: Any] = ["user": UserJSON.allowListed(user)]
-                if let generated { answer["password"] = generated }
-                return .json(answer, status: 201)
+                // The user in the one shape every answer uses, and a generated password once.
+                var json = JSONWriter()
+                json.beginObject()
+                json.key("user")
+                UserPayload(user: user, withProviderIds: false).write(to: &json)
+                if let generated { json.field("password", generated) }
+                json.endObject()
+                return AdminAnswer(status: 201, body: json.bytes)
             case .exists:
                 return .message("A user with that email already exists.", status: 409)
             case .invalid(let message):
                 return .message(message, status: 400)
             }
         case .deleteUser(let email):
-            guard let user = await service.users.user(email: email) else { return .message("No such user.", status: 404) }
+            guard let user = await service.users.user(email: email) else {
+                return .message("No such user.", status: 404)
+            }
             await service.deleteUser(id: user.id)
             return .message("User deleted", status: 200)
         case .setPassword(let email, let password):
@@ -65,13 +72,21 @@ public struct AdminOperations: Sendable {
         case .listBans:
             return .json(await engine.moderation.bans().map(UserJSON.ban))
         case .ban(let email, let minutes):
-            guard minutes > 0, minutes <= 525_600 * 10 else { return .message("Body must be {email, minutes}", status: 400) }
-            guard let user = await service.users.user(email: email) else { return .message("No such user.", status: 404) }
+            guard minutes > 0, minutes <= 525_600 * 10 else {
+                return .message("Body must be {email, minutes}", status: 400)
+            }
+            guard let user = await service.users.user(email: email) else {
+                return .message("No such user.", status: 404)
+            }
             await engine.moderation.ban(userId: user.id, ip: nil, duration: minutes * 60_000, type: "admin")
             return .message("Banned \(user.email) for \(minutes) minute(s); their sessions ended", status: 200)
         case .unban(var subject, let email):
-            if let email, let user = await service.users.user(email: email) { subject = Moderation.userSubject(user.id) }
-            guard let subject, await engine.moderation.unban(subject: subject) else { return .message("No such ban.", status: 404) }
+            if let email, let user = await service.users.user(email: email) {
+                subject = Moderation.userSubject(user.id)
+            }
+            guard let subject, await engine.moderation.unban(subject: subject) else {
+                return .message("No such ban.", status: 404)
+            }
             return .message("Ban lifted", status: 200)
         case .invite(let email):
             switch await engine.flows.invite(email: email) {
@@ -81,9 +96,12 @@ public struct AdminOperations: Sendable {
             case .exists: return .message("A user with that email already exists.", status: 409)
             }
         case .snapshot:
-            guard let info = await engine.takeSnapshot() else { return .message("Snapshot failed; see the server log.", status: 500) }
+            guard let info = await engine.takeSnapshot() else {
+                return .message("Snapshot failed; see the server log.", status: 500)
+            }
             return .json([
-                "path": info.path, "position": info.position, "users": info.users, "sessions": info.sessions, "bytes": info.bytes,
+                "path": info.path, "position": info.position, "users": info.users, "sessions": info.sessions,
+                "bytes": info.bytes,
                 "seconds": info.seconds,
             ])
         case .resetTerms:

@@ -10,7 +10,8 @@ extension AdminOperations {
                 let command = try AdminCommand(request)
                 let answer = try await perform(command)
                 let type = command == .exportUsers ? "application/x-ndjson" : "application/json; charset=utf-8"
-                return HTTPResponse(status: HTTPStatus(code: answer.status), headers: ["Content-Type": type], body: answer.body)
+                return HTTPResponse(
+                    status: HTTPStatus(code: answer.status), headers: ["Content-Type": type], body: answer.body)
             }
         }
         return router

@@ -29,7 +29,9 @@ public final class Engine: Sendable {
         public var description: String
     }
 
-    public init(environment: Environment, logger: Logger = Logger(label: "portcullis"), clock: any WallClock = SystemClock())
+    public init(
+        environment: Environment, logger: Logger = Logger(label: "portcullis"), clock: any WallClock = SystemClock()
+    )
         throws(BuildError)
     {
         self.logger = logger
@@ -47,7 +49,8 @@ public final class Engine: Sendable {
             keep: configuration.snapshotKeep)
         let journal = persistence.journal
         lockout = AccountLockout(
-            policy: moderationConfiguration.lockout, journal: journal, shardCount: configuration.shardCount, clock: clock)
+            policy: moderationConfiguration.lockout, journal: journal, shardCount: configuration.shardCount,
+            clock: clock)
         do {
             service = try AuthService(configuration: configuration, journal: journal, lockout: lockout, clock: clock)
         } catch {
@@ -57,8 +60,11 @@ public final class Engine: Sendable {
             configuration: moderationConfiguration, sessions: service.sessions, journal: journal,
             shardCount: configuration.shardCount, clock: clock)
         tokens = OneTimeTokens(journal: journal, clock: clock)
-        outbox = Outbox(transport: Self.transport(for: email), journal: journal, clock: clock) { line in logger.warning("\(line)") }
-        flows = AccountFlows(service: service, tokens: tokens, mailer: OutboxMailer(outbox: outbox, appTitle: configuration.appTitle))
+        outbox = Outbox(transport: Self.transport(for: email), journal: journal, clock: clock) { line in
+            logger.warning("\(line)")
+        }
+        flows = AccountFlows(
+            service: service, tokens: tokens, mailer: OutboxMailer(outbox: outbox, appTitle: configuration.appTitle))
     }
 
     /// The mail transport for the configuration (Mailgun takes precedence, as in LibreChat).
@@ -81,7 +87,10 @@ public final class Engine: Sendable {
             Moderation(configuration: $0, sessions: sessions, journal: nil, shardCount: 1)
         }
         return [UserStore(shardCount: 1), sessions] + (moderation.map { [$0] } ?? [])
-            + [OneTimeTokens(journal: nil), MailQueue(journal: nil), AccountLockout(policy: LockoutPolicy(), journal: nil, shardCount: 1)]
+            + [
+                OneTimeTokens(journal: nil), MailQueue(journal: nil),
+                AccountLockout(policy: LockoutPolicy(), journal: nil, shardCount: 1),
+            ]
     }
 
     /// Loads the newest valid snapshot and replays the journal into every store.
@@ -99,7 +108,8 @@ public final class Engine: Sendable {
                 "snapshot written",
                 metadata: [
                     "path": "\(info.path)", "users": "\(info.users)", "sessions": "\(info.sessions)",
-                    "bytes": "\(info.bytes)", "raw": "\(info.rawBytes)", "seconds": "\(Double(Int(info.seconds * 1000)) / 1000)",
+                    "bytes": "\(info.bytes)", "raw": "\(info.rawBytes)",
+                    "seconds": "\(Double(Int(info.seconds * 1000)) / 1000)",
                 ])
             return info
         } catch {

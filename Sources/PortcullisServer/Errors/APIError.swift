@@ -34,7 +34,8 @@ enum APIError: HTTPResponseError, Equatable {
             response.headers.add(name: "Retry-After", value: "\(seconds)")
             return response
         case .text(let text, let status):
-            return HTTPResponse(status: status, headers: ["Content-Type": "text/html; charset=utf-8"], body: Array(text.utf8))
+            return HTTPResponse(
+                status: status, headers: ["Content-Type": "text/html; charset=utf-8"], body: Array(text.utf8))
         }
     }
 }

@@ -36,10 +36,12 @@ final class RouteMetrics: Sendable {
     func renderHistogram() -> String {
         var out = ""
         for (index, bound) in Self.buckets.enumerated() {
-            out += "portcullis_http_request_duration_seconds_bucket{route=\"\(label)\",le=\"\(bound)\"} \(bucketCounts[index].current)\n"
+            out +=
+                "portcullis_http_request_duration_seconds_bucket{route=\"\(label)\",le=\"\(bound)\"} \(bucketCounts[index].current)\n"
         }
         out += "portcullis_http_request_duration_seconds_bucket{route=\"\(label)\",le=\"+Inf\"} \(total.current)\n"
-        out += "portcullis_http_request_duration_seconds_sum{route=\"\(label)\"} \(Double(sumMicroseconds.current) / 1_000_000)\n"
+        out +=
+            "portcullis_http_request_duration_seconds_sum{route=\"\(label)\"} \(Double(sumMicroseconds.current) / 1_000_000)\n"
         out += "portcullis_http_request_duration_seconds_count{route=\"\(label)\"} \(total.current)\n"
         return out
     }

@@ -19,7 +19,9 @@ struct Routes {
     }
 
     /// Answered on the event loop: only for work that never waits (`/health`).
-    mutating func immediate(_ method: HTTPMethod, _ path: String, _ handler: @escaping @Sendable (HTTPRequest) throws -> HTTPResponse) {
+    mutating func immediate(
+        _ method: HTTPMethod, _ path: String, _ handler: @escaping @Sendable (HTTPRequest) throws -> HTTPResponse
+    ) {
         router.onImmediate(method, path, handler)
     }
 
@@ -38,7 +40,9 @@ struct Routes {
     }
 
     private static func user(of request: HTTPRequest, _ service: AuthService) async throws(APIError) -> User {
-        guard let user = await service.authenticate(authorization: request.headers["Authorization"]) else { throw .unauthorized }
+        guard let user = await service.authenticate(authorization: request.headers["Authorization"]) else {
+            throw .unauthorized
+        }
         return user
     }
 }
