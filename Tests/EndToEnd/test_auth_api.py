@@ -393,3 +393,29 @@ def test_every_answer_is_logged_and_counted_even_404_405_and_parser_refusals(ser
     logs = server.logs()
     assert "route=unmatched" in logs and "status=405" in logs and "route=refused" in logs
     assert "secret-in-query" not in logs and "/no/such/path" not in logs
+
+
+def test_the_example_env_file_starts_a_server_with_its_safe_defaults(tmp_path):
+    import os
+    import shutil
+    import subprocess
+
+    from conftest import BINARY, ROOT, free_port
+    port = free_port()
+    shutil.copy(os.path.join(ROOT, ".env.example"), tmp_path / ".env")
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("ALLOW_", "JWT_", "SESSION_", "REFRESH_"))}
+    env.update(PORT=str(port), PORTCULLIS_DATA_DIR=str(tmp_path / "data"))
+    process = subprocess.Popen([BINARY, "serve"], env=env, cwd=tmp_path, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    try:
+        deadline = time.time() + 20
+        config = None
+        while time.time() < deadline and config is None:
+            assert process.poll() is None, process.stderr.read().decode()
+            try:
+                config = requests.get(f"http://127.0.0.1:{port}/api/config", timeout=0.5).json()
+            except requests.RequestException:
+                time.sleep(0.1)
+        assert config["registrationEnabled"] is False and config["socialLogins"] == [] and config["appTitle"] == "LibreChat"
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
