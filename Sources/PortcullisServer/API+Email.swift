@@ -3,18 +3,23 @@ import PortcullisHTTP
 
 /// Email verification and password reset over HTTP; the flows themselves are ``AccountFlows``.
 extension API {
-    /// LibreChat's refusal text for the verification and reset limiters.
-    static func tooManyAttempts(_ limit: ModerationConfiguration.Limit) -> String {
-        "Too many attempts, please try again after \(limit.windowMinutes) minute(s)"
+    /// The verification and reset limiters (`VERIFY_EMAIL_*`, `RESET_PASSWORD_*` and their
+    /// `_SUBMISSION_` variants), with LibreChat's refusal text.
+    func limitEmailRoute(
+        _ request: HTTPRequest, email: String?, limiter: String, _ limit: ModerationConfiguration.Limit,
+        violation: String
+    ) async throws(APIError) {
+        try await moderate(
+            request, email: email, limiter: limiter, limit: limit, violation: violation,
+            message: "Too many attempts, please try again after \(limit.windowMinutes) minute(s)")
     }
 
     func addEmailRoutes(_ routes: inout Routes) {
         routes.on(.post, "/api/user/verify") { [self] request in
             let body = try Self.body(request)
-            let limit = moderation.configuration.verifyEmailSubmission
-            try await moderate(
-                request, email: body["email"], limiter: "verify_email_submission", limit: limit,
-                violation: "verify_email_limit", message: Self.tooManyAttempts(limit))
+            try await limitEmailRoute(
+                request, email: body["email"], limiter: "verify_email_submission",
+                moderation.configuration.verifyEmailSubmission, violation: "verify_email_limit")
             guard await flows.verifyEmail(email: body["email"], token: body["token"]) else {
                 throw APIError.message("Invalid or expired email verification token", .badRequest)
             }
@@ -22,19 +27,17 @@ extension API {
         }
         routes.on(.post, "/api/user/verify/resend") { [self] request in
             let body = try Self.body(request)
-            let limit = moderation.configuration.verifyEmail
-            try await moderate(
-                request, email: body["email"], limiter: "verify_email", limit: limit,
-                violation: "verify_email_limit", message: Self.tooManyAttempts(limit))
+            try await limitEmailRoute(
+                request, email: body["email"], limiter: "verify_email", moderation.configuration.verifyEmail,
+                violation: "verify_email_limit")
             await flows.resendVerification(email: body["email"])
             return .message("Please check your email to verify your email address.", status: .ok)
         }
         routes.on(.post, "/api/auth/requestPasswordReset") { [self] request in
             let body = try Self.body(request)
-            let limit = moderation.configuration.resetPassword
-            try await moderate(
-                request, email: body["email"], limiter: "reset_password", limit: limit,
-                violation: "reset_password_limit", message: Self.tooManyAttempts(limit))
+            try await limitEmailRoute(
+                request, email: body["email"], limiter: "reset_password", moderation.configuration.resetPassword,
+                violation: "reset_password_limit")
             switch await flows.requestPasswordReset(email: body["email"]) {
             case .requested:
                 return .message(
@@ -47,10 +50,9 @@ extension API {
         }
         routes.on(.post, "/api/auth/resetPassword") { [self] request in
             let body = try Self.body(request)
-            let limit = moderation.configuration.resetPasswordSubmission
-            try await moderate(
-                request, email: nil, limiter: "reset_password_submission", limit: limit,
-                violation: "reset_password_limit", message: Self.tooManyAttempts(limit))
+            try await limitEmailRoute(
+                request, email: nil, limiter: "reset_password_submission",
+                moderation.configuration.resetPasswordSubmission, violation: "reset_password_limit")
             switch try await flows.resetPassword(
                 userId: body["userId"], token: body["token"], password: body["password"],
                 confirmPassword: body["confirm_password"])
