@@ -3,7 +3,7 @@
 
 Reads one JSON array of requests on stdin and writes one JSON array of answers. Bytes travel as hex.
 The implementations are OpenSSL (through hashlib/hmac), Python `bcrypt`, `argon2-cffi` (the reference
-C code) and PyJWT (with `cryptography` for RS256/ES256)."""
+C code), PyJWT (with `cryptography` for RS256/ES256), `pyotp` and `cryptography`'s ChaCha20-Poly1305."""
 import hashlib
 import hmac
 import json
@@ -27,6 +27,21 @@ def answer(r):
     op = r["op"]
     if op == "sha256":
         return hashlib.sha256(b(r["data"])).hexdigest()
+    if op == "sha1":
+        return hashlib.sha1(b(r["data"])).hexdigest()
+    if op == "totp":
+        import pyotp
+        return pyotp.TOTP(r["secret"]).at(r["time"])
+    if op == "chacha_seal":
+        from cryptography.hazmat.primitives.ciphers.aead import ChaCha20Poly1305
+        return ChaCha20Poly1305(b(r["key"])).encrypt(b(r["nonce"]), b(r["plaintext"]), b(r["aad"])).hex()
+    if op == "chacha_open":
+        from cryptography.exceptions import InvalidTag
+        from cryptography.hazmat.primitives.ciphers.aead import ChaCha20Poly1305
+        try:
+            return ChaCha20Poly1305(b(r["key"])).decrypt(b(r["nonce"]), b(r["sealed"]), b(r["aad"])).hex()
+        except InvalidTag:
+            return None
     if op == "sha512":
         return hashlib.sha512(b(r["data"])).hexdigest()
     if op == "blake2b":
