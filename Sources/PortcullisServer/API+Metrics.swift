@@ -26,6 +26,16 @@ extension API {
             ("portcullis_mail_retries_total", "counter", "", engine.outbox.retried.current),
             ("portcullis_rate_limited_total", "counter", "", moderation.limited.current),
             ("portcullis_device_cookies_issued_total", "counter", "", metrics.deviceCookiesIssued.current),
+            (
+                "portcullis_two_factor_logins_total", "counter", "{result=\"success\"}",
+                metrics.twoFactorLoginsSucceeded.current
+            ),
+            (
+                "portcullis_two_factor_logins_total", "counter", "{result=\"failure\"}",
+                metrics.twoFactorLoginsFailed.current
+            ),
+            ("portcullis_two_factor_replays_refused_total", "counter", "", metrics.twoFactorReplays.current),
+            ("portcullis_backup_codes_used_total", "counter", "", metrics.backupCodesUsed.current),
             ("portcullis_lockouts_started_total", "counter", "", service.lockout?.started.current ?? 0),
             ("portcullis_lockout_refusals_total", "counter", "", service.lockout?.refused.current ?? 0),
             ("portcullis_lockout_windows", "gauge", "", service.lockout?.windows.current ?? 0),

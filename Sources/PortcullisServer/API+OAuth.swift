@@ -96,6 +96,13 @@ extension API {
             return response
         case .refused(let reason):
             return fail(reason)
+        case .twoFactorPending(let tempToken):
+            // The account has 2FA: the login ends at the client's second-step page, not at a session.
+            var response = HTTPResponse.redirect(
+                to: clientURL + "/login/2fa?tempToken=" + FormURLEncoded.encode(tempToken))
+            response.headers.add(name: "Cache-Control", value: "no-store")
+            response.setCookie(flowCookie("", provider: provider, maxAge: 0))
+            return response
         case .banned(let expiry):
             var response = APIError.banned(retryAfter: secondsUntil(expiry)).response
             response.setCookie(flowCookie("", provider: provider, maxAge: 0))

@@ -12,10 +12,11 @@ extension API {
         routes.authenticated(.get, "/api/user") { _, user in
             .json(bytes: UserPayload(user: user, withProviderIds: false).bytes)
         }
-        routes.authenticated(.delete, "/api/user/delete") { [self] _, user in
+        routes.authenticated(.delete, "/api/user/delete") { [self] request, user in
             guard service.mayDeleteAccount(user) else {
                 throw APIError.message("You do not have permission to delete this account", .forbidden)
             }
+            if user.twoFactorEnabled { try await requireSecondFactor(request, user) }
             await service.deleteUser(id: user.id)
             var response = HTTPResponse.message("User deleted", status: .ok)
             clearAuthCookies(&response)
@@ -67,6 +68,9 @@ extension API {
             email: body["email"], password: body["password"], deviceCookie: request.cookies[DeviceCookie.name])
         {
         case .success(let tokens): return sessionResponse(tokens)
+        case .twoFactorPending(let tempToken):
+            // No cookie yet: the session starts at /api/auth/2fa/verify-temp.
+            return .json(bytes: UserJSON.data(["twoFAPending": true, "tempToken": tempToken]))
         case .lockedOut(let seconds): throw APIError.tooManyRequests(loginLimitMessage, retryAfter: seconds)
         case .missingCredentials: throw APIError.message("Missing credentials", .notFound)
         case .invalid(let message): throw APIError.message(message, .notFound)

@@ -35,6 +35,7 @@ public final class API: Sendable {
         addModerationRoutes(&routes)
         addEmailRoutes(&routes)
         addOAuthRoutes(&routes)
+        addTwoFactorRoutes(&routes)
         return routes.router
     }
 

@@ -151,6 +151,18 @@ struct ResetTerms: ParsableCommand {
     }
 }
 
+struct DisableTwoFactor: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "disable-2fa",
+        abstract: "Turn 2FA off for a user who lost their authenticator; ends their sessions.")
+    @Argument var email: String
+
+    func run() throws {
+        let response = try AdminConnection.perform(.disableTwoFactor(email: email))
+        print(AdminConnection.field("message", in: response) ?? response.text)
+    }
+}
+
 struct ResetPassword: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "reset-password", abstract: "Set a user's password (read from stdin) and end their sessions.")

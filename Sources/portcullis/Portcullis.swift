@@ -11,6 +11,7 @@ struct Portcullis: ParsableCommand {
             "Configured by .env and LibreChat's environment variables; admin commands talk to the running server.",
         subcommands: [
             Serve.self, CreateUser.self, DeleteUser.self, ListUsers.self, ResetPassword.self, ResetTerms.self,
+            DisableTwoFactor.self,
             UserStats.self,
             ImportUsers.self, ExportUsers.self, InviteUser.self, BanUser.self, UnbanUser.self, ListBans.self,
             TakeSnapshot.self, Inspect.self,

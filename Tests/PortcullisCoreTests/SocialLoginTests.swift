@@ -167,3 +167,25 @@ struct SocialLoginTests {
         }
     }
 }
+
+@Suite("Social login of a 2FA account ends at the second step")
+struct SocialTwoFactorTests {
+    @Test("an account with 2FA on gets a temporary token, not a session")
+    func secondStep() async throws {
+        let service = try SocialLoginTests.service()
+        let created = try #require(
+            SocialLoginTests.user(
+                try await service.socialLogin(SocialLoginTests.github(), policy: SocialLoginTests.open)))
+        _ = await service.users.update(id: created.id) { $0.twoFactorEnabled = true }
+        let sessions = service.sessions.count
+        guard
+            case .twoFactorPending(let temp) = try await service.socialLogin(
+                SocialLoginTests.github(), policy: SocialLoginTests.open)
+        else {
+            Issue.record("a session started without the second factor")
+            return
+        }
+        #expect(service.twoFactorTempUserId(temp) == created.id)
+        #expect(service.sessions.count == sessions)
+    }
+}

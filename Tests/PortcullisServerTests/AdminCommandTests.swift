@@ -18,7 +18,7 @@ struct AdminCommandTests {
         .ban(email: "a@example.com", minutes: 5),
         .unban(subject: "ip:127.0.0.2", email: nil), .unban(subject: nil, email: "a@example.com"),
         .invite(email: "i@example.com"),
-        .snapshot, .resetTerms,
+        .snapshot, .resetTerms, .disableTwoFactor(email: "lost@example.com"),
     ]
 
     @Test("every command survives its HTTP form")

@@ -42,7 +42,7 @@ struct StoreTests {
     ) async
         -> (
             states: [any DurableState], users: UserStore, sessions: SessionStore, moderation: Moderation,
-            tokens: OneTimeTokens, mail: MailQueue, lockout: AccountLockout
+            tokens: OneTimeTokens, mail: MailQueue, lockout: AccountLockout, twoFactor: TwoFactorStore
         )
     {
         let userStore = UserStore(shardCount: 2), sessionStore = SessionStore(shardCount: 2)
@@ -52,6 +52,7 @@ struct StoreTests {
         let tokens = OneTimeTokens(journal: nil), mail = MailQueue(journal: nil)
         let lockout = AccountLockout(
             policy: LockoutPolicy(), journal: nil, shardCount: 2, clock: ManualClock(milliseconds: 0))
+        let twoFactor = TwoFactorStore(shardCount: 2, journal: nil)
         await userStore.restore(batch: users)
         await sessionStore.restore(batch: sessions)
         for entry in extra {
@@ -60,13 +61,14 @@ struct StoreTests {
             case let entry as TokenEntry: await tokens.replay(entry)
             case let entry as MailEntry: await mail.replay(entry)
             case let entry as LockoutEntry: await lockout.replay(entry)
+            case let entry as TwoFactorEntry: await twoFactor.replay(entry)
             default: Issue.record("unexpected entry \(entry)")
             }
         }
         return (
-            [userStore, sessionStore, moderation, tokens, mail, lockout], userStore, sessionStore, moderation, tokens,
-            mail,
-            lockout
+            [userStore, sessionStore, moderation, tokens, mail, lockout, twoFactor], userStore, sessionStore,
+            moderation,
+            tokens, mail, lockout, twoFactor
         )
     }
 
@@ -112,6 +114,10 @@ struct StoreTests {
                     id: "m1", to: "a@example.com", subject: "Hi", text: "t", html: "<p>h</p>", attempts: 1,
                     nextAttempt: 8)),
             LockoutEntry.put(LockoutWindow(key: "a:00112233445566778899aabbccddeeff", failures: [1, 2, 3])),
+            TwoFactorEntry.put(
+                TwoFactorRecord(
+                    userId: users[0].id, sealedSecret: Array(repeating: 7, count: 38),
+                    backupCodes: [BackupCode(hash: "ab"), BackupCode(hash: "cd", usedAt: 5)], lastAcceptedStep: 42)),
         ]
         return (users, sessions, extra)
     }()
@@ -150,6 +156,12 @@ struct StoreTests {
         try Self.roundTrip(MailEntry.delete(id: "m1"))
         try Self.roundTrip(
             LockoutEntry.put(LockoutWindow(key: "d:" + String(repeating: "f", count: 32), failures: [5, 6])))
+        try Self.roundTrip(
+            TwoFactorEntry.put(
+                TwoFactorRecord(
+                    userId: "u", sealedSecret: [1, 2], backupCodes: [BackupCode(hash: "h")], pendingSealedSecret: [3],
+                    pendingBackupCodes: [BackupCode(hash: "p", usedAt: 9)], lastAcceptedStep: -1)))
+        try Self.roundTrip(TwoFactorEntry.delete(userId: "u"))
         // Tags are unique across kinds, so replay always finds one owner.
         let tags =
             UserEntry.tags + SessionEntry.tags + ModerationEntry.tags + TokenEntry.tags + MailEntry.tags
@@ -178,7 +190,7 @@ struct StoreTests {
         defer { try? FileManager.default.removeItem(atPath: directory) }
         let state = Self.current
         let source = await Self.stores(state.users, state.sessions, extra: state.extra)
-        for version: UInt32 in [1, 2, 3] {
+        for version: UInt32 in [1, 2, 3, 4] {
             let written = try await SnapshotFile.write(
                 directory: directory, position: UInt64(version), states: source.states,
                 version: version)
@@ -200,6 +212,9 @@ struct StoreTests {
                 await target.lockout.all()
                     == (version >= 3
                         ? [LockoutWindow(key: "a:00112233445566778899aabbccddeeff", failures: [1, 2, 3])] : []))
+            let second = await target.twoFactor.all()
+            #expect(second.count == (version >= 4 ? 1 : 0))
+            if version >= 4 { #expect(second[0].lastAcceptedStep == 42 && second[0].backupCodes[1].usedAt == 5) }
         }
     }
 

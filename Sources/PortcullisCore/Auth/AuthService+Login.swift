@@ -22,6 +22,8 @@ extension AuthService {
         /// Too many failed passwords for this account from untrusted clients, or from this device:
         /// refused before the password is looked at, right or wrong alike. Seconds to wait.
         case lockedOut(retryAfter: Int64)
+        /// The password was right and 2FA is on: the second step needs this temporary token.
+        case twoFactorPending(tempToken: String)
     }
 
     /// A password login. `deviceCookie` is the client's device cookie, if any: valid for this
@@ -60,6 +62,7 @@ extension AuthService {
                 user = await users.update(id: user.id) { $0.passwordHash = fresh } ?? user
             }
         }
+        if user.twoFactorEnabled { return .twoFactorPending(tempToken: try twoFactorTempToken(for: user)) }
         metrics.loginsSucceeded.increment()
         return .success(try await startSession(for: user))
     }

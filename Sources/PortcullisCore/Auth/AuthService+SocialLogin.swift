@@ -66,6 +66,8 @@ extension AuthService {
         case refused(String)
         /// The account is banned until then (ms): no session was started.
         case banned(until: Int64)
+        /// The account has 2FA on: the login ends at the second step, with this temporary token.
+        case twoFactorPending(tempToken: String)
     }
 
     /// Finds the account for a provider's identity (by provider id, then by email), links or creates
@@ -86,6 +88,7 @@ extension AuthService {
         }
         let signIn: @Sendable (User) async throws(AuthError) -> SocialLoginOutcome = { [self] user throws(AuthError) in
             if let expiry = await banExpiry(user.id) { return .banned(until: expiry) }
+            if user.twoFactorEnabled { return .twoFactorPending(tempToken: try twoFactorTempToken(for: user)) }
             metrics.loginsSucceeded.increment()
             return .success(try await startSession(for: user, idToken: identity.idToken))
         }

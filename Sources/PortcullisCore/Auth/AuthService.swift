@@ -7,6 +7,10 @@ public final class AuthService: Sendable {
     public let configuration: AuthConfiguration
     public let users: UserStore
     public let sessions: SessionStore
+    /// Second factors (TOTP secrets sealed, backup codes hashed).
+    public let twoFactor: TwoFactorStore
+    /// The key TOTP secrets are sealed with: derived from `CREDS_KEY` for this purpose alone.
+    let secretSealingKey: [UInt8]
     public let hashing: HashingPool
     public let metrics: AuthMetrics
     /// Failed-password windows per account and per trusted device; `nil`: no lockout.
@@ -39,6 +43,9 @@ public final class AuthService: Sendable {
         deviceCookies = DeviceCookie(secret: configuration.jwtRefreshSecret)
         users = UserStore(shardCount: configuration.shardCount, journal: journal)
         sessions = SessionStore(shardCount: configuration.shardCount, journal: journal)
+        twoFactor = TwoFactorStore(shardCount: configuration.shardCount, journal: journal)
+        secretSealingKey = SymmetricKey(derivedFrom: configuration.credsKey, purpose: "portcullis totp secret v1")
+            .withUnsafeBytes { Array($0) }
         hashing = HashingPool(workers: configuration.hashWorkers, queueLimit: configuration.hashQueueLimit)
         accessSigner = HS256Signer(secret: configuration.jwtSecret)
         refreshSigner = HS256Signer(secret: configuration.jwtRefreshSecret)
@@ -91,6 +98,16 @@ public final class AuthService: Sendable {
             id: session.userId, sessionId: session.id, gen: session.generation,
             iat: session.rotatedAt / 1000, exp: session.expiresAt / 1000)
         do { return try refreshSigner.sign(claims) } catch { throw .signingFailed }
+    }
+
+    /// Signs claims with `JWT_SECRET` (access tokens, 2FA temporary tokens).
+    func signAccessSecret(_ claims: some Encodable) throws(AuthError) -> String {
+        do { return try accessSigner.sign(claims) } catch { throw .signingFailed }
+    }
+
+    /// Claims signed with `JWT_SECRET` that verify now, else `nil`.
+    func verifyAccessSecret<Claims: Decodable>(_ token: String, as type: Claims.Type) -> Claims? {
+        try? accessSigner.verify(token, as: type, now: clock.seconds)
     }
 
     /// The claims of a refresh token that verifies (signature, expiry), else `nil`.

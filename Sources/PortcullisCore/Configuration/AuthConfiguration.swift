@@ -6,6 +6,8 @@ import PortcullisCrypto
 public struct AuthConfiguration: Sendable {
     public var jwtSecret: [UInt8]
     public var jwtRefreshSecret: [UInt8]
+    /// `CREDS_KEY`: what the key that seals TOTP secrets at rest is derived from.
+    public var credsKey: [UInt8]
     /// Access-token lifetime (`SESSION_EXPIRY`, ms; default 15 minutes).
     public var sessionExpiry: Int64
     /// Refresh-token and session lifetime from login (`REFRESH_TOKEN_EXPIRY`, ms; default 7 days).
@@ -58,8 +60,6 @@ public struct AuthConfiguration: Sendable {
     /// Whether any secret was generated at start-up (a warning is due).
     public var generatedSecrets: [String]
 
-    /// Reads and validates the configuration; missing JWT secrets are generated and kept in
-    /// `<data dir>/secrets.env` (mode 0600) so tokens survive restarts.
     /// The one decision of whether mail can be delivered: an SMTP host (or well-known service) and
     /// a sender, or Mailgun and a sender. Unlike LibreChat, credentials are optional (a relay on the
     /// local network needs none). The mail module picks its transport only when this holds.
@@ -69,6 +69,9 @@ public struct AuthConfiguration: Sendable {
         return (smtp || mailgun) && environment["EMAIL_FROM"] != nil
     }
 
+    /// Reads and validates the configuration; missing secrets (`JWT_SECRET`, `JWT_REFRESH_SECRET`,
+    /// `CREDS_KEY`) are generated and kept in `<data dir>/secrets.env` (mode 0600) so tokens and
+    /// sealed secrets survive restarts.
     public init(environment: Environment) throws(ConfigurationError) {
         let cores = Int64(ProcessInfo.processInfo.activeProcessorCount)
         dataDirectory = environment["PORTCULLIS_DATA_DIR"] ?? "Snapshots"
@@ -89,6 +92,7 @@ public struct AuthConfiguration: Sendable {
         }
         jwtSecret = try secret("JWT_SECRET")
         jwtRefreshSecret = try secret("JWT_REFRESH_SECRET")
+        credsKey = try secret("CREDS_KEY")
         if !generated.isEmpty {
             do {
                 try FileManager.default.createDirectory(atPath: dataDirectory, withIntermediateDirectories: true)

@@ -12,6 +12,8 @@ public struct ModerationConfiguration: Sendable {
     public var banDuration: Int64
     public var banInterval: Int
     public var login: Limit
+    /// `TWO_FACTOR_TEMP_MAX`/`_WINDOW` (the second step of a login; default: the login limiter's).
+    public var twoFactorTemp: Limit
     public var register: Limit
     public var resetPassword: Limit
     public var resetPasswordSubmission: Limit
@@ -48,6 +50,7 @@ public struct ModerationConfiguration: Sendable {
                     "\(prefix)_WINDOW", default: inherit?.windowMinutes ?? window, range: 1...525_600))
         }
         login = try limit("LOGIN", 7, 5)
+        twoFactorTemp = try limit("TWO_FACTOR_TEMP", 7, 5, inherit: login)
         register = try limit("REGISTER", 5, 60)
         resetPassword = try limit("RESET_PASSWORD", 2, 2)
         resetPasswordSubmission = try limit("RESET_PASSWORD_SUBMISSION", 2, 2, inherit: resetPassword)
@@ -69,6 +72,10 @@ public struct ModerationConfiguration: Sendable {
         ] {
             scores[type] = Int(try environment.integer(variable, default: Int64(fallback), range: 0...1_000_000))
         }
+        // The second step's violations are `logins`, scored by TWO_FACTOR_TEMP_VIOLATION_SCORE (else LOGIN_'s).
+        scores["two_factor_temp"] = Int(
+            try environment.integer(
+                "TWO_FACTOR_TEMP_VIOLATION_SCORE", default: Int64(scores["logins"] ?? 1), range: 0...1_000_000))
         self.scores = scores
         trustProxy = Int(try environment.integer("TRUST_PROXY", default: 0, range: 0...32))
         apiKey = environment["MODERATION_API_KEY"]

@@ -30,6 +30,11 @@ public final class AuthMetrics: Sendable {
     public let refreshes = Counter()
     public let refreshReuse = Counter()
     public let deviceCookiesIssued = Counter()
+    public let twoFactorLoginsSucceeded = Counter()
+    public let twoFactorLoginsFailed = Counter()
+    /// TOTP codes refused because their step was already used.
+    public let twoFactorReplays = Counter()
+    public let backupCodesUsed = Counter()
 
     public init() {}
 }

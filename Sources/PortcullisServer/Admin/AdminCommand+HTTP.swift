@@ -36,6 +36,7 @@ extension AdminCommand {
         case .invite(let email): return ("POST", "/admin/invites", json(["email": email]))
         case .snapshot: return ("POST", "/admin/snapshot", [])
         case .resetTerms: return ("POST", "/admin/terms/reset", [])
+        case .disableTwoFactor(let email): return ("POST", "/admin/users/2fa/disable", json(["email": email]))
         }
     }
 
@@ -75,6 +76,9 @@ extension AdminCommand {
             self = .invite(email: email)
         case (.post, "/admin/snapshot"): self = .snapshot
         case (.post, "/admin/terms/reset"): self = .resetTerms
+        case (.post, "/admin/users/2fa/disable"):
+            guard let email = try body()["email"] else { throw .badJSON }
+            self = .disableTwoFactor(email: email)
         default: throw .message("Not Found", .notFound)
         }
     }
@@ -85,5 +89,6 @@ extension AdminCommand {
         (.get, "/admin/stats"), (.post, "/admin/import"), (.get, "/admin/export"), (.get, "/admin/bans"),
         (.post, "/admin/bans"),
         (.delete, "/admin/bans"), (.post, "/admin/invites"), (.post, "/admin/snapshot"), (.post, "/admin/terms/reset"),
+        (.post, "/admin/users/2fa/disable"),
     ]
 }

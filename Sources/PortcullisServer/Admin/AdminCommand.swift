@@ -18,6 +18,8 @@ public enum AdminCommand: Sendable, Equatable {
     case invite(email: String)
     case snapshot
     case resetTerms
+    /// 2FA off for a user who lost their authenticator and codes; their sessions end.
+    case disableTwoFactor(email: String)
 }
 
 /// A command's answer: a status code and a JSON document (JSON lines for an export).

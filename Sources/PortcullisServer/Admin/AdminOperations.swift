@@ -1,3 +1,4 @@
+import Logging
 import PortcullisCore
 import PortcullisCrypto
 import PortcullisStore
@@ -106,6 +107,12 @@ public struct AdminOperations: Sendable {
             ])
         case .resetTerms:
             return .json(["message": "Terms reset", "users": await service.resetTerms()])
+        case .disableTwoFactor(let email):
+            guard let user = await service.resetTwoFactor(email: email) else {
+                return .message("No such user.", status: 404)
+            }
+            engine.logger.warning("2FA disabled by the operator", metadata: ["user": "\(user.id)"])
+            return .message("2FA disabled for \(user.email); their sessions ended", status: 200)
         }
     }
 

@@ -78,7 +78,9 @@ public final class Engine: Sendable {
 
     /// Every kind of durable state, for snapshots and recovery: a new kind is one more entry here
     /// (and in ``emptyStates()`` below).
-    var states: [any DurableState] { [service.users, service.sessions, moderation, tokens, outbox.queue, lockout] }
+    var states: [any DurableState] {
+        [service.users, service.sessions, moderation, tokens, outbox.queue, lockout, service.twoFactor]
+    }
 
     /// The same kinds, empty and unjournaled: what `portcullis inspect` decodes a snapshot into.
     public static func emptyStates() -> [any DurableState] {
@@ -90,6 +92,7 @@ public final class Engine: Sendable {
             + [
                 OneTimeTokens(journal: nil), MailQueue(journal: nil),
                 AccountLockout(policy: LockoutPolicy(), journal: nil, shardCount: 1),
+                TwoFactorStore(shardCount: 1, journal: nil),
             ]
     }
 
