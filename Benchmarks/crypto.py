@@ -32,6 +32,10 @@ BENCHMARKS = [
     ("OpenID id_token validation (RS256)", None, "oidc-id-token", ("python", "PyJWT 2.15 + cryptography (OpenSSL)"), 0.0),
     # Apple's client secret: one signature per Apple login at most (it can be cached for months).
     ("ES256 sign, P-256 (constant time)", None, "es256-sign", ("openssl-speed-sign", "ecdsap256"), 0.0),
+    # The second step of a 2FA login: one TOTP check (three candidate steps), and a sealed secret opened.
+    ("TOTP verify (±1 step)", None, "totp-verify", ("python", "pyotp 2.9"), 1.0),
+    ("ChaCha20-Poly1305 seal, 64 B", None, "chacha-seal-64", ("python", "cryptography (OpenSSL)"), 0.0),
+    ("ChaCha20-Poly1305 open, 64 B", None, "chacha-open-64", ("python", "cryptography (OpenSSL)"), 0.0),
 ]
 
 
@@ -84,7 +88,11 @@ def main():
     parser.add_argument("--python", required=True)
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--seconds", type=float, default=1.0)
+    parser.add_argument("--only", default="", help="comma-separated: run only the operations whose name contains one of these")
     args = parser.parse_args()
+    global BENCHMARKS
+    wanted = [part.strip().lower() for part in args.only.split(",")]
+    BENCHMARKS = [row for row in BENCHMARKS if any(part in row[0].lower() for part in wanted)]
 
     import tempfile
     fixture = os.path.join(tempfile.mkdtemp(prefix="portcullis-bench-"), "id-token.json")

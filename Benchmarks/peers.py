@@ -80,6 +80,22 @@ def main():
                                 issuer=fixture["issuer"], options={"require": ["exp", "iat", "iss", "aud", "sub"]})
             if not hmac.compare_digest(claims["nonce"], fixture["nonce"]):
                 raise ValueError("nonce")
+    elif operation == "totp-verify":
+        import pyotp
+        totp = pyotp.TOTP("JBSWY3DPEHPK3PXP")
+
+        def body():
+            if not totp.verify(totp.now(), valid_window=1):
+                raise ValueError("totp")
+    elif operation in ("chacha-seal-64", "chacha-open-64"):
+        from cryptography.hazmat.primitives.ciphers.aead import ChaCha20Poly1305
+        aead = ChaCha20Poly1305(b"\x07" * 32)
+        nonce, message = b"\x01" * 12, b"\x61" * 64
+        sealed = aead.encrypt(nonce, message, b"user")
+        if operation == "chacha-seal-64":
+            body = lambda: aead.encrypt(os.urandom(12), message, b"user")
+        else:
+            body = lambda: aead.decrypt(nonce, sealed, b"user")
     else:
         sys.exit(f"unknown operation {operation}")
     print(operation, measure(seconds, body))

@@ -128,6 +128,26 @@ case "es256-verify":
     let message = Array("Example of ECDSA with P-256".utf8)
     guard publicKey.isValidSHA256Signature(signature, for: message) else { fatalError("NIST example must verify") }
     rate = measure(seconds: seconds) { blackHole(publicKey.isValidSHA256Signature(signature, for: message)) }
+case "totp-verify":
+    // The check a 2FA login makes: the code of now, within one step either side.
+    let totp = TOTP(secret: Base32.decode("JBSWY3DPEHPK3PXP")!)
+    rate = measure(seconds: seconds) {
+        let now = Int64(Date().timeIntervalSince1970)
+        guard totp.verify(totp.code(step: TOTP.step(at: now)), at: now) != nil else { fatalError("totp") }
+    }
+case "chacha-seal-64", "chacha-open-64":
+    let sealingKey = [UInt8](repeating: 0x07, count: 32)
+    let message = [UInt8](repeating: 0x61, count: 64)
+    let sealed = try ChaChaPoly.seal(message, key: sealingKey, authenticating: Array("user".utf8))
+    if operation == "chacha-seal-64" {
+        rate = try measure(seconds: seconds) {
+            blackHole(try ChaChaPoly.seal(message, key: sealingKey, authenticating: Array("user".utf8)))
+        }
+    } else {
+        rate = try measure(seconds: seconds) {
+            blackHole(try ChaChaPoly.open(sealed, key: sealingKey, authenticating: Array("user".utf8)))
+        }
+    }
 case "oidc-id-token":
     // The fixture (JWKS + token from PyJWT) is written by crypto.py so both sides check the same token.
     let path = ProcessInfo.processInfo.environment["PORTCULLIS_BENCH_FIXTURE"] ?? ""
