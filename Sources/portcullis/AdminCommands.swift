@@ -192,6 +192,8 @@ struct ImportUsers: ParsableCommand {
         abstract: "Import LibreChat users from a mongoexport file (JSON lines or an array).")
     @Argument var file: String
     @Option(help: "Documents per request to the server.") var batch: Int = 10_000
+    @Option(help: "The old deployment's CREDS_KEY (64 hex), to read its 2FA secrets; default: this one's.")
+    var credsKey: String?
 
     func run() throws {
         guard let data = FileManager.default.contents(atPath: file) else {
@@ -218,7 +220,7 @@ struct ImportUsers: ParsableCommand {
                 body.append(line)
                 body.append(UInt8(ascii: "\n"))
             }
-            let response = try connection.call(.importUsers(Array(body)))
+            let response = try connection.call(.importUsers(Array(body), credsKey: credsKey))
             try AdminConnection.check(response)
             let report = (try? JSONSerialization.jsonObject(with: Data(response.body)) as? [String: Any]) ?? [:]
             for key in totals.keys { totals[key, default: 0] += report[key] as? Int ?? 0 }

@@ -159,3 +159,76 @@ def test_second_factors_survive_kill_minus_nine_and_are_never_stored_in_clear(st
     finally:
         server.process.kill()
         server.process.wait()
+
+
+OLD_CREDS_KEY = "00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff"
+
+
+def encrypt_v3(value, key_hex):
+    """LibreChat's encryptV3: AES-256-CTR under the hex CREDS_KEY, `v3:<iv hex>:<cipher hex>`."""
+    from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
+    iv = os.urandom(16)
+    encryptor = Cipher(algorithms.AES(bytes.fromhex(key_hex)), modes.CTR(iv)).encryptor()
+    return f"v3:{iv.hex()}:{(encryptor.update(value.encode()) + encryptor.finalize()).hex()}"
+
+
+def encrypt_v2(value, key_hex):
+    """LibreChat's encryptV2: AES-256-CBC with PKCS#7, `<iv hex>:<cipher hex>`."""
+    from cryptography.hazmat.primitives import padding
+    from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
+    iv = os.urandom(16)
+    padder = padding.PKCS7(128).padder()
+    data = padder.update(value.encode()) + padder.finalize()
+    encryptor = Cipher(algorithms.AES(bytes.fromhex(key_hex)), modes.CBC(iv)).encryptor()
+    return f"{iv.hex()}:{(encryptor.update(data) + encryptor.finalize()).hex()}"
+
+
+def test_importing_librechat_2fa_users_keeps_their_second_factor(start_server, tmp_path):
+    import hashlib
+    import json
+
+    import bcrypt
+    server = start_server()
+    hashed = bcrypt.hashpw(PASSWORD.encode(), bcrypt.gensalt(4)).decode()
+    # LibreChat's secrets: 10 random bytes as 16 Base32 characters.
+    secrets = {kind: base64.b32encode(os.urandom(10)).decode() for kind in ("v3", "v2", "plain")}
+    stored = {"v3": encrypt_v3(secrets["v3"], OLD_CREDS_KEY), "v2": encrypt_v2(secrets["v2"], OLD_CREDS_KEY),
+              "plain": secrets["plain"]}
+    backup = "a1b2c3d4"
+    documents = []
+    for n, kind in enumerate(("v3", "v2", "plain")):
+        documents.append({
+            "_id": {"$oid": f"65f0c0ffee0123456789ab{n:02x}"}, "name": f"User {kind}", "email": f"{kind}@example.com",
+            "emailVerified": True, "password": hashed, "twoFactorEnabled": True, "totpSecret": stored[kind],
+            "backupCodes": [{"codeHash": hashlib.sha256(backup.encode()).hexdigest(), "used": False, "usedAt": None},
+                            {"codeHash": hashlib.sha256(b"deadbeef").hexdigest(), "used": True, "usedAt": {"$date": "2025-01-01T00:00:00Z"}}]})
+    documents.append({"_id": {"$oid": "65f0c0ffee0123456789abff"}, "name": "Unreadable", "email": "bad@example.com",
+                      "emailVerified": True, "password": hashed, "twoFactorEnabled": True,
+                      "totpSecret": encrypt_v3(secrets["v3"], "ff" * 32)})
+    path = tmp_path / "users.jsonl"
+    path.write_text("\n".join(json.dumps(d) for d in documents) + "\n")
+    report = json.loads(server.cli("import-users", str(path), "--creds-key", OLD_CREDS_KEY).stdout)
+    assert (report["imported"], report["invalid"]) == (3, 1), report
+    assert "cannot be read" in report["problems"][0]
+    assert login(server, "bad@example.com").status_code == 404  # a 2FA user is never imported without the factor
+
+    for kind in ("v3", "v2", "plain"):
+        r = login(server, f"{kind}@example.com")
+        assert r.json()["twoFAPending"] is True, kind
+        temp = r.json()["tempToken"]
+        assert second_step(server, temp, token=pyotp.TOTP(secrets[kind]).now())[0].status_code == 200, kind
+    temp = login(server, "v3@example.com").json()["tempToken"]
+    assert second_step(server, temp, backupCode="deadbeef")[0].status_code == 401  # used in LibreChat already
+    assert second_step(server, temp, backupCode=backup)[0].status_code == 200
+
+    # An export carries the secret sealed; it imports back into a deployment with the same key.
+    export = server.cli("export-users").stdout
+    assert secrets["v3"] not in export and '"totpSecret":"pc1:' in export.replace(" ", "")
+    generated = dict(line.split("=", 1) for line in open(os.path.join(server.data, "secrets.env")).read().split())
+    other = start_server(CREDS_KEY=generated["CREDS_KEY"])
+    (tmp_path / "export.jsonl").write_text(export)
+    assert json.loads(other.cli("import-users", str(tmp_path / "export.jsonl")).stdout)["imported"] == 3
+    temp = login(other, "plain@example.com").json()["tempToken"]
+    assert second_step(other, temp, token=next_code(pyotp.TOTP(secrets["plain"])))[0].status_code == 200
+    stranger = start_server(CREDS_KEY="not the same key at all")
+    assert json.loads(stranger.cli("import-users", str(tmp_path / "export.jsonl")).stdout)["invalid"] == 3

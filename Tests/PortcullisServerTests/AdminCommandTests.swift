@@ -14,7 +14,7 @@ struct AdminCommandTests {
         .createUser(
             email: "c@example.com", name: nil, username: nil, password: nil, emailVerified: true, provider: "google"),
         .deleteUser(email: "x+y@example.com"), .setPassword(email: "a@example.com", password: "p & q = r"), .stats,
-        .importUsers(Array("{\"_id\":\"x\"}\n".utf8)), .exportUsers, .listBans,
+        .importUsers(Array("{\"_id\":\"x\"}\n".utf8)), .importUsers([1], credsKey: "00ff"), .exportUsers, .listBans,
         .ban(email: "a@example.com", minutes: 5),
         .unban(subject: "ip:127.0.0.2", email: nil), .unban(subject: nil, email: "a@example.com"),
         .invite(email: "i@example.com"),

@@ -221,3 +221,28 @@ enum PercentEncodingForOTPAuth {
             .joined(separator: ":")
     }
 }
+
+// MARK: Import
+
+extension AuthService {
+    /// An imported user's second factor as it will be kept: a secret in clear (read from another
+    /// deployment) is sealed now; one already sealed (an export of this deployment) must open with
+    /// this deployment's key. `nil` when it does not.
+    public func importedTwoFactorRecord(
+        userId: String, plainSecret: [UInt8]?, sealedSecret: [UInt8]?, backupCodes: [BackupCode]
+    )
+        throws(AuthError) -> TwoFactorRecord?
+    {
+        let sealed: [UInt8]
+        if let plainSecret {
+            sealed = try seal(plainSecret, userId: userId)
+        } else if let sealedSecret,
+            (try? ChaChaPoly.open(sealedSecret, key: secretSealingKey, authenticating: Array(userId.utf8))) != nil
+        {
+            sealed = sealedSecret
+        } else {
+            return nil
+        }
+        return TwoFactorRecord(userId: userId, sealedSecret: sealed, backupCodes: backupCodes)
+    }
+}

@@ -24,7 +24,9 @@ extension AdminCommand {
         case .setPassword(let email, let password):
             return ("POST", "/admin/users/password", json(["email": email, "password": password]))
         case .stats: return ("GET", "/admin/stats", [])
-        case .importUsers(let bytes): return ("POST", "/admin/import", bytes)
+        case .importUsers(let bytes, let credsKey):
+            // The admin socket is private (0600) and its log holds route patterns only, never targets.
+            return ("POST", "/admin/import" + (credsKey.map { "?credsKey=" + FormURLEncoded.encode($0) } ?? ""), bytes)
         case .exportUsers: return ("GET", "/admin/export", [])
         case .listBans: return ("GET", "/admin/bans", [])
         case .ban(let email, let minutes):
@@ -60,7 +62,7 @@ extension AdminCommand {
             guard let email = fields["email"], let password = fields["password"] else { throw .badJSON }
             self = .setPassword(email: email, password: password)
         case (.get, "/admin/stats"): self = .stats
-        case (.post, "/admin/import"): self = .importUsers(request.body)
+        case (.post, "/admin/import"): self = .importUsers(request.body, credsKey: request.queryItem("credsKey"))
         case (.get, "/admin/export"): self = .exportUsers
         case (.get, "/admin/bans"): self = .listBans
         case (.post, "/admin/bans"):

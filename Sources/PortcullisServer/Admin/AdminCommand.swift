@@ -8,8 +8,9 @@ public enum AdminCommand: Sendable, Equatable {
     case deleteUser(email: String)
     case setPassword(email: String, password: String)
     case stats
-    /// LibreChat's mongoexport documents (JSON lines or an array).
-    case importUsers([UInt8])
+    /// LibreChat's mongoexport documents (JSON lines or an array), and the hex `CREDS_KEY` its
+    /// 2FA secrets were encrypted with (default: ours).
+    case importUsers([UInt8], credsKey: String? = nil)
     case exportUsers
     case listBans
     case ban(email: String, minutes: Int64)

@@ -61,12 +61,16 @@ public struct AdminOperations: Sendable {
             }
         case .stats:
             return .json(["users": service.users.count, "sessions": service.sessions.count])
-        case .importUsers(let bytes):
-            return .json(await importUsers(bytes))
+        case .importUsers(let bytes, let credsKey):
+            return .json(await importUsers(bytes, credsKey: credsKey))
         case .exportUsers:
             var out: [UInt8] = []
             for user in await service.users.all().sorted(by: { $0.id < $1.id }) {
-                out += UserJSON.data(UserJSON.exported(user))
+                var object = UserJSON.exported(user)
+                if user.twoFactorEnabled, let record = await service.twoFactor.record(userId: user.id) {
+                    object.merge(UserJSON.exportedSecondFactor(record)) { $1 }
+                }
+                out += UserJSON.data(object)
                 out.append(UInt8(ascii: "\n"))
             }
             return AdminAnswer(status: 200, body: out)
@@ -118,14 +122,33 @@ public struct AdminOperations: Sendable {
 
     /// Imports users, keeping ids, hashes, provider ids, role and verification; existing ids and
     /// emails are skipped. One durability wait for the whole batch, not one per user.
-    func importUsers(_ bytes: [UInt8]) async -> [String: Any] {
+    func importUsers(_ bytes: [UInt8], credsKey: String? = nil) async -> [String: Any] {
+        // LibreChat's CREDS_KEY is 64 hex characters: the AES key of its encrypted TOTP secrets.
+        let key = Hex.decode(credsKey ?? String(decoding: engine.configuration.credsKey, as: UTF8.self)).flatMap {
+            $0.count == 32 ? $0 : nil
+        }
         var imported = 0, skipped = 0, invalid = 0
         var problems: [String] = []
         var lastTicket: UInt64?
         let now = engine.clock.milliseconds
         for (index, document) in UserJSON.documents(bytes).enumerated() {
             do {
-                let user = try UserJSON.imported(try document.get(), now: now)
+                let object = try document.get()
+                let user = try UserJSON.imported(object, now: now)
+                var record: TwoFactorRecord?
+                if let imported = try UserJSON.importedSecondFactor(object, credsKey: key) {
+                    var plain: [UInt8]?, sealed: [UInt8]?
+                    switch imported.secret {
+                    case .plain(let bytes): plain = bytes
+                    case .sealed(let bytes): sealed = bytes
+                    }
+                    record = try service.importedTwoFactorRecord(
+                        userId: user.id, plainSecret: plain, sealedSecret: sealed, backupCodes: imported.backupCodes)
+                    guard record != nil else {
+                        throw UserJSON.ImportError.invalid(
+                            "totpSecret was sealed by another deployment (another CREDS_KEY)")
+                    }
+                }
                 if await service.users.user(id: user.id) != nil {
                     skipped += 1
                     continue
@@ -133,7 +156,9 @@ public struct AdminOperations: Sendable {
                 let (outcome, ticket) = await service.users.createDeferringDurability(user, promoteFirstToAdmin: false)
                 if let ticket { lastTicket = max(lastTicket ?? 0, ticket) }
                 switch outcome {
-                case .created: imported += 1
+                case .created:
+                    imported += 1
+                    if let record { await service.twoFactor.put(record) }
                 case .emailTaken: skipped += 1
                 }
             } catch {

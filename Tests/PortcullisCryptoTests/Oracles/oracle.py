@@ -42,6 +42,17 @@ def answer(r):
             return ChaCha20Poly1305(b(r["key"])).decrypt(b(r["nonce"]), b(r["sealed"]), b(r["aad"])).hex()
         except InvalidTag:
             return None
+    if op == "aes_ctr":
+        from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
+        encryptor = Cipher(algorithms.AES(b(r["key"])), modes.CTR(b(r["iv"]))).encryptor()
+        return (encryptor.update(b(r["data"])) + encryptor.finalize()).hex()
+    if op == "aes_cbc_pkcs7":
+        from cryptography.hazmat.primitives import padding
+        from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
+        padder = padding.PKCS7(128).padder()
+        padded = padder.update(b(r["data"])) + padder.finalize()
+        encryptor = Cipher(algorithms.AES(b(r["key"])), modes.CBC(b(r["iv"]))).encryptor()
+        return (encryptor.update(padded) + encryptor.finalize()).hex()
     if op == "sha512":
         return hashlib.sha512(b(r["data"])).hexdigest()
     if op == "blake2b":
