@@ -115,7 +115,7 @@ let package = Package(
         ),
         .testTarget(
             name: "PortcullisServerTests",
-            dependencies: ["PortcullisServer", "PortcullisHTTP", "PortcullisCore"],
+            dependencies: ["PortcullisServer", "PortcullisHTTP", "PortcullisCore", "PortcullisCrypto"],
             swiftSettings: strictSettings
         ),
         .testTarget(

@@ -71,6 +71,9 @@ extension API {
         case .twoFactorPending(let tempToken):
             // No cookie yet: the session starts at /api/auth/2fa/verify-temp.
             return .json(bytes: UserJSON.data(["twoFAPending": true, "tempToken": tempToken]))
+        case .twoFactorSetupRequired(let setupToken):
+            // REQUIRE_2FA: no session until enrolment (with this token on the 2FA routes) is done.
+            return .json(bytes: UserJSON.data(["twoFASetupRequired": true, "setupToken": setupToken]))
         case .lockedOut(let seconds): throw APIError.tooManyRequests(loginLimitMessage, retryAfter: seconds)
         case .missingCredentials: throw APIError.message("Missing credentials", .notFound)
         case .invalid(let message): throw APIError.message(message, .notFound)

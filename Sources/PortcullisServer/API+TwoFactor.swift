@@ -20,7 +20,7 @@ extension API {
     }
 
     func addTwoFactorRoutes(_ routes: inout Routes) {
-        routes.authenticated(.post, "/api/auth/2fa/enable") { [self] request, user in
+        routes.enrolment(.post, "/api/auth/2fa/enable") { [self] request, user in
             switch try await service.enableTwoFactor(user: user, factor: Self.secondFactor(try Self.body(request))) {
             case .started(let url, let codes):
                 return .json(bytes: UserJSON.data(["otpauthUrl": url, "backupCodes": codes]))
@@ -28,14 +28,14 @@ extension API {
             case .invalidCode: throw APIError.message("Invalid token or backup code", .unauthorized)
             }
         }
-        routes.authenticated(.post, "/api/auth/2fa/verify") { [self] request, user in
+        routes.enrolment(.post, "/api/auth/2fa/verify") { [self] request, user in
             switch await service.verifyTwoFactor(user: user, factor: Self.secondFactor(try Self.body(request))) {
             case .done: return HTTPResponse(status: .ok)
             case .notInitiated: throw APIError.message("2FA not initiated", .badRequest)
             default: throw APIError.message("Invalid token or backup code.", .badRequest)
             }
         }
-        routes.authenticated(.post, "/api/auth/2fa/confirm") { [self] request, user in
+        routes.enrolment(.post, "/api/auth/2fa/confirm") { [self] request, user in
             switch await service.confirmTwoFactor(user: user, code: try Self.body(request)["token"]) {
             case .done: return HTTPResponse(status: .ok)
             case .notInitiated: throw APIError.message("2FA not initiated", .badRequest)

@@ -232,3 +232,31 @@ def test_importing_librechat_2fa_users_keeps_their_second_factor(start_server, t
     assert second_step(other, temp, token=next_code(pyotp.TOTP(secrets["plain"])))[0].status_code == 200
     stranger = start_server(CREDS_KEY="not the same key at all")
     assert json.loads(stranger.cli("import-users", str(tmp_path / "export.jsonl")).stdout)["invalid"] == 3
+
+
+def test_require_2fa_for_admins_holds_them_to_enrolment(start_server):
+    server = start_server(REQUIRE_2FA="admins")
+    register(server, "boss@example.com")  # the first account: ADMIN
+    register(server, "user@example.com")
+    assert login(server, "user@example.com").json().get("token")  # not in scope
+    r = login(server, "boss@example.com")
+    assert r.status_code == 200 and r.json()["twoFASetupRequired"] is True and "Set-Cookie" not in r.headers
+    setup = r.json()["setupToken"]
+    # The setup token opens the enrolment routes only.
+    assert requests.get(server.url("/api/user"), headers=auth(setup)).status_code == 401
+    # An access token of the held-back admin (issued before the rule, or by LibreChat) gets 403 everywhere but enrolment.
+    admin_id = jwt.decode(setup, JWT_SECRET, algorithms=["HS256"])["userId"]
+    now = int(time.time())
+    access = jwt.encode({"id": admin_id, "username": "", "provider": "local", "email": "boss@example.com", "iat": now,
+                         "exp": now + 900}, JWT_SECRET, algorithm="HS256")
+    held = requests.get(server.url("/api/user"), headers=auth(access))
+    assert (held.status_code, held.json()["twoFASetupRequired"]) == (403, True)
+    assert requests.get(server.url("/api/admin/bans"), headers=auth(access)).status_code == 403
+    r = requests.post(server.url("/api/auth/2fa/enable"), headers=auth(setup), json={})
+    assert r.status_code == 200
+    totp = pyotp.TOTP(dict(urllib.parse.parse_qsl(urllib.parse.urlparse(r.json()["otpauthUrl"]).query))["secret"])
+    assert requests.post(server.url("/api/auth/2fa/confirm"), headers=auth(setup), json={"token": totp.now()}).status_code == 200
+    temp = login(server, "boss@example.com").json()["tempToken"]
+    r, session = second_step(server, temp, token=next_code(totp))
+    assert r.status_code == 200
+    assert requests.get(server.url("/api/admin/bans"), headers=auth(r.json()["token"])).status_code == 200

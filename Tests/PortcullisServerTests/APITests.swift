@@ -1,5 +1,6 @@
 import Foundation
 import PortcullisCore
+import PortcullisCrypto
 import PortcullisHTTP
 import Testing
 
@@ -154,5 +155,34 @@ struct APITests {
         let answer = try await AdminOperations(engine: engine).perform(.resetTerms)
         #expect(answer.status == 200)
         #expect(await client.send(.get, "/api/user/terms", bearer: token).json["termsAccepted"] as? Bool == false)
+    }
+}
+
+@Suite("2FA on a manual clock")
+struct TwoFactorClockTests {
+    @Test("the temporary token expires after five minutes of the injected clock; codes follow the clock too")
+    func tempTokenExpiry() async throws {
+        let clock = ManualClock()
+        let engine = try await makeEngine(clock: clock)
+        var client = TestClient(API(engine: engine).makeRouter())
+        let token = try #require(await APITests.signUp(&client, "clock@example.com").json["token"] as? String)
+        let enabled = await client.send(.post, "/api/auth/2fa/enable", json: [:], bearer: token)
+        let url = try #require(enabled.json["otpauthUrl"] as? String)
+        let secretText = try #require(url.split(separator: "secret=").last?.split(separator: "&").first)
+        let totp = TOTP(secret: try #require(Base32.decode(secretText)))
+        func code(_ offset: Int64 = 0) -> String { totp.code(step: TOTP.step(at: clock.milliseconds / 1000) + offset) }
+        #expect(await client.send(.post, "/api/auth/2fa/confirm", json: ["token": code()], bearer: token).status == 200)
+
+        clock.advance(by: 60_000)
+        let login = await client.send(
+            .post, "/api/auth/login", json: ["email": "clock@example.com", "password": APITests.password])
+        let temp = try #require(login.json["tempToken"] as? String)
+        clock.advance(by: 299_000)
+        #expect(
+            await client.send(.post, "/api/auth/2fa/verify-temp", json: ["tempToken": temp, "token": code()]).status
+                == 200)
+        clock.advance(by: 2_000)  // 301 s after the login
+        let late = await client.send(.post, "/api/auth/2fa/verify-temp", json: ["tempToken": temp, "token": code(1)])
+        #expect(late.status == 401 && late.message == "Invalid or expired temporary token")
     }
 }

@@ -24,6 +24,9 @@ extension AuthService {
         case lockedOut(retryAfter: Int64)
         /// The password was right and 2FA is on: the second step needs this temporary token.
         case twoFactorPending(tempToken: String)
+        /// The password was right but `REQUIRE_2FA` needs enrolment first: this token opens the
+        /// enrolment routes only.
+        case twoFactorSetupRequired(setupToken: String)
     }
 
     /// A password login. `deviceCookie` is the client's device cookie, if any: valid for this
@@ -63,6 +66,9 @@ extension AuthService {
             }
         }
         if user.twoFactorEnabled { return .twoFactorPending(tempToken: try twoFactorTempToken(for: user)) }
+        if configuration.requireTwoFactor.requiresSetup(user) {
+            return .twoFactorSetupRequired(setupToken: try twoFactorSetupToken(for: user))
+        }
         metrics.loginsSucceeded.increment()
         return .success(try await startSession(for: user))
     }

@@ -179,6 +179,25 @@ extension AuthService {
             TwoFactorTempClaims(userId: user.id, twoFAPending: true, iat: now, exp: now + TwoFactorTempClaims.lifetime))
     }
 
+    /// The enrolment-only token of a user `REQUIRE_2FA` holds back.
+    func twoFactorSetupToken(for user: User) throws(AuthError) -> String {
+        let now = nowMilliseconds() / 1000
+        return try signAccessSecret(
+            TwoFactorSetupClaims(
+                userId: user.id, twoFASetupRequired: true, iat: now, exp: now + TwoFactorSetupClaims.lifetime))
+    }
+
+    /// The user behind `Authorization: Bearer <setup token>`, if it verifies.
+    public func authenticateSetup(authorization: String?) async -> User? {
+        guard let authorization, authorization.hasPrefix("Bearer "), authorization.utf8.count <= 4096,
+            let claims = verifyAccessSecret(
+                String(authorization.dropFirst(7)).trimmingCharacters(in: .whitespaces),
+                as: TwoFactorSetupClaims.self),
+            claims.twoFASetupRequired
+        else { return nil }
+        return await users.user(id: claims.userId)
+    }
+
     /// The user a temporary token names, if it verifies (signature, expiry, `twoFAPending`).
     public func twoFactorTempUserId(_ token: String?) -> String? {
         guard let token, token.utf8.count <= 2048, let claims = verifyAccessSecret(token, as: TwoFactorTempClaims.self),

@@ -20,6 +20,8 @@ public struct AuthConfiguration: Sendable {
     public var allowSocialRegistration: Bool
     public var allowPasswordReset: Bool
     public var allowAccountDeletion: Bool
+    /// `REQUIRE_2FA` (ours): who must have 2FA before anything but enrolment works.
+    public var requireTwoFactor: TwoFactorRequirement
     public var minPasswordLength: Int
     /// Whether `MIN_PASSWORD_LENGTH` was set (then `/api/config` shows it).
     public var minPasswordLengthConfigured: Bool
@@ -123,6 +125,11 @@ public struct AuthConfiguration: Sendable {
         allowSocialRegistration = try environment.bool("ALLOW_SOCIAL_REGISTRATION", default: false)
         allowPasswordReset = try environment.bool("ALLOW_PASSWORD_RESET", default: false)
         allowAccountDeletion = try environment.bool("ALLOW_ACCOUNT_DELETION", default: true)
+        let requirement = (environment["REQUIRE_2FA"] ?? "off").lowercased()
+        guard let parsed = TwoFactorRequirement(rawValue: requirement) else {
+            throw ConfigurationError("REQUIRE_2FA", "expected off, admins or all, got \"\(requirement.prefix(32))\"")
+        }
+        requireTwoFactor = parsed
         minPasswordLength = Int(try environment.integer("MIN_PASSWORD_LENGTH", default: 8, range: 1...128))
         minPasswordLengthConfigured = environment["MIN_PASSWORD_LENGTH"] != nil
         allowedEmailDomains = environment.list("ALLOWED_EMAIL_DOMAINS").map { $0.lowercased() }
@@ -191,5 +198,22 @@ public struct AuthConfiguration: Sendable {
         return
             !(host == "localhost" || host == "127.0.0.1" || host == "::1" || host == "[::1]"
             || host.hasSuffix(".localhost"))
+    }
+}
+
+/// `REQUIRE_2FA`: whose accounts must have a second factor.
+public enum TwoFactorRequirement: String, Sendable {
+    case off
+    case admins
+    case all
+
+    /// Whether `user` must enrol before anything but the enrolment routes works.
+    public func requiresSetup(_ user: User) -> Bool {
+        guard !user.twoFactorEnabled else { return false }
+        switch self {
+        case .off: return false
+        case .admins: return user.role == Role.admin
+        case .all: return true
+        }
     }
 }

@@ -18,6 +18,8 @@ enum APIError: HTTPResponseError, Equatable {
     case banned(retryAfter: Int64)
     /// Express's `res.send(<string>)`: `text/html; charset=utf-8`.
     case text(String, HTTPStatus)
+    /// `REQUIRE_2FA` holds the user back until they enrol (ours): 403.
+    case twoFactorSetupRequired
 
     var response: HTTPResponse {
         switch self {
@@ -36,6 +38,11 @@ enum APIError: HTTPResponseError, Equatable {
         case .text(let text, let status):
             return HTTPResponse(
                 status: status, headers: ["Content-Type": "text/html; charset=utf-8"], body: Array(text.utf8))
+        case .twoFactorSetupRequired:
+            return .json(
+                bytes: Array(
+                    #"{"message":"Two-factor authentication must be set up first.","twoFASetupRequired":true}"#.utf8),
+                status: .forbidden)
         }
     }
 }

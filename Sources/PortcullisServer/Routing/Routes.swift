@@ -1,8 +1,10 @@
 import PortcullisCore
 import PortcullisHTTP
 
-/// Registers the API's routes in three groups: public; authenticated (one Bearer check, the user
-/// handed to the handler, 401 otherwise); admin (the same, plus the ADMIN role, 403 otherwise).
+/// Registers the API's routes in four groups: public; authenticated (one Bearer check, the user
+/// handed to the handler, 401 otherwise; while `REQUIRE_2FA` holds the user back, 403 until they
+/// enrol); admin (the same, plus the ADMIN role, 403 otherwise); enrolment (the 2FA routes, which
+/// also take the setup token a held-back login answers with).
 struct Routes {
     private(set) var router = Router()
     let service: AuthService
@@ -39,10 +41,26 @@ struct Routes {
         }
     }
 
+    /// The 2FA enrolment routes: a signed-in user, or one holding a setup token, even while
+    /// `REQUIRE_2FA` holds them back.
+    mutating func enrolment(_ method: HTTPMethod, _ path: String, _ handler: @escaping UserHandler) {
+        router.on(method, path) { [service] request in
+            let authorization = request.headers["Authorization"]
+            if let user = await service.authenticate(authorization: authorization) {
+                return try await handler(request, user)
+            }
+            if let user = await service.authenticateSetup(authorization: authorization) {
+                return try await handler(request, user)
+            }
+            throw APIError.unauthorized
+        }
+    }
+
     private static func user(of request: HTTPRequest, _ service: AuthService) async throws(APIError) -> User {
         guard let user = await service.authenticate(authorization: request.headers["Authorization"]) else {
             throw .unauthorized
         }
+        guard !service.configuration.requireTwoFactor.requiresSetup(user) else { throw .twoFactorSetupRequired }
         return user
     }
 }
