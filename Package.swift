@@ -24,6 +24,8 @@ let package = Package(
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.5.0"),
         .package(url: "https://github.com/apple/swift-log.git", from: "1.5.0"),
+        // Templates for the pages people use, rendered with HTML escaping by default.
+        .package(url: "https://github.com/hummingbird-project/swift-mustache.git", from: "2.0.0"),
     ],
     targets: [
         // Internal helpers every module shares (one copy of each), visible only inside the package.
@@ -75,7 +77,12 @@ let package = Package(
                 "PortcullisOAuth",
                 "PortcullisSupport",
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "Mustache", package: "swift-mustache"),
             ],
+            // The pages ship inside the binary: templates and the stylesheet are compiled in.
+            resources: [
+                "layout", "login", "register", "twofactor", "forgot", "reset", "account", "message",
+            ].map { .embedInCode("Pages/Templates/\($0).mustache") } + [.embedInCode("Pages/Templates/portcullis.css")],
             swiftSettings: strictSettings
         ),
         .executableTarget(

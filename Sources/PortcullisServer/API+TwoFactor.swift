@@ -69,8 +69,18 @@ extension API {
     /// these violations count against the account too.
     func completeTwoFactorLogin(_ request: HTTPRequest) async throws -> HTTPResponse {
         let body = try Self.body(request)
+        return sessionResponse(
+            try await secondStep(request, tempToken: body["tempToken"], factor: Self.secondFactor(body)))
+    }
+
+    /// The second step for the API and the pages alike; throws the refusal.
+    func secondStep(
+        _ request: HTTPRequest, tempToken: String?, factor: AuthService.SecondFactor
+    ) async throws
+        -> AuthService.IssuedTokens
+    {
         let ip = clientIP(request)
-        let userId = service.twoFactorTempUserId(body["tempToken"])
+        let userId = service.twoFactorTempUserId(tempToken)
         let limit = moderation.configuration.twoFactorTemp
         let message = "Too many verification attempts, please try again after \(limit.windowMinutes) minutes."
         for key in [ip] + (userId.map { ["user:" + $0] } ?? []) {
@@ -86,8 +96,8 @@ extension API {
         if let expiry = await moderation.banExpiry(userId: userId, ip: ip) {
             throw APIError.banned(retryAfter: secondsUntil(expiry))
         }
-        switch try await service.completeTwoFactorLogin(tempToken: body["tempToken"], factor: Self.secondFactor(body)) {
-        case .success(let tokens): return sessionResponse(tokens)
+        switch try await service.completeTwoFactorLogin(tempToken: tempToken, factor: factor) {
+        case .success(let tokens): return tokens
         case .missingToken: throw APIError.message("Missing temporary token", .badRequest)
         case .invalidToken: throw APIError.message("Invalid or expired temporary token", .unauthorized)
         case .notEnabled: throw APIError.message("2FA is not enabled for this user", .badRequest)

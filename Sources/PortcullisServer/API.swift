@@ -12,9 +12,11 @@ public final class API: Sendable {
     public let engine: Engine
     let requestMetrics = RequestMetrics()
     let startedAt = Date()
+    let pages: Pages
 
     public init(engine: Engine) {
         self.engine = engine
+        pages = Pages(appTitle: engine.configuration.appTitle)
     }
 
     var service: AuthService { engine.service }
@@ -36,6 +38,7 @@ public final class API: Sendable {
         addEmailRoutes(&routes)
         addOAuthRoutes(&routes)
         addTwoFactorRoutes(&routes)
+        addPageRoutes(&routes)
         return routes.router
     }
 

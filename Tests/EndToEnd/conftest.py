@@ -114,3 +114,20 @@ def register(server, email, password="correct horse battery", name="Test User", 
 def login(server, email, password="correct horse battery", session=None):
     client = session or requests
     return client.post(server.url("/api/auth/login"), json={"email": email, "password": password}, timeout=10)
+
+
+@pytest.fixture
+def browser():
+    """Headless Chromium (Debian's) through Selenium."""
+    from selenium import webdriver
+    from selenium.webdriver.chrome.service import Service
+    options = webdriver.ChromeOptions()
+    options.binary_location = "/usr/bin/chromium"
+    for argument in ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--window-size=900,1100"]:
+        options.add_argument(argument)
+    options.set_capability("goog:loggingPrefs", {"browser": "ALL"})  # CSP violations are reported there
+    driver = webdriver.Chrome(service=Service("/usr/bin/chromedriver"), options=options)
+    driver.set_page_load_timeout(30)
+    driver.set_script_timeout(15)
+    yield driver
+    driver.quit()

@@ -427,32 +427,20 @@ def test_google_is_openid_with_its_own_mapping(openid):
     assert user["username"] == "alice"  # no given_name: the email's local part
 
 
-@pytest.fixture
-def browser():
-    """Headless Chromium (Debian's) through Selenium."""
-    from selenium import webdriver
-    from selenium.webdriver.chrome.service import Service
-    options = webdriver.ChromeOptions()
-    options.binary_location = "/usr/bin/chromium"
-    for argument in ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage"]:
-        options.add_argument(argument)
-    driver = webdriver.Chrome(service=Service("/usr/bin/chromedriver"), options=options)
-    driver.set_page_load_timeout(30)
-    driver.set_script_timeout(15)
-    yield driver
-    driver.quit()
-
-
 def test_a_real_browser_signs_in_and_its_page_can_refresh(openid, browser):
     """Chromium follows every redirect with its own cookie rules; the page then gets an access token
     from /api/auth/refresh with the HttpOnly cookie it cannot read."""
     server, provider = openid(DOMAIN_CLIENT="{server}")
     provider.hook("login-as", user="carol")
     browser.get(server.url("/oauth/openid"))
-    assert browser.current_url.rstrip("/") == server.base
+    # DOMAIN_CLIENT is Portcullis itself, so its own pages answer: "/" leads the signed-in browser to /account.
+    assert browser.current_url == server.base + "/account"
+    assert "carol@example.test" in browser.page_source
     cookies = {cookie["name"]: cookie for cookie in browser.get_cookies()}
     assert cookies["refreshToken"]["httpOnly"] is True and cookies["refreshToken"]["sameSite"] == "Strict"
     assert "refreshToken" not in browser.execute_script("return document.cookie")
+    # A script on the origin (not on our pages, whose CSP allows no script and no fetch) uses the cookie.
+    browser.get(server.url("/health"))
     token = browser.execute_async_script(
         "const done = arguments[0];"
         "fetch('/api/auth/refresh', {method: 'POST'}).then(r => r.json()).then(j => done(j.token), e => done('error ' + e));")
@@ -460,4 +448,6 @@ def test_a_real_browser_signs_in_and_its_page_can_refresh(openid, browser):
     assert claims["email"] == "carol@example.test" and claims["provider"] == "openid"
     # A second visit with the session cookie in place signs in again (a new flow, a new state).
     browser.get(server.url("/oauth/openid"))
-    assert browser.current_url.rstrip("/") == server.base
+    # DOMAIN_CLIENT is Portcullis itself, so its own pages answer: "/" leads the signed-in browser to /account.
+    assert browser.current_url == server.base + "/account"
+    assert "carol@example.test" in browser.page_source

@@ -84,4 +84,20 @@ extension AuthService {
         guard let refreshToken, let claims = refreshClaims(refreshToken), claims.id == user.id else { return nil }
         return await sessions.remove(id: claims.sessionId, userId: user.id)
     }
+
+    /// The signed-in browser behind a refresh-token cookie, without rotating anything (the pages):
+    /// the token must verify and be its session's current one (or the previous within the grace).
+    public func pageSession(refreshToken: String?) async -> (user: User, session: Session)? {
+        guard let refreshToken, let claims = refreshClaims(refreshToken),
+            let session = await sessions.session(id: claims.sessionId), session.userId == claims.id,
+            session.expiresAt > nowMilliseconds()
+        else { return nil }
+        let presented = SHA256.hash(data: refreshToken.utf8).bytes
+        let current = ConstantTime.equals(session.currentHash, presented)
+        let previous = session.previousHash.map { ConstantTime.equals($0, presented) } ?? false
+        guard current || (previous && nowMilliseconds() - session.rotatedAt <= configuration.refreshReuseGrace),
+            let user = await users.user(id: claims.id)
+        else { return nil }
+        return (user, session)
+    }
 }

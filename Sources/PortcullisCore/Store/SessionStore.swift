@@ -95,6 +95,8 @@ actor SessionShard {
 
     func all() -> [Session] { Array(sessions.values) }
 
+    func sessions(of userId: String) -> [Session] { sessions.values.filter { $0.userId == userId } }
+
     var count: Int { sessions.count }
 }
 
@@ -188,6 +190,13 @@ public final class SessionStore: Sendable {
         var total = 0
         for shard in shards { total += await shard.restoreRemoveAll(userId: userId) }
         population.subtract(total, ordering: .relaxed)
+    }
+
+    /// Every live session of a user (the account page): a scan of every shard, for pages only.
+    public func sessions(userId: String) async -> [Session] {
+        var result: [Session] = []
+        for shard in shards { result += await shard.sessions(of: userId) }
+        return result.sorted { $0.createdAt > $1.createdAt }
     }
 
     /// Every session (for snapshots), shard by shard.

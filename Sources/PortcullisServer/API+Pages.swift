@@ -1,0 +1,327 @@
+import Foundation
+import PortcullisCore
+import PortcullisHTTP
+
+/// The pages: sign-in (with the 2FA step and the configured social buttons), sign-up, password
+/// recovery, email verification and the account page with its sessions. Forms post back to the
+/// same paths (no script); every form carries the CSRF token; a failed form re-renders with the
+/// message and changes nothing. When `DOMAIN_CLIENT` is another origin (a LibreChat client), only
+/// `/account` is served here and the other paths are that client's.
+extension API {
+    var servesClientPages: Bool {
+        configuration.domainClient.withoutTrailingSlash.lowercased()
+            == configuration.domainServer.withoutTrailingSlash.lowercased()
+    }
+
+    var ownOrigin: String {
+        guard let url = URL(string: configuration.domainServer), let scheme = url.scheme, let host = url.host else {
+            return configuration.domainServer
+        }
+        return "\(scheme)://\(host)" + (url.port.map { ":\($0)" } ?? "")
+    }
+
+    static let twoFactorCookie = "portcullis_2fa"
+
+    /// Form fields (first of a repeated name wins), or `nil` when the CSRF check fails.
+    func form(_ request: HTTPRequest) -> [String: String]? {
+        var fields: [String: String] = [:]
+        for (name, value) in request.formFields where fields[name] == nil { fields[name] = value }
+        return Pages.checkCSRF(request, fields: fields, origin: ownOrigin) ? fields : nil
+    }
+
+    /// Renders `template` with the CSRF token (setting its cookie when the browser has none).
+    func page(
+        _ request: HTTPRequest, _ template: String, title: String, values: [String: Any] = [:], error: String? = nil,
+        notice: String? = nil, status: HTTPStatus = .ok
+    ) -> HTTPResponse {
+        let (csrf, cookie) = Pages.csrfToken(request, secure: configuration.secureCookies)
+        var context = values
+        context["csrf"] = csrf
+        var response = pages.render(
+            template, title: title, values: context, error: error, notice: notice, status: status)
+        if let cookie { response.setCookie(cookie) }
+        return response
+    }
+
+    static let expiredForm = "This form has expired. Please try again."
+
+    /// The text of a refusal, for showing on a page.
+    static func text(of error: any Error) -> (String, HTTPStatus) {
+        guard let rendered = (error as? any HTTPResponseError)?.response else {
+            return ("Something went wrong.", .internalServerError)
+        }
+        let message =
+            (try? JSONSerialization.jsonObject(with: Data(rendered.body)) as? [String: Any])?["message"] as? String
+        return (message ?? String(decoding: rendered.body, as: UTF8.self), rendered.status)
+    }
+
+    var loginValues: [String: Any] {
+        let buttons: [[String: String]] = SocialLogin.providerNames.compactMap { name in
+            guard social.providers[name] != nil else { return nil }
+            let label =
+                name == "openid"
+                ? social.openidLabel : "Continue with " + name.prefix(1).uppercased() + name.dropFirst()
+            return ["name": name, "label": label]
+        }
+        return [
+            "socialButtons": buttons, "hasSocial": !buttons.isEmpty,
+            "registrationEnabled": configuration.allowRegistration,
+            "passwordResetEnabled": configuration.allowPasswordReset,
+        ]
+    }
+
+    func addPageRoutes(_ routes: inout Routes) {
+        routes.on(.get, "/assets/portcullis.css") { _ in
+            var response = HTTPResponse(
+                status: .ok, headers: ["Content-Type": "text/css; charset=utf-8"], body: Pages.stylesheet)
+            response.headers.add(name: "Cache-Control", value: "public, max-age=3600")
+            return response
+        }
+        routes.on(.get, "/account") { [self] in await accountPage($0) }
+        routes.on(.post, "/account/sessions/end") { [self] in await endSessions($0, others: false) }
+        routes.on(.post, "/account/sessions/end-others") { [self] in await endSessions($0, others: true) }
+        routes.on(.post, "/logout") { [self] request in
+            guard form(request) != nil else { return Pages.seeOther("/account") }
+            if let (user, _) = await service.pageSession(refreshToken: request.cookies["refreshToken"]) {
+                await service.logout(user: user, refreshToken: request.cookies["refreshToken"])
+            }
+            var response = Pages.seeOther("/login")
+            clearAuthCookies(&response)
+            return response
+        }
+        guard servesClientPages else { return }
+        routes.on(.get, "/") { [self] request in
+            await service.pageSession(refreshToken: request.cookies["refreshToken"]) != nil
+                ? Pages.seeOther("/account") : Pages.seeOther("/login")
+        }
+        routes.on(.get, "/login") { [self] in page($0, "login", title: "Sign in", values: loginValues) }
+        routes.on(.post, "/login") { [self] in await loginForm($0) }
+        routes.on(.get, "/login/2fa") { [self] request in
+            guard request.cookies[Self.twoFactorCookie] != nil else { return Pages.seeOther("/login") }
+            return page(request, "twofactor", title: "Two-factor authentication")
+        }
+        routes.on(.post, "/login/2fa") { [self] in await twoFactorForm($0) }
+        routes.on(.get, "/register") { [self] request in
+            page(
+                request, "register", title: "Create an account",
+                values: [
+                    "minPasswordLength": configuration.minPasswordLength, "invite": request.queryItem("token") ?? "",
+                ])
+        }
+        routes.on(.post, "/register") { [self] in await registerForm($0) }
+        routes.on(.get, "/forgot-password") { [self] in page($0, "forgot", title: "Reset your password") }
+        routes.on(.post, "/forgot-password") { [self] in await forgotForm($0) }
+        routes.on(.get, "/reset-password") { [self] request in
+            page(
+                request, "reset", title: "Choose a new password",
+                values: [
+                    "token": request.queryItem("token") ?? "", "userId": request.queryItem("userId") ?? "",
+                    "minPasswordLength": configuration.minPasswordLength,
+                ])
+        }
+        routes.on(.post, "/reset-password") { [self] in await resetForm($0) }
+        routes.on(.get, "/verify") { [self] request in
+            // The mailed link itself verifies (the token is single use), as LibreChat's page does on load.
+            page(
+                request, "message", title: "Verify your email",
+                values: ["next": "/login", "nextLabel": "Sign in"], notice: await verifyLink(request))
+        }
+    }
+
+    func verifyLink(_ request: HTTPRequest) async -> String {
+        await flows.verifyEmail(email: request.queryItem("email"), token: request.queryItem("token"))
+            ? "Your email is verified. You can sign in now." : "This verification link is invalid or has expired."
+    }
+
+    func loginForm(_ request: HTTPRequest) async -> HTTPResponse {
+        guard let fields = form(request) else {
+            return page(
+                request, "login", title: "Sign in", values: loginValues, error: Self.expiredForm, status: .forbidden)
+        }
+        var values = loginValues
+        values["email"] = fields["email"] ?? ""
+        do {
+            try await moderateLogin(request, email: fields["email"])
+            switch try await service.login(
+                email: fields["email"], password: fields["password"], deviceCookie: request.cookies[DeviceCookie.name])
+            {
+            case .success(let tokens):
+                var response = Pages.seeOther("/account")
+                setSessionCookies(&response, tokens)
+                return response
+            case .twoFactorPending(let tempToken):
+                // The temporary token travels in an HttpOnly cookie, never in a URL.
+                var response = Pages.seeOther("/login/2fa")
+                response.setCookie(
+                    SetCookie(
+                        name: Self.twoFactorCookie, value: tempToken, path: "/login/2fa",
+                        maxAge: Int(TwoFactorTempClaims.lifetime),
+                        secure: configuration.secureCookies, sameSite: .strict))
+                return response
+            case .twoFactorSetupRequired:
+                return page(
+                    request, "message", title: "Sign in", values: ["next": "/login", "nextLabel": "Back"],
+                    error: "Two-factor authentication must be set up first.", status: .forbidden)
+            case .lockedOut(let seconds): throw APIError.tooManyRequests(loginLimitMessage, retryAfter: seconds)
+            case .missingCredentials: throw APIError.message("Missing credentials", .badRequest)
+            case .invalid(let message): throw APIError.message(message, .badRequest)
+            case .badCredentials: throw APIError.message("Incorrect email or password.", .unauthorized)
+            case .unverified: throw APIError.message("Email not verified.", .forbidden)
+            case .emailLoginDisabled: throw APIError.message("Email login is not allowed.", .forbidden)
+            }
+        } catch {
+            let (message, status) = Self.text(of: error)
+            return page(request, "login", title: "Sign in", values: values, error: message, status: status)
+        }
+    }
+
+    func twoFactorForm(_ request: HTTPRequest) async -> HTTPResponse {
+        guard let fields = form(request) else {
+            return page(
+                request, "twofactor", title: "Two-factor authentication", error: Self.expiredForm, status: .forbidden)
+        }
+        do {
+            let tokens = try await secondStep(
+                request, tempToken: request.cookies[Self.twoFactorCookie], factor: Self.secondFactor(fields))
+            var response = Pages.seeOther("/account")
+            setSessionCookies(&response, tokens)
+            response.setCookie(.clearing(Self.twoFactorCookie, path: "/login/2fa", secure: configuration.secureCookies))
+            return response
+        } catch {
+            let (message, status) = Self.text(of: error)
+            return page(request, "twofactor", title: "Two-factor authentication", error: message, status: status)
+        }
+    }
+
+    func registerForm(_ request: HTTPRequest) async -> HTTPResponse {
+        let values: [String: Any] = ["minPasswordLength": configuration.minPasswordLength]
+        guard let fields = form(request) else {
+            return page(
+                request, "register", title: "Create an account", values: values, error: Self.expiredForm,
+                status: .forbidden)
+        }
+        var kept = values
+        for name in ["name", "username", "email"] { kept[name] = fields[name] ?? "" }
+        kept["invite"] = fields["token"] ?? ""
+        do {
+            let limit = moderation.configuration.register
+            try await moderate(
+                request, email: fields["email"], limiter: "register", limit: limit, violation: "registrations",
+                message: "Too many accounts created, please try again after \(limit.windowMinutes) minutes")
+            let registration = AuthService.RegistrationRequest(
+                name: fields["name"], username: fields["username"], email: fields["email"],
+                password: fields["password"],
+                confirmPassword: fields["confirm_password"])
+            switch try await flows.register(registration, invite: fields["token"]) {
+            case .registered(.accepted):
+                let notice =
+                    configuration.emailEnabled
+                    ? "Please check your email to verify your email address."
+                    : "Your account is ready. You can sign in now."
+                return page(
+                    request, "message", title: "Create an account", values: ["next": "/login", "nextLabel": "Sign in"],
+                    notice: notice)
+            case .invalidInvite: throw APIError.message("Invalid invite token", .badRequest)
+            case .registered(.invalid(let message)): throw APIError.message(message, .badRequest)
+            case .registered(.registrationClosed): throw APIError.message("Registration is not allowed.", .forbidden)
+            case .registered(.domainNotAllowed):
+                throw APIError.message(
+                    "The email address provided cannot be used. Please use a different email address.", .forbidden)
+            }
+        } catch {
+            let (message, status) = Self.text(of: error)
+            return page(request, "register", title: "Create an account", values: kept, error: message, status: status)
+        }
+    }
+
+    func forgotForm(_ request: HTTPRequest) async -> HTTPResponse {
+        guard let fields = form(request) else {
+            return page(request, "forgot", title: "Reset your password", error: Self.expiredForm, status: .forbidden)
+        }
+        do {
+            let limit = moderation.configuration.resetPassword
+            try await limitEmailRoute(
+                request, email: fields["email"], limiter: "reset_password", limit, violation: "reset_password_limit")
+            switch await flows.requestPasswordReset(email: fields["email"]) {
+            case .requested, .unsecuredLink:
+                // The same answer whether or not the account exists; the link itself only ever goes by mail.
+                return page(
+                    request, "message", title: "Reset your password",
+                    values: ["next": "/login", "nextLabel": "Sign in"],
+                    notice: "If an account with that email exists, a password reset link has been sent to it.")
+            case .disabled: throw APIError.message("Password reset is not allowed.", .forbidden)
+            case .needsEmail: throw APIError.message("Password reset needs email, which is not configured.", .forbidden)
+            }
+        } catch {
+            let (message, status) = Self.text(of: error)
+            return page(request, "forgot", title: "Reset your password", error: message, status: status)
+        }
+    }
+
+    func resetForm(_ request: HTTPRequest) async -> HTTPResponse {
+        guard let fields = form(request) else {
+            return page(request, "reset", title: "Choose a new password", error: Self.expiredForm, status: .forbidden)
+        }
+        let values: [String: Any] = [
+            "token": fields["token"] ?? "", "userId": fields["userId"] ?? "",
+            "minPasswordLength": configuration.minPasswordLength,
+        ]
+        do {
+            let limit = moderation.configuration.resetPasswordSubmission
+            try await limitEmailRoute(
+                request, email: nil, limiter: "reset_password_submission", limit, violation: "reset_password_limit")
+            switch try await flows.resetPassword(
+                userId: fields["userId"], token: fields["token"], password: fields["password"],
+                confirmPassword: fields["confirm_password"])
+            {
+            case .reset:
+                return page(
+                    request, "message", title: "Choose a new password",
+                    values: ["next": "/login", "nextLabel": "Sign in"],
+                    notice: "Password reset was successful")
+            case .disabled: throw APIError.message("Password reset is not allowed.", .forbidden)
+            case .invalidPassword(let message): throw APIError.message(message, .badRequest)
+            case .invalidToken: throw APIError.message("Invalid or expired password reset token", .badRequest)
+            }
+        } catch {
+            let (message, status) = Self.text(of: error)
+            return page(
+                request, "reset", title: "Choose a new password", values: values, error: message, status: status)
+        }
+    }
+
+    func accountPage(_ request: HTTPRequest, notice: String? = nil) async -> HTTPResponse {
+        guard let (user, current) = await service.pageSession(refreshToken: request.cookies["refreshToken"]) else {
+            return Pages.seeOther("/login")
+        }
+        let (csrf, _) = Pages.csrfToken(request, secure: configuration.secureCookies)
+        let sessions = await service.sessions.sessions(userId: user.id).map { session -> [String: Any] in
+            [
+                "id": session.id, "createdAt": Pages.readableDate(session.createdAt),
+                "expiresAt": Pages.readableDate(session.expiresAt),
+                "current": session.id == current.id, "csrf": csrf,
+            ]
+        }
+        let profile: [String: Any] = [
+            "name": user.name, "email": user.email, "username": user.username, "role": user.role,
+            "twoFactorEnabled": user.twoFactorEnabled,
+        ]
+        return page(
+            request, "account", title: "Your account", values: ["user": profile, "sessions": sessions], notice: notice)
+    }
+
+    func endSessions(_ request: HTTPRequest, others: Bool) async -> HTTPResponse {
+        guard let (user, current) = await service.pageSession(refreshToken: request.cookies["refreshToken"]) else {
+            return Pages.seeOther("/login")
+        }
+        guard let fields = form(request) else { return await accountPage(request, notice: nil) }
+        if others {
+            for session in await service.sessions.sessions(userId: user.id) where session.id != current.id {
+                await service.sessions.remove(id: session.id, userId: user.id)
+            }
+        } else if let id = fields["session"], id != current.id {
+            await service.sessions.remove(id: id, userId: user.id)
+        }
+        return Pages.seeOther("/account")
+    }
+}

@@ -1,0 +1,95 @@
+import Mustache
+import PortcullisCrypto
+import PortcullisHTTP
+
+/// The pages people use, rendered from templates compiled into the binary, with HTML escaping by
+/// default (Mustache `{{…}}`). Every page answer carries the same strict headers: a CSP with no inline
+/// script or style (there is no script at all), no framing, no referrer, `no-store`.
+struct Pages: Sendable {
+    let library: MustacheLibrary
+    let appTitle: String
+
+    static let stylesheet = PackageResources.portcullis_css
+
+    static let securityHeaders: [(String, String)] = [
+        (
+            "Content-Security-Policy",
+            "default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
+        ),
+        ("X-Frame-Options", "DENY"), ("Referrer-Policy", "no-referrer"), ("X-Content-Type-Options", "nosniff"),
+        ("Cache-Control", "no-store"),
+    ]
+
+    init(appTitle: String) {
+        var library = MustacheLibrary()
+        let sources: [(String, [UInt8])] = [
+            ("layout", PackageResources.layout_mustache), ("login", PackageResources.login_mustache),
+            ("register", PackageResources.register_mustache), ("twofactor", PackageResources.twofactor_mustache),
+            ("forgot", PackageResources.forgot_mustache), ("reset", PackageResources.reset_mustache),
+            ("account", PackageResources.account_mustache), ("message", PackageResources.message_mustache),
+        ]
+        for (name, bytes) in sources {
+            // The templates are part of the build: one that does not parse is a programming error.
+            try! library.register(String(decoding: bytes, as: UTF8.self), named: name)
+        }
+        self.library = library
+        self.appTitle = appTitle
+    }
+
+    /// A whole page: `template` rendered with `values`, inside the layout.
+    func render(
+        _ template: String, title: String, values: [String: Any] = [:], error: String? = nil,
+        notice: String? = nil, status: HTTPStatus = .ok
+    ) -> HTTPResponse {
+        var context = values
+        context["appTitle"] = appTitle
+        let body = library.render(context, withTemplate: template) ?? ""
+        var layout: [String: Any] = ["title": title, "appTitle": appTitle, "body": body]
+        if let error { layout["error"] = error }
+        if let notice { layout["notice"] = notice }
+        let html = library.render(layout, withTemplate: "layout") ?? ""
+        var response = HTTPResponse(
+            status: status, headers: ["Content-Type": "text/html; charset=utf-8"], body: Array(html.utf8))
+        for (name, value) in Self.securityHeaders { response.headers.add(name: name, value: value) }
+        return response
+    }
+
+    /// A redirect after a form (303: the browser follows with GET), with the page headers.
+    static func seeOther(_ location: String) -> HTTPResponse {
+        var response = HTTPResponse.redirect(to: location, status: HTTPStatus(code: 303))
+        for (name, value) in securityHeaders { response.headers.add(name: name, value: value) }
+        return response
+    }
+
+    /// `2026-12-03 13:41 UTC`: a time as people read it.
+    static func readableDate(_ milliseconds: Int64) -> String {
+        let iso = HTTPDate.iso8601(millisecondsSince1970: milliseconds)
+        return String(iso.prefix(10)) + " " + String(iso.dropFirst(11).prefix(5)) + " UTC"
+    }
+
+    // MARK: CSRF
+
+    /// The double-submit cookie every form's hidden `csrf` field must repeat.
+    static let csrfCookie = "portcullis_csrf"
+
+    /// The browser's CSRF token, and a cookie to set when it has none yet.
+    static func csrfToken(_ request: HTTPRequest, secure: Bool) -> (token: String, cookie: SetCookie?) {
+        if let existing = request.cookies[csrfCookie], existing.utf8.count == 43 { return (existing, nil) }
+        let fresh = Base64URL.encode(SecureRandom.bytes(count: 32))
+        return (fresh, SetCookie(name: csrfCookie, value: fresh, secure: secure, sameSite: .strict))
+    }
+
+    /// A form is accepted only with the cookie's token repeated in the body (compared in constant
+    /// time) and, when the browser names an origin, from this server (`DOMAIN_SERVER`'s origin, or
+    /// the one the request's `Host` names).
+    static func checkCSRF(_ request: HTTPRequest, fields: [String: String], origin: String) -> Bool {
+        if let sent = request.headers["Origin"]?.lowercased(), sent != "null" {
+            let host = (request.headers["Host"] ?? "").lowercased()
+            guard [origin.lowercased(), "http://" + host, "https://" + host].contains(sent) else { return false }
+        }
+        guard let cookie = request.cookies[csrfCookie], let field = fields["csrf"], cookie.utf8.count == 43 else {
+            return false
+        }
+        return ConstantTime.equals(Array(cookie.utf8), Array(field.utf8))
+    }
+}

@@ -1,0 +1,163 @@
+"""The pages people use, driven with a cookie-keeping client that reads the HTML like a browser."""
+import os
+import re
+import tempfile
+import time
+
+import pyotp
+import requests
+
+from conftest import register
+
+PASSWORD = "correct horse battery"
+CSP = "default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
+
+
+def csrf(html):
+    return re.search(r'name="csrf" value="([^"]+)"', html).group(1)
+
+
+def browser():
+    return requests.Session()
+
+
+def sign_in(server, client, email, password=PASSWORD):
+    token = csrf(client.get(server.url("/login")).text)
+    return client.post(server.url("/login"), data={"csrf": token, "email": email, "password": password}, allow_redirects=False)
+
+
+def test_every_page_is_strict_and_forms_need_their_csrf_token(server):
+    client = browser()
+    for path in ("/login", "/register", "/forgot-password", "/reset-password?token=x&userId=y"):
+        r = client.get(server.url(path))
+        assert r.status_code == 200 and r.headers["Content-Type"] == "text/html; charset=utf-8", path
+        assert r.headers["Content-Security-Policy"] == CSP and r.headers["Cache-Control"] == "no-store", path
+        assert r.headers["X-Frame-Options"] == "DENY" and r.headers["Referrer-Policy"] == "no-referrer", path
+        assert "<script" not in r.text and " style=" not in r.text, path
+    assert client.get(server.url("/assets/portcullis.css")).headers["Content-Type"].startswith("text/css")
+    assert client.get(server.url("/"), allow_redirects=False).headers["Location"] == "/login"
+    assert client.get(server.url("/account"), allow_redirects=False).headers["Location"] == "/login"
+    register(server, "page@example.com")
+    # No token, a wrong one, or another origin: refused, nothing happens.
+    for data, headers in (({"email": "page@example.com", "password": PASSWORD}, {}),
+                          ({"csrf": "x" * 43, "email": "page@example.com", "password": PASSWORD}, {}),
+                          ({"csrf": client.cookies["portcullis_csrf"], "email": "page@example.com", "password": PASSWORD},
+                           {"Origin": "https://evil.example"})):
+        r = client.post(server.url("/login"), data=data, headers=headers, allow_redirects=False)
+        assert r.status_code == 403 and "This form has expired" in r.text and "refreshToken" not in client.cookies
+
+
+def test_sign_up_sign_in_account_sessions_and_sign_out(server):
+    laptop = browser()
+    token = csrf(laptop.get(server.url("/register")).text)
+    r = laptop.post(server.url("/register"), data={"csrf": token, "name": "<b>Ana</b>", "email": "ana@example.com",
+                                                   "password": PASSWORD, "confirm_password": "something else"})
+    assert r.status_code == 400 and "did not match" in r.text and 'value="ana@example.com"' in r.text
+    r = laptop.post(server.url("/register"), data={"csrf": token, "name": "<b>Ana</b>", "email": "ana@example.com",
+                                                   "password": PASSWORD, "confirm_password": PASSWORD})
+    assert r.status_code == 200 and "You can sign in now" in r.text
+    r = sign_in(server, laptop, "ana@example.com", "wrong password!")
+    assert r.status_code == 401 and "Incorrect email or password." in r.text
+    r = sign_in(server, laptop, "ana@example.com")
+    assert r.status_code == 303 and r.headers["Location"] == "/account" and laptop.cookies.get("refreshToken")
+    account = laptop.get(server.url("/account")).text
+    assert "&lt;b&gt;Ana&lt;/b&gt;" in account and "<b>Ana</b>" not in account  # escaped by default
+    phone = browser()
+    assert sign_in(server, phone, "ana@example.com").status_code == 303
+    account = laptop.get(server.url("/account")).text
+    assert account.count("this device") == 1 and account.count('action="/account/sessions/end"') == 1
+    other = re.search(r'name="session" value="([0-9a-f]{24})"', account).group(1)
+    r = laptop.post(server.url("/account/sessions/end"), data={"csrf": csrf(account), "session": other}, allow_redirects=False)
+    assert r.status_code == 303
+    assert phone.post(server.url("/api/auth/refresh")).status_code == 401  # the phone's session is over
+    assert laptop.post(server.url("/api/auth/refresh")).status_code == 200
+    account = laptop.get(server.url("/account")).text
+    r = laptop.post(server.url("/logout"), data={"csrf": csrf(account)}, allow_redirects=False)
+    assert r.headers["Location"] == "/login" and "refreshToken" not in laptop.cookies
+    assert laptop.post(server.url("/api/auth/refresh")).text == "Refresh token not provided"  # LibreChat's answer
+    assert "portcullis_sessions 0" in requests.get(server.url("/metrics")).text
+
+
+def test_the_second_step_page_and_recovery(start_server):
+    server = start_server(ALLOW_PASSWORD_RESET="true")
+    register(server, "two@example.com")
+    api = requests.post(server.url("/api/auth/login"), json={"email": "two@example.com", "password": PASSWORD}).json()["token"]
+    url = requests.post(server.url("/api/auth/2fa/enable"), headers={"Authorization": f"Bearer {api}"}, json={}).json()["otpauthUrl"]
+    totp = pyotp.TOTP(re.search(r"secret=([A-Z2-7]+)", url).group(1))
+    requests.post(server.url("/api/auth/2fa/confirm"), headers={"Authorization": f"Bearer {api}"}, json={"token": totp.now()})
+    client = browser()
+    r = sign_in(server, client, "two@example.com")
+    assert r.headers["Location"] == "/login/2fa" and "tempToken" not in r.headers["Location"]
+    assert "refreshToken" not in client.cookies and client.cookies.get("portcullis_2fa")
+    page = client.get(server.url("/login/2fa")).text
+    r = client.post(server.url("/login/2fa"), data={"csrf": csrf(page), "token": "000000"}, allow_redirects=False)
+    assert r.status_code == 401 and "Invalid 2FA code or backup code" in r.text
+    r = client.post(server.url("/login/2fa"), data={"csrf": csrf(page), "token": totp.at(time.time() + 30)},
+                    allow_redirects=False)
+    assert r.status_code == 303 and r.headers["Location"] == "/account" and client.cookies.get("refreshToken")
+    # Recovery without email configured is refused, with the same words as the API.
+    forgot = browser()
+    page = forgot.get(server.url("/forgot-password")).text
+    r = forgot.post(server.url("/forgot-password"), data={"csrf": csrf(page), "email": "two@example.com"})
+    assert r.status_code == 403 and "needs email" in r.text
+
+
+ARTIFACTS = os.environ.get("PORTCULLIS_ARTIFACTS") or os.path.join(tempfile.gettempdir(), "portcullis-screenshots")
+
+
+def shot(browser, name):
+    os.makedirs(ARTIFACTS, exist_ok=True)
+    browser.save_screenshot(os.path.join(ARTIFACTS, f"{name}.png"))
+
+
+def arrived(browser, path):
+    """Waits (bounded) until the browser has navigated to `path`."""
+    from selenium.webdriver.support.ui import WebDriverWait
+    WebDriverWait(browser, 10).until(lambda b: b.current_url.split("?")[0].endswith(path))
+    return True
+
+
+def csp_violations(browser):
+    return [entry["message"] for entry in browser.get_log("browser") if "Content Security Policy" in entry["message"]]
+
+
+def test_a_real_browser_signs_up_signs_in_takes_the_second_step_and_sees_its_sessions(server, browser):
+    from selenium.webdriver.common.by import By
+    browser.get(server.url("/"))
+    assert arrived(browser, "/login")
+    shot(browser, "sign-in")
+    browser.find_element(By.LINK_TEXT, "Create an account").click()
+    for field, value in (("name", "Browser User"), ("email", "chrome@example.com"), ("password", PASSWORD),
+                         ("confirm_password", PASSWORD)):
+        browser.find_element(By.ID, field).send_keys(value)
+    shot(browser, "sign-up")
+    browser.find_element(By.CSS_SELECTOR, "button[type=submit]").click()
+    assert "You can sign in now" in browser.page_source
+    browser.find_element(By.LINK_TEXT, "Sign in").click()
+    assert arrived(browser, "/login")
+    browser.find_element(By.ID, "email").send_keys("chrome@example.com")
+    browser.find_element(By.ID, "password").send_keys(PASSWORD)
+    browser.find_element(By.CSS_SELECTOR, "button[type=submit]").click()
+    assert arrived(browser, "/account") and "chrome@example.com" in browser.page_source
+    assert "this device" in browser.page_source
+    shot(browser, "account")
+    cookies = {cookie["name"]: cookie for cookie in browser.get_cookies()}
+    assert cookies["refreshToken"]["httpOnly"] and cookies["portcullis_csrf"]["sameSite"] == "Strict"
+
+    # 2FA on (through the API, as a client would), then the second step in the browser.
+    api = requests.post(server.url("/api/auth/login"), json={"email": "chrome@example.com", "password": PASSWORD}).json()
+    auth = {"Authorization": f"Bearer {api['token']}"}
+    url = requests.post(server.url("/api/auth/2fa/enable"), headers=auth, json={}).json()["otpauthUrl"]
+    totp = pyotp.TOTP(re.search(r"secret=([A-Z2-7]+)", url).group(1))
+    assert requests.post(server.url("/api/auth/2fa/confirm"), headers=auth, json={"token": totp.now()}).status_code == 200
+    browser.find_element(By.CSS_SELECTOR, "form[action='/logout'] button").click()
+    assert arrived(browser, "/login")
+    browser.find_element(By.ID, "email").send_keys("chrome@example.com")
+    browser.find_element(By.ID, "password").send_keys(PASSWORD)
+    browser.find_element(By.CSS_SELECTOR, "button[type=submit]").click()
+    assert arrived(browser, "/login/2fa")
+    shot(browser, "second-step")
+    browser.find_element(By.ID, "token").send_keys(totp.at(time.time() + 30))
+    browser.find_element(By.CSS_SELECTOR, "button[type=submit]").click()
+    assert arrived(browser, "/account") and ">on<" in browser.page_source
+    assert csp_violations(browser) == []
