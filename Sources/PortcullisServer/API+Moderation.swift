@@ -13,6 +13,11 @@ extension API {
             trustProxy: moderation.configuration.trustProxy)
     }
 
+    /// What a session records of the request's client: its user agent and address.
+    func clientInfo(_ request: HTTPRequest) -> ClientInfo {
+        ClientInfo(userAgent: request.headers["User-Agent"], ip: clientIP(request))
+    }
+
     /// Seconds until a ban that ends at `expiry` (ms) is over.
     func secondsUntil(_ expiry: Int64) -> Int64 {
         RetryAfter.seconds(forMilliseconds: expiry - moderation.clock.milliseconds)

@@ -85,7 +85,7 @@ extension API {
         let moderation = moderation
         switch try await service.socialLogin(
             identity, policy: social.policy(for: name),
-            banExpiry: { await moderation.banExpiry(userId: $0, ip: nil) })
+            banExpiry: { await moderation.banExpiry(userId: $0, ip: nil) }, client: clientInfo(request))
         {
         case .success(let tokens):
             var response = HTTPResponse.redirect(to: clientURL)

@@ -143,7 +143,8 @@ extension API {
         do {
             try await moderateLogin(request, email: fields["email"])
             switch try await service.login(
-                email: fields["email"], password: fields["password"], deviceCookie: request.cookies[DeviceCookie.name])
+                email: fields["email"], password: fields["password"], deviceCookie: request.cookies[DeviceCookie.name],
+                client: clientInfo(request))
             {
             case .success(let tokens):
                 var response = Pages.seeOther("/account")
@@ -299,7 +300,8 @@ extension API {
             [
                 "id": session.id, "createdAt": Pages.readableDate(session.createdAt),
                 "expiresAt": Pages.readableDate(session.expiresAt),
-                "current": session.id == current.id, "csrf": csrf,
+                "current": session.id == current.id, "csrf": csrf, "device": Pages.deviceLabel(session.userAgent),
+                "ip": session.ip ?? "", "lastUsedAt": Pages.readableDate(session.lastUsedAt),
             ]
         }
         let profile: [String: Any] = [

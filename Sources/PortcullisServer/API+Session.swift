@@ -65,7 +65,8 @@ extension API {
         let body = try Self.body(request)
         try await moderateLogin(request, email: body["email"])
         switch try await service.login(
-            email: body["email"], password: body["password"], deviceCookie: request.cookies[DeviceCookie.name])
+            email: body["email"], password: body["password"], deviceCookie: request.cookies[DeviceCookie.name],
+            client: clientInfo(request))
         {
         case .success(let tokens): return sessionResponse(tokens)
         case .twoFactorPending(let tempToken):
@@ -114,7 +115,9 @@ extension API {
 
     func refresh(_ request: HTTPRequest) async throws -> HTTPResponse {
         let retry = request.queryItem("retry") == "true"
-        switch try await service.refresh(token: request.cookies["refreshToken"], retry: retry) {
+        switch try await service.refresh(
+            token: request.cookies["refreshToken"], retry: retry, client: clientInfo(request))
+        {
         case .success(let tokens): return sessionResponse(tokens)
         case .missingToken: return APIError.text("Refresh token not provided", .ok).response
         case .invalidToken: throw APIError.text("Invalid refresh token", .forbidden)

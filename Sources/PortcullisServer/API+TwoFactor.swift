@@ -96,7 +96,9 @@ extension API {
         if let expiry = await moderation.banExpiry(userId: userId, ip: ip) {
             throw APIError.banned(retryAfter: secondsUntil(expiry))
         }
-        switch try await service.completeTwoFactorLogin(tempToken: tempToken, factor: factor) {
+        switch try await service.completeTwoFactorLogin(
+            tempToken: tempToken, factor: factor, client: clientInfo(request))
+        {
         case .success(let tokens): return tokens
         case .missingToken: throw APIError.message("Missing temporary token", .badRequest)
         case .invalidToken: throw APIError.message("Invalid or expired temporary token", .unauthorized)

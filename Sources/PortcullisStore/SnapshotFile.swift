@@ -10,8 +10,9 @@ public enum SnapshotFile {
     static let magic = Array("PCSNAP01".utf8)
     /// Version 2 adds `V` (violation count), `B` (ban), `T` (one-time token) and `M` (mail) records;
     /// version 3 writes users and sessions in their v2 layout and adds `L` (lockout window) records.
-    /// Version 4 adds `F` (second factor, sealed). Versions 1 to 3 still read.
-    static let version: UInt32 = 4
+    /// Version 4 adds `F` (second factor, sealed); 5 writes sessions in their v3 layout (device,
+    /// address, last use). Versions 1 to 4 still read.
+    static let version: UInt32 = 5
 
     static let headerLength = 60
     /// Decompressed payloads beyond this are refused (a zstd bomb must not exhaust memory).
@@ -63,7 +64,7 @@ public enum SnapshotFile {
         guard CRC32.checksum(Array(bytes[0..<headerLength - 4])) == crc else {
             throw RecoveryError(description: "\(path) at offset 0: header checksum mismatch")
         }
-        guard (1...4).contains(version) else {
+        guard (1...5).contains(version) else {
             throw RecoveryError(description: "\(path) at offset 8: unsupported snapshot version \(version)")
         }
         return header

@@ -66,6 +66,7 @@ def test_sign_up_sign_in_account_sessions_and_sign_out(server):
     assert sign_in(server, phone, "ana@example.com").status_code == 303
     account = laptop.get(server.url("/account")).text
     assert account.count("this device") == 1 and account.count('action="/account/sessions/end"') == 1
+    assert account.count("Python requests") == 2 and account.count("127.0.0.1") == 2  # each session's device and address
     other = re.search(r'name="session" value="([0-9a-f]{24})"', account).group(1)
     r = laptop.post(server.url("/account/sessions/end"), data={"csrf": csrf(account), "session": other}, allow_redirects=False)
     assert r.status_code == 303
@@ -139,7 +140,7 @@ def test_a_real_browser_signs_up_signs_in_takes_the_second_step_and_sees_its_ses
     browser.find_element(By.ID, "password").send_keys(PASSWORD)
     browser.find_element(By.CSS_SELECTOR, "button[type=submit]").click()
     assert arrived(browser, "/account") and "chrome@example.com" in browser.page_source
-    assert "this device" in browser.page_source
+    assert "this device" in browser.page_source and "Chrome on Linux" in browser.page_source
     shot(browser, "account")
     cookies = {cookie["name"]: cookie for cookie in browser.get_cookies()}
     assert cookies["refreshToken"]["httpOnly"] and cookies["portcullis_csrf"]["sameSite"] == "Strict"

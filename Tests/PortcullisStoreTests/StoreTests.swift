@@ -102,6 +102,7 @@ struct StoreTests {
                 id: "65f0c0ffee0123456789abd0", userId: "65f0c0ffee0123456789abce", currentHash: [1, 2, 3],
                 previousHash: nil, generation: 0, rotatedAt: 5, createdAt: 5, expiresAt: 6,
                 idToken: "eyJhbGciOiJSUzI1NiJ9.e30.c2ln"))
+        sessions[1].note(ClientInfo(userAgent: "Mozilla/5.0 (X11; Linux x86_64) Chrome/130.0", ip: "127.0.0.3"), at: 99)
         let extra: [any JournalEntry] = [
             ModerationEntry.violation(subject: "ip:127.0.0.2", type: "logins", count: 20),
             ModerationEntry.ban(Ban(subject: "ip:127.0.0.2", expiresAt: 9_000_000_000_000, type: "logins")),
@@ -181,6 +182,10 @@ struct StoreTests {
         writer.session(GoldenContent.sessions[0], layout: .v1)
         var reader = BinaryReader(writer.bytes)
         #expect(try SessionEntry.decode(tag: 3, from: &reader) == .put(GoldenContent.sessions[0]))
+        var v2 = BinaryWriter()
+        v2.session(GoldenContent.sessions[0], layout: .v2)
+        var v2Reader = BinaryReader(v2.bytes)
+        #expect(try SessionEntry.decode(tag: 14, from: &v2Reader) == .put(GoldenContent.sessions[0]))
     }
 
     @Test("snapshots of every version read back: v3 with everything, v2 and v1 as they were written")
@@ -190,7 +195,7 @@ struct StoreTests {
         defer { try? FileManager.default.removeItem(atPath: directory) }
         let state = Self.current
         let source = await Self.stores(state.users, state.sessions, extra: state.extra)
-        for version: UInt32 in [1, 2, 3, 4] {
+        for version: UInt32 in [1, 2, 3, 4, 5] {
             let written = try await SnapshotFile.write(
                 directory: directory, position: UInt64(version), states: source.states,
                 version: version)
@@ -200,9 +205,14 @@ struct StoreTests {
             #expect(header.version == version && counts == written.counts)
             let layout = RecordLayout(snapshotVersion: version)
             // Older layouts drop the fields they did not have.
-            let expectedUsers = layout == .v2 ? state.users : GoldenContent.users
+            let expectedUsers = layout >= .v2 ? state.users : GoldenContent.users
             var expectedSessions = state.sessions
             if layout == .v1 { expectedSessions[1].idToken = nil }
+            if layout < .v3 {  // the device fields came with version 5
+                expectedSessions[1].userAgent = nil
+                expectedSessions[1].ip = nil
+                expectedSessions[1].lastUsedAt = expectedSessions[1].rotatedAt
+            }
             #expect(await target.users.all().sorted { $0.id < $1.id } == expectedUsers)
             #expect(await target.sessions.all().sorted { $0.id < $1.id } == expectedSessions.sorted { $0.id < $1.id })
             #expect(await target.moderation.bans().count == (version >= 2 ? 1 : 0))

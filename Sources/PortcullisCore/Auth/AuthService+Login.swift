@@ -32,7 +32,7 @@ extension AuthService {
     /// A password login. `deviceCookie` is the client's device cookie, if any: valid for this
     /// account, the client meets its own device's limit; otherwise the account's shared lockout.
     public func login(
-        email: String?, password: String?, deviceCookie: String? = nil
+        email: String?, password: String?, deviceCookie: String? = nil, client: ClientInfo? = nil
     ) async throws(AuthError) -> LoginOutcome {
         guard configuration.allowEmailLogin || configuration.allowEmailLoginOverride else { return .emailLoginDisabled }
         guard let email, let password, !email.isEmpty, !password.isEmpty else { return .missingCredentials }
@@ -43,15 +43,15 @@ extension AuthService {
         }
         let user = await users.user(email: email)
         let now = nowMilliseconds()
-        let client: AccountLockout.Client =
+        let requester: AccountLockout.Client =
             user.flatMap { deviceCookies.trustedNonce(deviceCookie, for: $0, now: now) }
             .map { .trustedDevice(nonce: $0) } ?? .untrusted(email: email)
-        if let lockout, let wait = await lockout.retryAfter(client, now: now) { return .lockedOut(retryAfter: wait) }
+        if let lockout, let wait = await lockout.retryAfter(requester, now: now) { return .lockedOut(retryAfter: wait) }
         let stored = user?.passwordHash ?? dummyHash
         let verified = try await verify(password, against: stored)
         guard verified, var user, user.passwordHash != nil else {
             metrics.loginsFailed.increment()
-            await lockout?.recordFailure(client, now: now)
+            await lockout?.recordFailure(requester, now: now)
             return .badCredentials
         }
         if !user.emailVerified && !configuration.allowUnverifiedEmailLogin {
@@ -70,16 +70,21 @@ extension AuthService {
             return .twoFactorSetupRequired(setupToken: try twoFactorSetupToken(for: user))
         }
         metrics.loginsSucceeded.increment()
-        return .success(try await startSession(for: user))
+        return .success(try await startSession(for: user, client: client))
     }
 
     /// Creates a session for `user` and signs its tokens and a new device cookie (password login,
     /// social login, 2FA). `idToken`: an OpenID provider's id_token, kept for logout's `id_token_hint`.
-    public func startSession(for user: User, idToken: String? = nil) async throws(AuthError) -> IssuedTokens {
+    public func startSession(
+        for user: User, idToken: String? = nil, client: ClientInfo? = nil
+    ) async throws(AuthError)
+        -> IssuedTokens
+    {
         let now = nowMilliseconds()
         var session = Session(
             id: ObjectID.generate(), userId: user.id, currentHash: [], previousHash: nil, generation: 0,
             rotatedAt: now, createdAt: now, expiresAt: now + configuration.refreshTokenExpiry, idToken: idToken)
+        session.note(client, at: now)
         let refresh = try refreshToken(for: session)
         let access = try accessToken(for: user, now: now)
         session.currentHash = SHA256.hash(data: refresh.utf8).bytes

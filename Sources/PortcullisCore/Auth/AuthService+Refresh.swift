@@ -17,7 +17,8 @@ extension AuthService {
 
     /// Rotates the session of a refresh token (a just-rotated token within the grace window gets
     /// the current one; an older one revokes the session: reuse detection).
-    public func refresh(token: String?, retry: Bool) async throws(AuthError) -> RefreshResult {
+    public func refresh(token: String?, retry: Bool, client: ClientInfo? = nil) async throws(AuthError) -> RefreshResult
+    {
         guard let token, !token.isEmpty else { return .missingToken }
         guard let claims = refreshClaims(token) else { return .invalidToken }
         guard let user = await users.user(id: claims.id) else { return .userGone }
@@ -25,7 +26,7 @@ extension AuthService {
         let issued = IssuedToken()
         let outcome = try await sessions.refresh(
             id: claims.sessionId, userId: claims.id, presentedHash: SHA256.hash(data: token.utf8).bytes, now: now,
-            grace: configuration.refreshReuseGrace
+            grace: configuration.refreshReuseGrace, client: client
         ) { [self] next throws(AuthError) in
             let fresh = try refreshToken(for: next)
             issued.value.withLock { $0 = fresh }

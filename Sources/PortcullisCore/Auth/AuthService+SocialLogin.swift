@@ -76,7 +76,7 @@ extension AuthService {
     /// - Parameter banExpiry: the end of a ban on the account, checked before any session starts.
     public func socialLogin(
         _ identity: SocialIdentity, policy: SocialLoginPolicy,
-        banExpiry: @escaping @Sendable (String) async -> Int64? = { _ in nil }
+        banExpiry: @escaping @Sendable (String) async -> Int64? = { _ in nil }, client: ClientInfo? = nil
     ) async throws(AuthError)
         -> SocialLoginOutcome
     {
@@ -90,7 +90,7 @@ extension AuthService {
             if let expiry = await banExpiry(user.id) { return .banned(until: expiry) }
             if user.twoFactorEnabled { return .twoFactorPending(tempToken: try twoFactorTempToken(for: user)) }
             metrics.loginsSucceeded.increment()
-            return .success(try await startSession(for: user, idToken: identity.idToken))
+            return .success(try await startSession(for: user, idToken: identity.idToken, client: client))
         }
         let email = identity.email.map(User.normalizeEmail)
         if let email, !Self.isUsableEmailKey(email) { return .refused("provider sent an unusable email") }

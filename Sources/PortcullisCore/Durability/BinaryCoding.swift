@@ -33,11 +33,15 @@ public struct BinaryWriter {
 
 /// The layout of a user or session record. Records are always written in the newest layout; older
 /// ones are still read (journal records by their tag, snapshot records by the file's version).
-public enum RecordLayout: Sendable {
+public enum RecordLayout: Int, Sendable, Comparable {
+    public static func < (lhs: RecordLayout, rhs: RecordLayout) -> Bool { lhs.rawValue < rhs.rawValue }
+
     /// Snapshot versions 1–2 and journal tags 1 (user) and 3 (session).
     case v1
     /// Users gain `termsAcceptedAt` and `devicesRevokedAt`, sessions their OpenID `idToken`.
     case v2
+    /// Sessions gain the device they belong to: user agent, IP, last use (users as in v2).
+    case v3
 }
 
 /// Why a record could not be decoded (truncated, out of bounds, invalid UTF-8, unknown tag).

@@ -78,6 +78,12 @@ public struct Session: Sendable, Codable, Equatable {
 
     /// The longest id_token a session keeps; a longer one is dropped (logout then sends `logout_hint`).
     public static let maximumIDTokenLength = 8192
+    /// The browser's `User-Agent` at sign-in (or its last refresh), at most 256 bytes.
+    public var userAgent: String?
+    /// The client address at sign-in (or its last refresh).
+    public var ip: String?
+    /// The last sign-in or refresh (ms).
+    public var lastUsedAt: Int64
 
     public init(
         id: String, userId: String, currentHash: [UInt8], previousHash: [UInt8]?, generation: Int,
@@ -92,6 +98,26 @@ public struct Session: Sendable, Codable, Equatable {
         self.createdAt = createdAt
         self.expiresAt = expiresAt
         self.idToken = idToken.flatMap { $0.utf8.count <= Self.maximumIDTokenLength ? $0 : nil }
+        lastUsedAt = rotatedAt
+    }
+
+    /// Records where a session is used from (bounded: the user agent is the client's text).
+    public mutating func note(_ client: ClientInfo?, at now: Int64) {
+        lastUsedAt = now
+        guard let client else { return }
+        if let agent = client.userAgent { userAgent = String(decoding: agent.utf8.prefix(256), as: UTF8.self) }
+        if let address = client.ip { ip = address }
+    }
+}
+
+/// Where a request comes from, as far as sessions record it.
+public struct ClientInfo: Sendable, Equatable {
+    public var userAgent: String?
+    public var ip: String?
+
+    public init(userAgent: String?, ip: String?) {
+        self.userAgent = userAgent
+        self.ip = ip
     }
 }
 

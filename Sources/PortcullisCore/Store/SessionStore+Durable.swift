@@ -1,17 +1,17 @@
-/// Sessions in the journal (tags 3, 14 put; 4 delete; 5 delete every session of a user) and in
-/// snapshots (`S`).
+/// Sessions in the journal (tags 3, 14, 18 put in layouts v1, v2, v3; 4 delete; 5 delete every
+/// session of a user) and in snapshots (`S`).
 public enum SessionEntry: JournalEntry {
     case put(Session)
     case delete(id: String)
     case deleteAll(userId: String)
 
-    public static let tags: [UInt8] = [3, 4, 5, 14]
+    public static let tags: [UInt8] = [3, 4, 5, 14, 18]
 
     public func encode(into writer: inout BinaryWriter) {
         switch self {
         case .put(let session):
-            writer.u8(14)
-            writer.session(session, layout: .v2)
+            writer.u8(18)
+            writer.session(session, layout: .v3)
         case .delete(let id):
             writer.u8(4)
             writer.string(id)
@@ -25,6 +25,7 @@ public enum SessionEntry: JournalEntry {
         switch tag {
         case 3: .put(try reader.session(.v1))
         case 14: .put(try reader.session(.v2))
+        case 18: .put(try reader.session(.v3))
         case 4: .delete(id: try reader.string())
         default: .deleteAll(userId: try reader.string())
         }
@@ -42,7 +43,11 @@ extension BinaryWriter {
         i64(session.rotatedAt)
         i64(session.createdAt)
         i64(session.expiresAt)
-        if layout == .v2 { optionalString(session.idToken) }
+        if layout >= .v2 { optionalString(session.idToken) }
+        guard layout >= .v3 else { return }
+        optionalString(session.userAgent)
+        optionalString(session.ip)
+        i64(session.lastUsedAt)
     }
 }
 
@@ -53,10 +58,16 @@ extension BinaryReader {
         let previous = try bool() ? try data(limit: 64) : nil
         let generation = Int(try i64())
         let rotatedAt = try i64(), createdAt = try i64(), expiresAt = try i64()
-        let idToken = layout == .v2 ? try optionalString() : nil
-        return Session(
+        let idToken = layout >= .v2 ? try optionalString() : nil
+        var session = Session(
             id: id, userId: userId, currentHash: current, previousHash: previous, generation: generation,
             rotatedAt: rotatedAt, createdAt: createdAt, expiresAt: expiresAt, idToken: idToken)
+        if layout >= .v3 {
+            session.userAgent = try optionalString()
+            session.ip = try optionalString()
+            session.lastUsedAt = try i64()
+        }
+        return session
     }
 }
 

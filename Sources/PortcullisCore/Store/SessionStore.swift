@@ -50,7 +50,7 @@ actor SessionShard {
     /// Decides a refresh atomically. `reissue` builds the token for a given session state, so the
     /// new hash is stored in the same step that bumps the generation.
     func refresh(
-        id: String, userId: String, presentedHash: [UInt8], now: Int64, grace: Int64,
+        id: String, userId: String, presentedHash: [UInt8], now: Int64, grace: Int64, client: ClientInfo?,
         reissue: @Sendable (Session) throws(AuthError) -> [UInt8]
     ) throws(AuthError) -> (RefreshOutcome, UInt64?) {
         guard let session = sessions[id], session.userId == userId else { return (.notFound, nil) }
@@ -63,6 +63,7 @@ actor SessionShard {
             next.previousHash = session.currentHash
             next.generation += 1
             next.rotatedAt = now
+            next.note(client, at: now)
             next.currentHash = try reissue(next)
             sessions[id] = next
             return (.rotated(next), journal?.enqueue(SessionEntry.put(next)))
@@ -131,12 +132,12 @@ public final class SessionStore: Sendable {
     }
 
     public func refresh(
-        id: String, userId: String, presentedHash: [UInt8], now: Int64, grace: Int64,
+        id: String, userId: String, presentedHash: [UInt8], now: Int64, grace: Int64, client: ClientInfo? = nil,
         reissue: @escaping @Sendable (Session) throws(AuthError) -> [UInt8]
     ) async throws(AuthError) -> RefreshOutcome {
         let (outcome, ticket) = try await shard(id).refresh(
             id: id, userId: userId, presentedHash: presentedHash, now: now,
-            grace: grace, reissue: reissue)
+            grace: grace, client: client, reissue: reissue)
         if outcome == .reuseDetected || outcome == .expired { population.subtract(1, ordering: .relaxed) }
         await durable(ticket)
         return outcome

@@ -46,7 +46,7 @@ extension BinaryWriter {
         bool(user.termsAccepted)
         i64(user.createdAt)
         i64(user.updatedAt)
-        guard layout == .v2 else { return }
+        guard layout >= .v2 else { return }
         optionalInt64(user.termsAcceptedAt)
         i64(user.devicesRevokedAt)
     }
@@ -67,7 +67,7 @@ extension BinaryReader {
         let created = try i64(), updated = try i64()
         var termsAcceptedAt: Int64?
         var devicesRevokedAt: Int64 = 0
-        if layout == .v2 {
+        if layout >= .v2 {
             termsAcceptedAt = try optionalInt64()
             devicesRevokedAt = try i64()
         }

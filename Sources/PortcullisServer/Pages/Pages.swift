@@ -67,6 +67,29 @@ struct Pages: Sendable {
         return String(iso.prefix(10)) + " " + String(iso.dropFirst(11).prefix(5)) + " UTC"
     }
 
+    /// "Chrome on Linux": the browser and system a user agent names, as people recognise them.
+    static func deviceLabel(_ userAgent: String?) -> String {
+        guard let agent = userAgent, !agent.isEmpty else { return "Unknown device" }
+        let browsers: [(String, String)] = [
+            ("Edg/", "Edge"), ("OPR/", "Opera"), ("Firefox/", "Firefox"), ("Chrome/", "Chrome"),
+            ("Chromium/", "Chromium"),
+            ("Safari/", "Safari"), ("curl/", "curl"), ("python-requests/", "Python requests"),
+        ]
+        let systems: [(String, String)] = [
+            ("Android", "Android"), ("iPhone", "iPhone"), ("iPad", "iPad"), ("Windows", "Windows"),
+            ("Mac OS X", "macOS"),
+            ("CrOS", "ChromeOS"), ("Linux", "Linux"),
+        ]
+        let browser = browsers.first { agent.contains($0.0) }?.1
+        let system = systems.first { agent.contains($0.0) }?.1
+        switch (browser, system) {
+        case (let browser?, let system?): return "\(browser) on \(system)"
+        case (let browser?, nil): return browser
+        case (nil, let system?): return system
+        case (nil, nil): return String(agent.prefix(40))
+        }
+    }
+
     // MARK: CSRF
 
     /// The double-submit cookie every form's hidden `csrf` field must repeat.
