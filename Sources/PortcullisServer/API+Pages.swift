@@ -1,6 +1,9 @@
 import Foundation
+import Logging
 import PortcullisCore
+import PortcullisCrypto
 import PortcullisHTTP
+import Synchronization
 
 /// The pages: sign-in (with the 2FA step and the configured social buttons), sign-up, password
 /// recovery, email verification and the account page with its sessions. Forms post back to the
@@ -91,9 +94,18 @@ extension API {
         }
         guard servesClientPages else { return }
         routes.on(.get, "/") { [self] request in
-            await service.pageSession(refreshToken: request.cookies["refreshToken"]) != nil
+            if engine.setupCode.withLock({ $0 }) != nil && service.users.count == 0 { return Pages.seeOther("/setup") }
+            return await service.pageSession(refreshToken: request.cookies["refreshToken"]) != nil
                 ? Pages.seeOther("/account") : Pages.seeOther("/login")
         }
+        routes.on(.get, "/setup") { [self] request in
+            guard engine.setupCode.withLock({ $0 }) != nil, service.users.count == 0 else {
+                throw APIError.message("Not Found", .notFound)
+            }
+            return page(
+                request, "setup", title: "Set up", values: ["minPasswordLength": configuration.minPasswordLength])
+        }
+        routes.on(.post, "/setup") { [self] in try await setupForm($0) }
         routes.on(.get, "/login") { [self] in page($0, "login", title: "Sign in", values: loginValues) }
         routes.on(.post, "/login") { [self] in await loginForm($0) }
         routes.on(.get, "/login/2fa") { [self] request in
@@ -125,6 +137,49 @@ extension API {
             page(
                 request, "message", title: "Verify your email",
                 values: ["next": "/login", "nextLabel": "Sign in"], notice: await verifyLink(request))
+        }
+    }
+
+    /// The first account, with the setup code from the log; the code is spent, the page gone after.
+    func setupForm(_ request: HTTPRequest) async throws -> HTTPResponse {
+        guard let expected = engine.setupCode.withLock({ $0 }), service.users.count == 0 else {
+            throw APIError.message("Not Found", .notFound)
+        }
+        var values: [String: Any] = ["minPasswordLength": configuration.minPasswordLength]
+        guard let fields = form(request) else {
+            return page(request, "setup", title: "Set up", values: values, error: Self.expiredForm, status: .forbidden)
+        }
+        values["name"] = fields["name"] ?? ""
+        values["email"] = fields["email"] ?? ""
+        do {
+            // Guessing the code is a login attempt: the login limiter and its violations apply.
+            try await moderateLogin(request, email: nil)
+            let normalized = { (code: String) in code.uppercased().filter { $0.isLetter || $0.isNumber } }
+            guard ConstantTime.equals(Array(normalized(fields["code"] ?? "").utf8), Array(normalized(expected).utf8))
+            else {
+                throw APIError.message("That setup code is not the one in the server's log.", .forbidden)
+            }
+            guard fields["password"] == fields["confirm_password"] else {
+                throw APIError.message("confirm_password: The passwords did not match", .badRequest)
+            }
+            let email = fields["email"] ?? ""
+            switch try await service.createUser(
+                email: email, name: fields["name"] ?? "", username: "", password: fields["password"] ?? "",
+                emailVerified: true, provider: "local")
+            {
+            case .created(let user):
+                engine.setupCode.withLock { $0 = nil }
+                logger.info(
+                    "first account created at /setup", metadata: ["user": "\(user.id)", "role": "\(user.role)"])
+                return page(
+                    request, "message", title: "Set up", values: ["next": "/login", "nextLabel": "Sign in"],
+                    notice: "The administrator account is ready. Sign in with it now.")
+            case .exists: throw APIError.message("An account exists already.", .conflict)
+            case .invalid(let message): throw APIError.message(message, .badRequest)
+            }
+        } catch {
+            let (message, status) = Self.text(of: error)
+            return page(request, "setup", title: "Set up", values: values, error: message, status: status)
         }
     }
 

@@ -36,6 +36,12 @@ public enum Application {
         let recovery = try blocking { try await engine.recover { line in logger.info("\(line)") } }
         logStartup(engine, recovery: recovery, logger: logger)
 
+        if let code = engine.prepareFirstRun() {
+            // The code, not a password, is what proves the reader runs this server.
+            logger.warning(
+                "no account exists yet: create the first (ADMIN) one at \(configuration.domainServer)/setup with the setup code \(code)"
+            )
+        }
         let api = API(engine: engine)
         engine.outbox.start()
         let requestMetrics = api.requestMetrics

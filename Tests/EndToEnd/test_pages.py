@@ -162,3 +162,25 @@ def test_a_real_browser_signs_up_signs_in_takes_the_second_step_and_sees_its_ses
     browser.find_element(By.CSS_SELECTOR, "button[type=submit]").click()
     assert arrived(browser, "/account") and ">on<" in browser.page_source
     assert csp_violations(browser) == []
+
+
+def test_first_run_creates_the_administrator_with_the_setup_code_from_the_log(start_server):
+    server = start_server(ALLOW_REGISTRATION="false")
+    code = re.search(r"setup code ([A-Z2-7]{4}-[A-Z2-7]{4}-[A-Z2-7]{4}-[A-Z2-7]{4})", server.logs()).group(1)
+    client = browser()
+    assert client.get(server.url("/"), allow_redirects=False).headers["Location"] == "/setup"
+    token = csrf(client.get(server.url("/setup")).text)
+    form = {"csrf": token, "name": "First Admin", "email": "root@example.com", "password": PASSWORD,
+            "confirm_password": PASSWORD}
+    r = client.post(server.url("/setup"), data={**form, "code": "AAAA-BBBB-CCCC-DDDD"})
+    assert r.status_code == 403 and "not the one in the server" in r.text
+    assert "portcullis_users 0" in requests.get(server.url("/metrics")).text
+    r = client.post(server.url("/setup"), data={**form, "code": code.lower().replace("-", " ")})
+    assert r.status_code == 200 and "administrator account is ready" in r.text
+    r = sign_in(server, client, "root@example.com")
+    assert r.status_code == 303
+    assert "ADMIN" in client.get(server.url("/account")).text
+    # The page is gone, and the code with it.
+    assert client.get(server.url("/setup")).status_code == 404
+    assert client.post(server.url("/setup"), data={**form, "code": code}).status_code == 404
+    assert client.get(server.url("/"), allow_redirects=False).headers["Location"] == "/account"

@@ -1,6 +1,7 @@
 import Foundation
 import Logging
 import PortcullisCore
+import PortcullisCrypto
 import PortcullisMail
 import PortcullisOAuth
 import PortcullisStore
@@ -23,6 +24,8 @@ public final class Engine: Sendable {
     public let flows: AccountFlows
     let logger: Logger
     let lastSnapshot = Mutex<Persistence.SnapshotInfo?>(nil)
+    /// The first-run setup code: set while no account exists, spent by creating the first one.
+    let setupCode = Mutex<String?>(nil)
 
     /// Why the engine could not be built: a configuration error names its variable.
     public struct BuildError: Error, CustomStringConvertible {
@@ -119,6 +122,16 @@ public final class Engine: Sendable {
             logger.error("snapshot failed: \(error)")
             return nil
         }
+    }
+
+    /// With no account at all, a one-time code that lets whoever reads the server's log create the
+    /// first (ADMIN) account at `/setup`, even with registration closed. `nil` once accounts exist.
+    func prepareFirstRun() -> String? {
+        guard service.users.count == 0 else { return nil }
+        let code = Base32.encode(SecureRandom.bytes(count: 10))
+        let readable = stride(from: 0, to: 16, by: 4).map { String(Array(code)[$0..<$0 + 4]) }.joined(separator: "-")
+        setupCode.withLock { $0 = readable }
+        return readable
     }
 
     /// Drops what expired: sessions, limiter windows, one-time tokens, lockout windows.
