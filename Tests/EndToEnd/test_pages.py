@@ -35,9 +35,9 @@ def test_every_page_is_strict_and_forms_need_their_csrf_token(server):
         assert r.headers["X-Frame-Options"] == "DENY" and r.headers["Referrer-Policy"] == "no-referrer", path
         assert "<script" not in r.text and " style=" not in r.text, path
     assert client.get(server.url("/assets/portcullis.css")).headers["Content-Type"].startswith("text/css")
+    register(server, "page@example.com")
     assert client.get(server.url("/"), allow_redirects=False).headers["Location"] == "/login"
     assert client.get(server.url("/account"), allow_redirects=False).headers["Location"] == "/login"
-    register(server, "page@example.com")
     # No token, a wrong one, or another origin: refused, nothing happens.
     for data, headers in (({"email": "page@example.com", "password": PASSWORD}, {}),
                           ({"csrf": "x" * 43, "email": "page@example.com", "password": PASSWORD}, {}),
@@ -124,6 +124,7 @@ def csp_violations(browser):
 
 def test_a_real_browser_signs_up_signs_in_takes_the_second_step_and_sees_its_sessions(server, browser):
     from selenium.webdriver.common.by import By
+    register(server, "first@example.com")  # not the first run: "/" leads to sign-in
     browser.get(server.url("/"))
     assert arrived(browser, "/login")
     shot(browser, "sign-in")
