@@ -82,6 +82,8 @@ extension API {
         }
         routes.on(.get, "/account") { [self] in await accountPage($0) }
         routes.on(.post, "/account/sessions/end") { [self] in await endSessions($0, others: false) }
+        routes.on(.post, "/account/profile") { [self] in await profileForm($0) }
+        routes.on(.post, "/account/password") { [self] in await passwordForm($0) }
         routes.on(.post, "/account/sessions/end-others") { [self] in await endSessions($0, others: true) }
         routes.on(.post, "/logout") { [self] request in
             guard form(request) != nil else { return Pages.seeOther("/account") }
@@ -346,7 +348,57 @@ extension API {
         }
     }
 
-    func accountPage(_ request: HTTPRequest, notice: String? = nil) async -> HTTPResponse {
+    func profileForm(_ request: HTTPRequest) async -> HTTPResponse {
+        guard let (user, _) = await service.pageSession(refreshToken: request.cookies["refreshToken"]) else {
+            return Pages.seeOther("/login")
+        }
+        guard let fields = form(request) else {
+            return await accountPage(request, error: Self.expiredForm, status: .forbidden)
+        }
+        switch await service.updateProfile(userId: user.id, name: fields["name"], username: fields["username"]) {
+        case .updated: return await accountPage(request, notice: "Profile saved.")
+        case .invalid(let message): return await accountPage(request, error: message, status: .badRequest)
+        case .gone: return Pages.seeOther("/login")
+        }
+    }
+
+    func passwordForm(_ request: HTTPRequest) async -> HTTPResponse {
+        guard let (user, session) = await service.pageSession(refreshToken: request.cookies["refreshToken"]) else {
+            return Pages.seeOther("/login")
+        }
+        guard let fields = form(request) else {
+            return await accountPage(request, error: Self.expiredForm, status: .forbidden)
+        }
+        do {
+            // Guessing the current password with a stolen session is still guessing: the login limiter applies.
+            try await moderateLogin(request, email: nil)
+            switch try await service.changePassword(
+                userId: user.id, keepSession: session.id, current: fields["current_password"], new: fields["password"],
+                confirm: fields["confirm_password"])
+            {
+            case .changed(let ended, let deviceCookie):
+                var response = await accountPage(request, notice: "Password changed; \(ended) other session(s) ended.")
+                response.setCookie(
+                    SetCookie(
+                        name: DeviceCookie.name, value: deviceCookie, maxAge: Int(DeviceCookie.lifetime),
+                        secure: configuration.secureCookies, sameSite: .strict))
+                return response
+            case .wrongPassword: throw APIError.message("The current password is not right.", .forbidden)
+            case .invalid(let message): throw APIError.message(message, .badRequest)
+            case .noPassword:
+                throw APIError.message("This account signs in with a provider and has no password.", .badRequest)
+            }
+        } catch {
+            let (message, status) = Self.text(of: error)
+            return await accountPage(request, error: message, status: status)
+        }
+    }
+
+    func accountPage(
+        _ request: HTTPRequest, notice: String? = nil, error: String? = nil, status: HTTPStatus = .ok
+    ) async
+        -> HTTPResponse
+    {
         guard let (user, current) = await service.pageSession(refreshToken: request.cookies["refreshToken"]) else {
             return Pages.seeOther("/login")
         }
@@ -361,17 +413,20 @@ extension API {
         }
         let profile: [String: Any] = [
             "name": user.name, "email": user.email, "username": user.username, "role": user.role,
-            "twoFactorEnabled": user.twoFactorEnabled,
+            "twoFactorEnabled": user.twoFactorEnabled, "hasPassword": user.passwordHash != nil,
         ]
         return page(
-            request, "account", title: "Your account", values: ["user": profile, "sessions": sessions], notice: notice)
+            request, "account", title: "Your account", values: ["user": profile, "sessions": sessions], error: error,
+            notice: notice, status: status)
     }
 
     func endSessions(_ request: HTTPRequest, others: Bool) async -> HTTPResponse {
         guard let (user, current) = await service.pageSession(refreshToken: request.cookies["refreshToken"]) else {
             return Pages.seeOther("/login")
         }
-        guard let fields = form(request) else { return await accountPage(request, notice: nil) }
+        guard let fields = form(request) else {
+            return await accountPage(request, error: Self.expiredForm, status: .forbidden)
+        }
         if others {
             for session in await service.sessions.sessions(userId: user.id) where session.id != current.id {
                 await service.sessions.remove(id: session.id, userId: user.id)

@@ -185,3 +185,27 @@ def test_first_run_creates_the_administrator_with_the_setup_code_from_the_log(st
     assert client.get(server.url("/setup")).status_code == 404
     assert client.post(server.url("/setup"), data={**form, "code": code}).status_code == 404
     assert client.get(server.url("/"), allow_redirects=False).headers["Location"] == "/account"
+
+
+def test_profile_and_password_change_from_the_account_page(server):
+    register(server, "ana@example.com")
+    laptop, phone = browser(), browser()
+    assert sign_in(server, laptop, "ana@example.com").status_code == 303
+    assert sign_in(server, phone, "ana@example.com").status_code == 303
+    page = laptop.get(server.url("/account")).text
+    r = laptop.post(server.url("/account/profile"), data={"csrf": csrf(page), "name": "x", "username": "ana"})
+    assert r.status_code == 400 and "name:" in r.text
+    r = laptop.post(server.url("/account/profile"), data={"csrf": csrf(page), "name": "Ana <Lima>", "username": "Ana.L"})
+    assert r.status_code == 200 and "Profile saved." in r.text and "Ana &lt;Lima&gt;" in r.text and "ana.l" in r.text
+    r = laptop.post(server.url("/account/password"), data={"csrf": csrf(page), "current_password": "not it at all",
+                                                          "password": "a new long password", "confirm_password": "a new long password"})
+    assert r.status_code == 403 and "current password is not right" in r.text
+    old_device = laptop.cookies["portcullis_device"]
+    r = laptop.post(server.url("/account/password"), data={"csrf": csrf(page), "current_password": PASSWORD,
+                                                          "password": "a new long password", "confirm_password": "a new long password"})
+    assert r.status_code == 200 and "1 other session(s) ended" in r.text
+    assert laptop.cookies["portcullis_device"] != old_device
+    assert phone.post(server.url("/api/auth/refresh")).status_code == 401
+    assert laptop.post(server.url("/api/auth/refresh")).status_code == 200
+    assert sign_in(server, browser(), "ana@example.com").status_code == 401
+    assert sign_in(server, browser(), "ana@example.com", "a new long password").status_code == 303

@@ -1,3 +1,4 @@
+import Foundation
 extension AuthService {
     /// Whether `user` may delete their own account (`ALLOW_ACCOUNT_DELETION`, admins always).
     public func mayDeleteAccount(_ user: User) -> Bool {
@@ -94,5 +95,61 @@ extension AuthService {
             if reset != nil { changed += 1 }
         }
         return changed
+    }
+}
+
+// MARK: The account page
+
+extension AuthService {
+    public enum ProfileOutcome: Sendable, Equatable {
+        case updated(User)
+        case invalid(String)
+        case gone
+    }
+
+    /// Name and username, with registration's rules.
+    public func updateProfile(userId: String, name: String?, username: String?) async -> ProfileOutcome {
+        let name = (name ?? "").trimmingCharacters(in: .whitespaces)
+        let username = (username ?? "").trimmingCharacters(in: .whitespaces).lowercased()
+        if let problem = Validation.profileErrors(name: name, username: username) { return .invalid(problem) }
+        let now = nowMilliseconds()
+        guard let user = await users.update(id: userId, { $0.name = name; $0.username = username; $0.updatedAt = now }) else {
+            return .gone
+        }
+        return .updated(user)
+    }
+
+    public enum ChangePasswordOutcome: Sendable, Equatable {
+        /// Changed: every other session ended, every device cookie revoked (the caller gets a new one).
+        case changed(sessionsEnded: Int, deviceCookie: String)
+        case wrongPassword
+        case invalid(String)
+        /// A social-only account has no password to change.
+        case noPassword
+    }
+
+    /// Changes the password of a signed-in user who proves the current one; the session that asked
+    /// stays, every other ends.
+    public func changePassword(userId: String, keepSession sessionId: String, current: String?, new password: String?,
+                               confirm: String?) async throws(AuthError) -> ChangePasswordOutcome {
+        guard let user = await users.user(id: userId), let stored = user.passwordHash else { return .noPassword }
+        let password = password ?? ""
+        var issues = Validation.passwordIssues("password", password, min: configuration.minPasswordLength)
+        if let confirm, confirm != password { issues.append("confirm_password: The passwords did not match") }
+        if !issues.isEmpty { return .invalid(issues.joined(separator: " ")) }
+        guard try await verify(current ?? "", against: stored) else { return .wrongPassword }
+        let hash = try await hash(password)
+        let now = nowMilliseconds()
+        _ = await users.update(id: userId) {
+            $0.passwordHash = hash
+            $0.updatedAt = now
+            $0.devicesRevokedAt = now
+        }
+        var ended = 0
+        for session in await sessions.sessions(userId: userId) where session.id != sessionId {
+            if await sessions.remove(id: session.id, userId: userId) != nil { ended += 1 }
+        }
+        metrics.deviceCookiesIssued.increment()
+        return .changed(sessionsEnded: ended, deviceCookie: deviceCookies.issue(userId: userId, now: now + 1))
     }
 }

@@ -1,10 +1,13 @@
 /// LibreChat's zod schemas for registration and login, with its message format: every issue as
 /// `<field>: <message>`, joined with spaces. Lengths count UTF-16 code units, as JavaScript does.
 public enum Validation {
-    public static func registrationErrors(
-        name: String?, username: String?, email: String?, password: String?, confirmPassword: String?,
-        minPasswordLength: Int
-    ) -> String? {
+    /// The profile's rules (registration's for name and username).
+    public static func profileErrors(name: String?, username: String?) -> String? {
+        let issues = nameIssues(name: name, username: username)
+        return issues.isEmpty ? nil : issues.joined(separator: " ")
+    }
+
+    static func nameIssues(name: String?, username: String?) -> [String] {
         var issues: [String] = []
         issues += lengthIssues("name", name, min: 3, max: 80)
         if let username, !username.isEmpty {
@@ -16,6 +19,14 @@ public enum Validation {
                 issues.append("username: Potential injection attack detected")
             }
         }
+        return issues
+    }
+
+    public static func registrationErrors(
+        name: String?, username: String?, email: String?, password: String?, confirmPassword: String?,
+        minPasswordLength: Int
+    ) -> String? {
+        var issues = nameIssues(name: name, username: username)
         if !isValidEmail(email) { issues.append("email: Invalid email") }
         issues += passwordIssues("password", password, min: minPasswordLength)
         issues += passwordIssues("confirm_password", confirmPassword, min: minPasswordLength)
