@@ -153,6 +153,29 @@ public enum MailTemplates {
         )
     }
 
+    public static func newSignIn(
+        appTitle: String, name: String, time: String, device: String, ip: String, link: String
+    )
+        -> (String, String, String)
+    {
+        let subject = "New sign-in to \(appTitle)"
+        let facts = "When: \(time)\nDevice: \(device)\nAddress: \(ip)"
+        let text =
+            "Hi \(name),\n\nYour \(appTitle) account was just signed in to from a device it has not seen before.\n\n\(facts)\n\n"
+            + "If this was you, there is nothing to do. If not, change your password and end that session here:\n\(link)\n"
+        return (
+            subject, text,
+            html(
+                subject,
+                [
+                    "Hi \(name),",
+                    "Your \(appTitle) account was just signed in to from a device it has not seen before.",
+                    "When: \(time)", "Device: \(device)", "Address: \(ip)",
+                ],
+                link: ("Review your sessions", link))
+        )
+    }
+
     public static func invite(appTitle: String, link: String) -> (String, String, String) {
         let subject = "Invite to join \(appTitle)!"
         let text =

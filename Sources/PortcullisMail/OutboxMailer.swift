@@ -28,6 +28,13 @@ public struct OutboxMailer: AccountMailer {
         await send(to: email, MailTemplates.invite(appTitle: appTitle, link: link))
     }
 
+    public func sendNewSignIn(to user: User, at time: String, device: String, ip: String, link: String) async {
+        await send(
+            to: user.email,
+            MailTemplates.newSignIn(appTitle: appTitle, name: user.name, time: time, device: device, ip: ip, link: link)
+        )
+    }
+
     private func send(to address: String, _ mail: (subject: String, text: String, html: String)) async {
         await outbox.enqueue(to: address, subject: mail.subject, text: mail.text, html: mail.html)
     }

@@ -204,6 +204,7 @@ extension API {
                 client: clientInfo(request))
             {
             case .success(let tokens):
+                await notifyNewSignIn(tokens, request)
                 var response = Pages.seeOther("/account")
                 setSessionCookies(&response, tokens)
                 return response

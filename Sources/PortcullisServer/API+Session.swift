@@ -68,7 +68,9 @@ extension API {
             email: body["email"], password: body["password"], deviceCookie: request.cookies[DeviceCookie.name],
             client: clientInfo(request))
         {
-        case .success(let tokens): return sessionResponse(tokens)
+        case .success(let tokens):
+            await notifyNewSignIn(tokens, request)
+            return sessionResponse(tokens)
         case .twoFactorPending(let tempToken):
             // No cookie yet: the session starts at /api/auth/2fa/verify-temp.
             return .json(bytes: UserJSON.data(["twoFAPending": true, "tempToken": tempToken]))

@@ -4,6 +4,14 @@ import PortcullisHTTP
 
 /// LibreChat's 2FA routes, its shapes and messages; the engine decides (``AuthService``).
 extension API {
+    /// "New sign-in" mail for a login from a device without its device cookie.
+    func notifyNewSignIn(_ tokens: AuthService.IssuedTokens, _ request: HTTPRequest) async {
+        let client = clientInfo(request)
+        await flows.notifyNewSignIn(
+            tokens, client: client, device: Pages.deviceLabel(client.userAgent),
+            time: Pages.readableDate(service.clock.milliseconds))
+    }
+
     /// The `{token, backupCode}` a 2FA request carries (non-string values count as absent).
     static func secondFactor(_ body: [String: String]) -> AuthService.SecondFactor {
         AuthService.SecondFactor(
@@ -97,9 +105,12 @@ extension API {
             throw APIError.banned(retryAfter: secondsUntil(expiry))
         }
         switch try await service.completeTwoFactorLogin(
-            tempToken: tempToken, factor: factor, client: clientInfo(request))
+            tempToken: tempToken, factor: factor, client: clientInfo(request),
+            deviceCookie: request.cookies[DeviceCookie.name])
         {
-        case .success(let tokens): return tokens
+        case .success(let tokens):
+            await notifyNewSignIn(tokens, request)
+            return tokens
         case .missingToken: throw APIError.message("Missing temporary token", .badRequest)
         case .invalidToken: throw APIError.message("Invalid or expired temporary token", .unauthorized)
         case .notEnabled: throw APIError.message("2FA is not enabled for this user", .badRequest)

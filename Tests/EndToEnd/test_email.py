@@ -251,3 +251,30 @@ def test_without_email_reset_is_refused_unless_explicitly_unsecured(start_server
     disabled = start_server()
     r = requests.post(disabled.url("/api/auth/requestPasswordReset"), json={"email": "open@example.com"})
     assert (r.status_code, r.text) == (403, "Password reset is not allowed.")
+
+
+def test_a_new_device_signing_in_is_mailed_once(start_server, tmp_path):
+    smtp = SMTPServer(tmp_path)
+    try:
+        server = start_server(**mail_env(smtp, NOTIFY_NEW_LOGIN="true", ALLOW_UNVERIFIED_EMAIL_LOGIN="true",
+                                         DOMAIN_SERVER="https://auth.example.com"))
+        register(server, "watch@example.com")
+        smtp.messages(1)  # the verification mail
+        laptop = requests.Session()
+        headers = {"User-Agent": "Mozilla/5.0 (Windows NT 10.0; Win64; x64) Chrome/131.0 Safari/537.36"}
+        assert laptop.post(server.url("/api/auth/login"), json={"email": "watch@example.com", "password": "correct horse battery"},
+                           headers=headers).status_code == 200
+        notice = smtp.messages(2)[1]
+        assert notice["To"] == "watch@example.com" and notice["Subject"] == "New sign-in to LibreChat"
+        text = notice.get_body(preferencelist=("plain",)).get_content()
+        assert "Device: Chrome on Windows" in text and "Address: 127.0.0.1" in text and "https://auth.example.com/account" in text
+        # The same browser again (it has its device cookie now): no mail.
+        assert laptop.post(server.url("/api/auth/login"), json={"email": "watch@example.com", "password": "correct horse battery"},
+                           headers=headers).status_code == 200
+        time.sleep(1.0)
+        assert len(smtp.messages(2)) == 2
+        # Another browser: one more.
+        assert login(server, "watch@example.com").status_code == 200
+        assert len(smtp.messages(3)) == 3
+    finally:
+        smtp.stop()

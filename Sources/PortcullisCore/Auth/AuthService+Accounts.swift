@@ -1,4 +1,5 @@
 import Foundation
+
 extension AuthService {
     /// Whether `user` may delete their own account (`ALLOW_ACCOUNT_DELETION`, admins always).
     public func mayDeleteAccount(_ user: User) -> Bool {
@@ -113,7 +114,15 @@ extension AuthService {
         let username = (username ?? "").trimmingCharacters(in: .whitespaces).lowercased()
         if let problem = Validation.profileErrors(name: name, username: username) { return .invalid(problem) }
         let now = nowMilliseconds()
-        guard let user = await users.update(id: userId, { $0.name = name; $0.username = username; $0.updatedAt = now }) else {
+        guard
+            let user = await users.update(
+                id: userId,
+                {
+                    $0.name = name
+                    $0.username = username
+                    $0.updatedAt = now
+                })
+        else {
             return .gone
         }
         return .updated(user)
@@ -130,8 +139,10 @@ extension AuthService {
 
     /// Changes the password of a signed-in user who proves the current one; the session that asked
     /// stays, every other ends.
-    public func changePassword(userId: String, keepSession sessionId: String, current: String?, new password: String?,
-                               confirm: String?) async throws(AuthError) -> ChangePasswordOutcome {
+    public func changePassword(
+        userId: String, keepSession sessionId: String, current: String?, new password: String?,
+        confirm: String?
+    ) async throws(AuthError) -> ChangePasswordOutcome {
         guard let user = await users.user(id: userId), let stored = user.passwordHash else { return .noPassword }
         let password = password ?? ""
         var issues = Validation.passwordIssues("password", password, min: configuration.minPasswordLength)

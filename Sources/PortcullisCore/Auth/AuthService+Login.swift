@@ -9,6 +9,8 @@ extension AuthService {
         public var user: User
         /// A new device cookie (every login issues one; a refresh none).
         public var deviceCookie: String?
+        /// The login came from a client without a valid device cookie for the account.
+        public var newDevice = false
     }
 
     public enum LoginOutcome: Sendable {
@@ -70,7 +72,9 @@ extension AuthService {
             return .twoFactorSetupRequired(setupToken: try twoFactorSetupToken(for: user))
         }
         metrics.loginsSucceeded.increment()
-        return .success(try await startSession(for: user, client: client))
+        var tokens = try await startSession(for: user, client: client)
+        if case .untrusted = requester { tokens.newDevice = true }
+        return .success(tokens)
     }
 
     /// Creates a session for `user` and signs its tokens and a new device cookie (password login,

@@ -216,7 +216,7 @@ extension AuthService {
 
     /// `verify-temp`: the temporary token and a valid second factor start the session.
     public func completeTwoFactorLogin(
-        tempToken: String?, factor: SecondFactor, client: ClientInfo? = nil
+        tempToken: String?, factor: SecondFactor, client: ClientInfo? = nil, deviceCookie: String? = nil
     ) async throws(AuthError) -> SecondStepOutcome {
         guard let tempToken, !tempToken.isEmpty else { return .missingToken }
         guard let userId = twoFactorTempUserId(tempToken), let user = await users.user(id: userId) else {
@@ -229,7 +229,9 @@ extension AuthService {
         }
         metrics.twoFactorLoginsSucceeded.increment()
         metrics.loginsSucceeded.increment()
-        return .success(try await startSession(for: user, client: client))
+        var tokens = try await startSession(for: user, client: client)
+        tokens.newDevice = deviceCookies.trustedNonce(deviceCookie, for: user, now: nowMilliseconds()) == nil
+        return .success(tokens)
     }
 }
 

@@ -22,6 +22,8 @@ public struct AuthConfiguration: Sendable {
     public var allowAccountDeletion: Bool
     /// `REQUIRE_2FA` (ours): who must have 2FA before anything but enrolment works.
     public var requireTwoFactor: TwoFactorRequirement
+    /// `NOTIFY_NEW_LOGIN` (ours): mail the user when an untrusted device signs in (default: when email works).
+    public var notifyNewLogin: Bool
     public var minPasswordLength: Int
     /// Whether `MIN_PASSWORD_LENGTH` was set (then `/api/config` shows it).
     public var minPasswordLengthConfigured: Bool
@@ -183,6 +185,7 @@ public struct AuthConfiguration: Sendable {
         snapshotInterval = try environment.integer("SNAPSHOT_INTERVAL", default: 60, range: 1...86_400)
         snapshotKeep = Int(try environment.integer("SNAPSHOT_KEEP", default: 3, range: 1...100))
         emailEnabled = Self.isEmailConfigured(environment)
+        notifyNewLogin = try environment.bool("NOTIFY_NEW_LOGIN", default: emailEnabled)
         allowUnsecuredPasswordReset = try environment.bool("ALLOW_UNSECURED_PASSWORD_RESET", default: false)
         passwordResetTokenExpiry = try environment.integer(
             "PASSWORD_RESET_TOKEN_EXPIRY", default: 900_000, range: 1_000...(7 * day))

@@ -47,6 +47,19 @@ public final class AccountFlows: Sendable {
         }
     }
 
+    // MARK: New sign-ins
+
+    /// Mails the user about a sign-in from a device without its device cookie (`NOTIFY_NEW_LOGIN`);
+    /// `time` and `device` are as people read them.
+    public func notifyNewSignIn(
+        _ tokens: AuthService.IssuedTokens, client: ClientInfo?, device: String, time: String
+    ) async {
+        guard tokens.newDevice, configuration.notifyNewLogin, mailer.isEnabled else { return }
+        await mailer.sendNewSignIn(
+            to: tokens.user, at: time, device: device, ip: client?.ip ?? "unknown",
+            link: configuration.domainServer.withoutTrailingSlash + "/account")
+    }
+
     // MARK: Password reset
 
     public enum ResetRequestOutcome: Sendable, Equatable {

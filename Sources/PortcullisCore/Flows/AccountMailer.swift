@@ -7,4 +7,6 @@ public protocol AccountMailer: Sendable {
     func sendPasswordReset(to user: User, link: String) async
     func sendPasswordChanged(to user: User) async
     func sendInvite(to email: String, link: String) async
+    /// "New sign-in to APP_TITLE": when, from which device and address, and where to review it.
+    func sendNewSignIn(to user: User, at time: String, device: String, ip: String, link: String) async
 }
