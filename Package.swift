@@ -65,6 +65,8 @@ let package = Package(
             swiftSettings: strictSettings
         ),
         .systemLibrary(name: "CZstd", pkgConfig: "libzstd", providers: [.apt(["libzstd-dev"])]),
+        // QR codes of the otpauth:// URL on the 2FA enrolment page.
+        .systemLibrary(name: "CQRencode", pkgConfig: "libqrencode", providers: [.apt(["libqrencode-dev"])]),
         .target(
             name: "PortcullisStore",
             dependencies: ["PortcullisCore", "PortcullisSupport", "CZstd"],
@@ -78,10 +80,11 @@ let package = Package(
                 "PortcullisSupport",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Mustache", package: "swift-mustache"),
+                "CQRencode",
             ],
             // The pages ship inside the binary: templates and the stylesheet are compiled in.
             resources: [
-                "layout", "login", "register", "twofactor", "forgot", "reset", "account", "message", "setup",
+                "layout", "login", "register", "twofactor", "forgot", "reset", "account", "message", "setup", "enrol",
             ].map { .embedInCode("Pages/Templates/\($0).mustache") } + [.embedInCode("Pages/Templates/portcullis.css")],
             swiftSettings: strictSettings
         ),

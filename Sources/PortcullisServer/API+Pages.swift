@@ -83,6 +83,9 @@ extension API {
         routes.on(.get, "/account") { [self] in await accountPage($0) }
         routes.on(.post, "/account/sessions/end") { [self] in await endSessions($0, others: false) }
         routes.on(.post, "/account/profile") { [self] in await profileForm($0) }
+        routes.on(.post, "/account/2fa/enable") { [self] in await twoFactorEnableForm($0) }
+        routes.on(.post, "/account/2fa/confirm") { [self] in await twoFactorConfirmForm($0) }
+        routes.on(.post, "/account/2fa/disable") { [self] in await twoFactorDisableForm($0) }
         routes.on(.post, "/account/password") { [self] in await passwordForm($0) }
         routes.on(.post, "/account/sessions/end-others") { [self] in await endSessions($0, others: true) }
         routes.on(.post, "/logout") { [self] request in
@@ -346,6 +349,67 @@ extension API {
             let (message, status) = Self.text(of: error)
             return page(
                 request, "reset", title: "Choose a new password", values: values, error: message, status: status)
+        }
+    }
+
+    /// Enrolment: a pending secret shown as a QR code and as text, with the backup codes, then a code confirms.
+    func twoFactorEnableForm(_ request: HTTPRequest) async -> HTTPResponse {
+        guard let (user, _) = await service.pageSession(refreshToken: request.cookies["refreshToken"]) else {
+            return Pages.seeOther("/login")
+        }
+        guard form(request) != nil else {
+            return await accountPage(request, error: Self.expiredForm, status: .forbidden)
+        }
+        guard !user.twoFactorEnabled else { return Pages.seeOther("/account") }
+        do {
+            guard
+                case .started(let url, let codes) = try await service.enableTwoFactor(
+                    user: user, factor: AuthService.SecondFactor(code: nil, backupCode: nil))
+            else { return Pages.seeOther("/account") }
+            let secret = URLComponents(string: url)?.queryItems?.first { $0.name == "secret" }?.value ?? ""
+            return page(
+                request, "enrol", title: "Two-factor authentication",
+                values: ["qr": QRCode.svg(url) ?? "", "secret": secret, "backupCodes": codes])
+        } catch {
+            let (message, status) = Self.text(of: error)
+            return await accountPage(request, error: message, status: status)
+        }
+    }
+
+    func twoFactorConfirmForm(_ request: HTTPRequest) async -> HTTPResponse {
+        guard let (user, _) = await service.pageSession(refreshToken: request.cookies["refreshToken"]) else {
+            return Pages.seeOther("/login")
+        }
+        guard let fields = form(request) else {
+            return await accountPage(request, error: Self.expiredForm, status: .forbidden)
+        }
+        switch await service.confirmTwoFactor(user: user, code: fields["token"]) {
+        case .done: return await accountPage(request, notice: "Two-factor authentication is on.")
+        case .notInitiated: return await accountPage(request, error: "2FA not initiated", status: .badRequest)
+        default:
+            return await accountPage(
+                request, error: "Invalid token. Turn it on again to get a new key.", status: .badRequest)
+        }
+    }
+
+    func twoFactorDisableForm(_ request: HTTPRequest) async -> HTTPResponse {
+        guard let (user, _) = await service.pageSession(refreshToken: request.cookies["refreshToken"]) else {
+            return Pages.seeOther("/login")
+        }
+        guard let fields = form(request) else {
+            return await accountPage(request, error: Self.expiredForm, status: .forbidden)
+        }
+        let entered = (fields["token"] ?? "").trimmingCharacters(in: .whitespaces)
+        // Six digits are a TOTP code; anything else is tried as a backup code.
+        let factor =
+            entered.count == 6 && entered.allSatisfy(\.isNumber)
+            ? AuthService.SecondFactor(code: entered, backupCode: nil)
+            : AuthService.SecondFactor(code: nil, backupCode: entered)
+        switch await service.disableTwoFactor(user: user, factor: factor) {
+        case .done: return await accountPage(request, notice: "Two-factor authentication is off.")
+        case .codeRequired:
+            return await accountPage(request, error: "Enter a code to turn it off.", status: .badRequest)
+        default: return await accountPage(request, error: "Invalid token or backup code", status: .unauthorized)
         }
     }
 

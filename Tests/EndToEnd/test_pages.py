@@ -209,3 +209,58 @@ def test_profile_and_password_change_from_the_account_page(server):
     assert laptop.post(server.url("/api/auth/refresh")).status_code == 200
     assert sign_in(server, browser(), "ana@example.com").status_code == 401
     assert sign_in(server, browser(), "ana@example.com", "a new long password").status_code == 303
+
+
+def test_two_factor_enrolment_from_the_account_page(server):
+    register(server, "otp@example.com")
+    client = browser()
+    assert sign_in(server, client, "otp@example.com").status_code == 303
+    page = client.get(server.url("/account")).text
+    assert client.post(server.url("/account/2fa/enable"), data={"email": "x"}).status_code == 403
+    r = client.post(server.url("/account/2fa/enable"), data={"csrf": csrf(page)})
+    assert r.status_code == 200 and "<svg" in r.text and "<script" not in r.text
+    secret = re.search(r'<code id="secret">([A-Z2-7]+)</code>', r.text).group(1)
+    backup = re.findall(r"<li><code>([0-9a-f]+)</code></li>", r.text)
+    assert len(backup) == 10
+    totp = pyotp.TOTP(secret)
+    wrong = f"{(int(totp.now()) + 1) % 1000000:06d}"
+    r = client.post(server.url("/account/2fa/confirm"), data={"csrf": csrf(r.text), "token": wrong})
+    assert r.status_code == 400 and "Invalid token" in r.text and ">off<" in r.text
+    r = client.post(server.url("/account/2fa/confirm"), data={"csrf": csrf(r.text), "token": totp.now()})
+    assert r.status_code == 200 and "Two-factor authentication is on." in r.text and ">on<" in r.text
+    # Sign-in now takes the second step; a backup code works once.
+    other = browser()
+    assert sign_in(server, other, "otp@example.com").headers["Location"].startswith("/login/2fa")
+    # Off needs a code: none or a wrong one changes nothing; a backup code does it.
+    r = client.post(server.url("/account/2fa/disable"), data={"csrf": csrf(r.text), "token": ""})
+    assert r.status_code == 400 and ">on<" in r.text
+    r = client.post(server.url("/account/2fa/disable"), data={"csrf": csrf(r.text), "token": "00000000"})
+    assert r.status_code == 401 and ">on<" in r.text
+    r = client.post(server.url("/account/2fa/disable"), data={"csrf": csrf(r.text), "token": backup[0]})
+    assert r.status_code == 200 and "Two-factor authentication is off." in r.text and ">off<" in r.text
+    assert sign_in(server, browser(), "otp@example.com").status_code == 303
+
+
+def test_a_real_browser_enrols_by_scanning_the_qr_code(server, browser):
+    import subprocess
+    from selenium.webdriver.common.by import By
+    register(server, "scan@example.com")
+    browser.get(server.url("/login"))
+    browser.find_element(By.ID, "email").send_keys("scan@example.com")
+    browser.find_element(By.ID, "password").send_keys(PASSWORD)
+    browser.find_element(By.CSS_SELECTOR, "button[type=submit]").click()
+    assert arrived(browser, "/account")
+    browser.find_element(By.CSS_SELECTOR, "form[action='/account/2fa/enable'] button").click()
+    assert arrived(browser, "/account/2fa/enable")
+    shot(browser, "enrol")
+    png = os.path.join(ARTIFACTS, "enrol-qr.png")
+    browser.find_element(By.CSS_SELECTOR, "figure.qr svg").screenshot(png)
+    # An independent decoder reads what a phone would: the otpauth link with the shown key.
+    url = subprocess.run(["zbarimg", "--raw", "-q", png], capture_output=True, text=True, timeout=30).stdout.strip()
+    assert url.startswith("otpauth://totp/") and ("scan%40example.com" in url or "scan@example.com" in url)
+    secret = re.search(r"secret=([A-Z2-7]+)", url).group(1)
+    assert secret == browser.find_element(By.ID, "secret").text
+    browser.find_element(By.ID, "token").send_keys(pyotp.TOTP(secret).now())
+    browser.find_element(By.CSS_SELECTOR, "button[type=submit]").click()
+    assert "Two-factor authentication is on." in browser.page_source
+    assert csp_violations(browser) == []

@@ -22,10 +22,10 @@ def installs(tmp_path, *mode):
 
 
 def test_serve_installs_no_browser_and_no_test_tools(tmp_path):
-    assert installs(tmp_path, "serve") == {"libzstd-dev", "libcurl4-openssl-dev", "pkg-config"}
+    assert installs(tmp_path, "serve") == {"libzstd-dev", "libcurl4-openssl-dev", "libqrencode-dev", "pkg-config"}
     with open(os.path.join(ROOT, "scripts", "serve")) as f:
         assert "scripts/setup-system serve" in f.read()
 
 
 def test_the_test_path_installs_the_browser_and_oracles(tmp_path):
-    assert {"chromium", "chromium-driver", "python3-venv", "openssl", "libzstd-dev"} <= installs(tmp_path)
+    assert {"chromium", "chromium-driver", "python3-venv", "openssl", "libzstd-dev", "zbar-tools"} <= installs(tmp_path)
