@@ -13,6 +13,7 @@ public final class API: Sendable {
     let requestMetrics = RequestMetrics()
     let startedAt = Date()
     let pages: Pages
+    let cspReportLog = LogBudget(perMinute: 20)
 
     public init(engine: Engine) {
         self.engine = engine
@@ -39,6 +40,7 @@ public final class API: Sendable {
         addOAuthRoutes(&routes)
         addTwoFactorRoutes(&routes)
         addPageRoutes(&routes)
+        addCSPReportRoute(&routes)
         return routes.router
     }
 

@@ -1,4 +1,5 @@
 """The pages people use, driven with a cookie-keeping client that reads the HTML like a browser."""
+import json
 import os
 import re
 import tempfile
@@ -10,7 +11,7 @@ import requests
 from conftest import register
 
 PASSWORD = "correct horse battery"
-CSP = "default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
+CSP = "default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'; report-uri /csp-report"
 
 
 def csrf(html):
@@ -118,6 +119,13 @@ def arrived(browser, path):
     return True
 
 
+def shows(browser, text):
+    """Waits (bounded) until the page shows `text`: a form answer on the same path."""
+    from selenium.webdriver.support.ui import WebDriverWait
+    WebDriverWait(browser, 10).until(lambda b: text in b.page_source)
+    return True
+
+
 def csp_violations(browser):
     return [entry["message"] for entry in browser.get_log("browser") if "Content Security Policy" in entry["message"]]
 
@@ -134,7 +142,7 @@ def test_a_real_browser_signs_up_signs_in_takes_the_second_step_and_sees_its_ses
         browser.find_element(By.ID, field).send_keys(value)
     shot(browser, "sign-up")
     browser.find_element(By.CSS_SELECTOR, "button[type=submit]").click()
-    assert "You can sign in now" in browser.page_source
+    assert shows(browser, "You can sign in now")
     browser.find_element(By.LINK_TEXT, "Sign in").click()
     assert arrived(browser, "/login")
     browser.find_element(By.ID, "email").send_keys("chrome@example.com")
@@ -262,5 +270,52 @@ def test_a_real_browser_enrols_by_scanning_the_qr_code(server, browser):
     assert secret == browser.find_element(By.ID, "secret").text
     browser.find_element(By.ID, "token").send_keys(pyotp.TOTP(secret).now())
     browser.find_element(By.CSS_SELECTOR, "button[type=submit]").click()
-    assert "Two-factor authentication is on." in browser.page_source
+    assert arrived(browser, "/account/2fa/confirm") and "Two-factor authentication is on." in browser.page_source
     assert csp_violations(browser) == []
+
+
+def csp_reports(server, status):
+    metrics = requests.get(server.url("/metrics")).text
+    found = re.search(r'portcullis_http_requests_total\{route="POST /csp-report",status="%d"\} (\d+)' % status, metrics)
+    return int(found.group(1)) if found else 0
+
+
+def test_csp_reports_are_logged_without_secrets_and_bounded(server):
+    legacy = {"csp-report": {"document-uri": "http://127.0.0.1/reset-password?token=SECRETTOKEN&userId=u",
+                             "violated-directive": "img-src", "effective-directive": "img-src",
+                             "blocked-uri": "https://evil.example/x.png?k=SECRETKEY", "script-sample": "SAMPLE"}}
+    r = requests.post(server.url("/csp-report"), json=legacy, headers={"Content-Type": "application/csp-report"})
+    assert r.status_code == 204 and r.content == b""
+    modern = [{"type": "csp-violation", "body": {"documentURL": "http://127.0.0.1/login#frag", "blockedURL": "inline",
+                                                  "effectiveDirective": "style-src-attr"}}]
+    assert requests.post(server.url("/csp-report"), data=json.dumps(modern),
+                         headers={"Content-Type": "application/reports+json"}).status_code == 204
+    # Bad input: a clear 4xx, nothing logged.
+    assert requests.post(server.url("/csp-report"), data="{}", headers={"Content-Type": "text/plain"}).status_code == 415
+    assert requests.post(server.url("/csp-report"), data="not json",
+                         headers={"Content-Type": "application/csp-report"}).status_code == 400
+    assert requests.post(server.url("/csp-report"), data='{"csp-report": {"document-uri": "' + "a" * 9000 + '"}}',
+                         headers={"Content-Type": "application/csp-report"}).status_code == 413
+    time.sleep(0.5)
+    logs = server.logs()
+    assert "content security policy violation" in logs and "/reset-password" in logs and "style-src-attr" in logs
+    for secret in ("SECRETTOKEN", "SECRETKEY", "SAMPLE", "frag"):
+        assert secret not in logs
+    # A flood is answered and counted, but the log takes at most 20 lines a minute.
+    for _ in range(40):
+        requests.post(server.url("/csp-report"), json=legacy, headers={"Content-Type": "application/csp-report"})
+    time.sleep(0.5)
+    assert server.logs().count("content security policy violation") == 20
+    assert csp_reports(server, 204) == 42
+
+
+def test_a_real_browser_reports_a_violation(server, browser):
+    from selenium.webdriver.support.ui import WebDriverWait
+    browser.get(server.url("/login"))
+    before = csp_reports(server, 204)
+    # Injected from outside the page (DevTools), as an attacker's markup would be: the CSP blocks the
+    # image, and the browser reports it here.
+    browser.execute_script("const i = document.createElement('img'); i.src = 'https://blocked.invalid/x.png';"
+                           "document.body.appendChild(i);")
+    WebDriverWait(browser, 10).until(lambda _: csp_reports(server, 204) > before)
+    assert "blocked.invalid" in server.logs() and "img-src" in server.logs()
