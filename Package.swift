@@ -85,6 +85,7 @@ let package = Package(
             // The pages ship inside the binary: templates and the stylesheet are compiled in.
             resources: [
                 "layout", "login", "register", "twofactor", "forgot", "reset", "account", "message", "setup", "enrol",
+                "codes", "backup",
             ].map { .embedInCode("Pages/Templates/\($0).mustache") } + [.embedInCode("Pages/Templates/portcullis.css")],
             swiftSettings: strictSettings
         ),

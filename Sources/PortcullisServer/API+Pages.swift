@@ -86,6 +86,7 @@ extension API {
         routes.on(.post, "/account/2fa/enable") { [self] in await twoFactorEnableForm($0) }
         routes.on(.post, "/account/2fa/confirm") { [self] in await twoFactorConfirmForm($0) }
         routes.on(.post, "/account/2fa/disable") { [self] in await twoFactorDisableForm($0) }
+        routes.on(.post, "/account/2fa/backup") { [self] in await backupCodesForm($0) }
         routes.on(.post, "/account/password") { [self] in await passwordForm($0) }
         routes.on(.post, "/account/sessions/end-others") { [self] in await endSessions($0, others: true) }
         routes.on(.post, "/logout") { [self] request in
@@ -399,18 +400,38 @@ extension API {
         guard let fields = form(request) else {
             return await accountPage(request, error: Self.expiredForm, status: .forbidden)
         }
-        let entered = (fields["token"] ?? "").trimmingCharacters(in: .whitespaces)
-        // Six digits are a TOTP code; anything else is tried as a backup code.
-        let factor =
-            entered.count == 6 && entered.allSatisfy(\.isNumber)
-            ? AuthService.SecondFactor(code: entered, backupCode: nil)
-            : AuthService.SecondFactor(code: nil, backupCode: entered)
-        switch await service.disableTwoFactor(user: user, factor: factor) {
+        switch await service.disableTwoFactor(user: user, factor: Self.secondFactor(fields["token"])) {
         case .done: return await accountPage(request, notice: "Two-factor authentication is off.")
         case .codeRequired:
             return await accountPage(request, error: "Enter a code to turn it off.", status: .badRequest)
         default: return await accountPage(request, error: "Invalid token or backup code", status: .unauthorized)
         }
+    }
+
+    func backupCodesForm(_ request: HTTPRequest) async -> HTTPResponse {
+        guard let (user, _) = await service.pageSession(refreshToken: request.cookies["refreshToken"]) else {
+            return Pages.seeOther("/login")
+        }
+        guard let fields = form(request) else {
+            return await accountPage(request, error: Self.expiredForm, status: .forbidden)
+        }
+        switch await service.regenerateBackupCodes(user: user, factor: Self.secondFactor(fields["token"])) {
+        case .regenerated(let codes, _):
+            return page(request, "backup", title: "New backup codes", values: ["backupCodes": codes])
+        case .codeRequired:
+            return await accountPage(request, error: "Enter a code for new backup codes.", status: .badRequest)
+        case .notEnabled: return await accountPage(request, error: "2FA is not enabled", status: .badRequest)
+        case .invalidCode:
+            return await accountPage(request, error: "Invalid token or backup code", status: .unauthorized)
+        }
+    }
+
+    /// One field of the pages' 2FA forms: six digits are a TOTP code, anything else a backup code.
+    static func secondFactor(_ field: String?) -> AuthService.SecondFactor {
+        let entered = (field ?? "").trimmingCharacters(in: .whitespaces)
+        return entered.count == 6 && entered.allSatisfy(\.isNumber)
+            ? AuthService.SecondFactor(code: entered, backupCode: nil)
+            : AuthService.SecondFactor(code: nil, backupCode: entered)
     }
 
     func profileForm(_ request: HTTPRequest) async -> HTTPResponse {

@@ -170,7 +170,7 @@ def test_a_real_browser_signs_up_signs_in_takes_the_second_step_and_sees_its_ses
     browser.find_element(By.ID, "token").send_keys(totp.at(time.time() + 30))
     browser.find_element(By.CSS_SELECTOR, "button[type=submit]").click()
     assert arrived(browser, "/account") and ">on<" in browser.page_source
-    assert csp_violations(browser) == []
+    assert csp_violations(browser) == [] and csp_reports(server, 204) == 0
 
 
 def test_first_run_creates_the_administrator_with_the_setup_code_from_the_log(start_server):
@@ -244,7 +244,17 @@ def test_two_factor_enrolment_from_the_account_page(server):
     assert r.status_code == 400 and ">on<" in r.text
     r = client.post(server.url("/account/2fa/disable"), data={"csrf": csrf(r.text), "token": "00000000"})
     assert r.status_code == 401 and ">on<" in r.text
-    r = client.post(server.url("/account/2fa/disable"), data={"csrf": csrf(r.text), "token": backup[0]})
+    # New backup codes: a code is needed, then the old ones stop working.
+    r = client.post(server.url("/account/2fa/backup"), data={"csrf": csrf(r.text), "token": ""})
+    assert r.status_code == 400 and "Enter a code" in r.text
+    r = client.post(server.url("/account/2fa/backup"), data={"csrf": csrf(r.text), "token": backup[1]})
+    assert r.status_code == 200 and "old backup codes no longer work" in r.text
+    fresh = re.findall(r"<li><code>([0-9a-f]+)</code></li>", r.text)
+    assert len(fresh) == 10 and not set(fresh) & set(backup)
+    page = client.get(server.url("/account")).text
+    r = client.post(server.url("/account/2fa/disable"), data={"csrf": csrf(page), "token": backup[0]})
+    assert r.status_code == 401 and ">on<" in r.text
+    r = client.post(server.url("/account/2fa/disable"), data={"csrf": csrf(r.text), "token": fresh[0]})
     assert r.status_code == 200 and "Two-factor authentication is off." in r.text and ">off<" in r.text
     assert sign_in(server, browser(), "otp@example.com").status_code == 303
 
@@ -271,7 +281,7 @@ def test_a_real_browser_enrols_by_scanning_the_qr_code(server, browser):
     browser.find_element(By.ID, "token").send_keys(pyotp.TOTP(secret).now())
     browser.find_element(By.CSS_SELECTOR, "button[type=submit]").click()
     assert arrived(browser, "/account/2fa/confirm") and "Two-factor authentication is on." in browser.page_source
-    assert csp_violations(browser) == []
+    assert csp_violations(browser) == [] and csp_reports(server, 204) == 0
 
 
 def csp_reports(server, status):

@@ -29,6 +29,7 @@ struct Pages: Sendable {
             ("forgot", PackageResources.forgot_mustache), ("reset", PackageResources.reset_mustache),
             ("account", PackageResources.account_mustache), ("message", PackageResources.message_mustache),
             ("setup", PackageResources.setup_mustache), ("enrol", PackageResources.enrol_mustache),
+            ("codes", PackageResources.codes_mustache), ("backup", PackageResources.backup_mustache),
         ]
         for (name, bytes) in sources {
             // The templates are part of the build: one that does not parse is a programming error.
