@@ -80,6 +80,26 @@ extension API {
             response.headers.add(name: "Cache-Control", value: "public, max-age=3600")
             return response
         }
+        if let logo = pages.branding.logo {
+            routes.immediate(.get, "/assets/logo") { _ in
+                var response = HTTPResponse(status: .ok, headers: ["Content-Type": logo.contentType], body: logo.bytes)
+                response.headers.add(name: "Cache-Control", value: "public, max-age=3600")
+                response.headers.add(name: "X-Content-Type-Options", value: "nosniff")
+                // An SVG opened on its own is a document: no script, no fetches, sandboxed.
+                response.headers.add(
+                    name: "Content-Security-Policy", value: "default-src 'none'; style-src 'unsafe-inline'; sandbox")
+                return response
+            }
+        }
+        if pages.branding.accent != nil {
+            let theme = pages.branding.themeStylesheet
+            routes.immediate(.get, "/assets/theme.css") { _ in
+                var response = HTTPResponse(
+                    status: .ok, headers: ["Content-Type": "text/css; charset=utf-8"], body: theme)
+                response.headers.add(name: "Cache-Control", value: "public, max-age=3600")
+                return response
+            }
+        }
         routes.on(.get, "/account") { [self] in await accountPage($0) }
         routes.on(.post, "/account/sessions/end") { [self] in await endSessions($0, others: false) }
         routes.on(.post, "/account/profile") { [self] in await profileForm($0) }

@@ -17,7 +17,7 @@ public final class API: Sendable {
 
     public init(engine: Engine) {
         self.engine = engine
-        pages = Pages(appTitle: engine.configuration.appTitle)
+        pages = Pages(appTitle: engine.configuration.appTitle, branding: engine.branding)
     }
 
     var service: AuthService { engine.service }

@@ -329,3 +329,45 @@ def test_a_real_browser_reports_a_violation(server, browser):
                            "document.body.appendChild(i);")
     WebDriverWait(browser, 10).until(lambda _: csp_reports(server, 204) > before)
     assert "blocked.invalid" in server.logs() and "img-src" in server.logs()
+
+
+def test_app_logo_and_colour_set_the_look_and_bad_ones_stop_the_start(start_server, tmp_path):
+    import pytest
+    logo = tmp_path / "logo.svg"
+    logo.write_text('<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 4 4"><script>alert(1)</script>'
+                    '<rect width="4" height="4" fill="#c00"/></svg>')
+    server = start_server(APP_TITLE="Acme <Chat>", APP_LOGO=str(logo), APP_COLOR="#C0A")
+    page = requests.get(server.url("/login")).text
+    assert "Acme &lt;Chat&gt;" in page and '<img class="logo" src="/assets/logo"' in page
+    assert '<link rel="stylesheet" href="/assets/theme.css">' in page
+    r = requests.get(server.url("/assets/logo"))
+    assert r.headers["Content-Type"] == "image/svg+xml" and r.content == logo.read_bytes()
+    assert "sandbox" in r.headers["Content-Security-Policy"] and r.headers["X-Content-Type-Options"] == "nosniff"
+    assert "--accent: #cc00aa;" in requests.get(server.url("/assets/theme.css")).text
+    # Without them: no logo, no theme, and their paths do not exist.
+    plain = start_server()
+    assert "/assets/logo" not in requests.get(plain.url("/login")).text
+    assert requests.get(plain.url("/assets/theme.css")).status_code == 404
+    # A bad value stops the start and names the variable.
+    fake = tmp_path / "fake.png"
+    fake.write_text("not an image at all")
+    big = tmp_path / "big.png"
+    big.write_bytes(b"\x89PNG\r\n\x1a\n" + b"\0" * (300 * 1024))
+    for env, name in (({"APP_COLOR": "red; background: url(x)"}, "APP_COLOR"), ({"APP_LOGO": str(fake)}, "APP_LOGO"),
+                      ({"APP_LOGO": str(big)}, "APP_LOGO"), ({"APP_LOGO": str(tmp_path / "missing.png")}, "APP_LOGO")):
+        with pytest.raises(RuntimeError, match=name):
+            start_server(**env)
+
+
+def test_a_real_browser_draws_the_logo_and_colour_without_csp_violations(start_server, browser, tmp_path):
+    from selenium.webdriver.common.by import By
+    logo = tmp_path / "logo.svg"
+    logo.write_text('<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 4 4"><rect width="4" height="4" fill="#0a7"/></svg>')
+    server = start_server(APP_TITLE="Acme", APP_LOGO=str(logo), APP_COLOR="#0a7d55")
+    browser.get(server.url("/login"))
+    image = browser.find_element(By.CSS_SELECTOR, "img.logo")
+    assert browser.execute_script("return arguments[0].complete && arguments[0].naturalWidth > 0", image)
+    button = browser.find_element(By.CSS_SELECTOR, "button[type=submit]")
+    assert button.value_of_css_property("background-color") in ("rgba(10, 125, 85, 1)", "rgb(10, 125, 85)")
+    shot(browser, "branded-sign-in")
+    assert csp_violations(browser) == [] and csp_reports(server, 204) == 0

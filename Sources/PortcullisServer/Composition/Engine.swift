@@ -22,6 +22,7 @@ public final class Engine: Sendable {
     public let tokens: OneTimeTokens
     public let outbox: Outbox
     public let flows: AccountFlows
+    let branding: Branding
     let logger: Logger
     let lastSnapshot = Mutex<Persistence.SnapshotInfo?>(nil)
     /// The first-run setup code: set while no account exists, spent by creating the first one.
@@ -44,6 +45,7 @@ public final class Engine: Sendable {
             moderationConfiguration = try ModerationConfiguration(environment: environment)
             email = try EmailConfiguration(environment: environment, appTitle: configuration.appTitle)
             social = try SocialLogin(environment: environment, configuration: configuration, http: CurlHTTP())
+            branding = try Branding(environment: environment)
         } catch {
             throw BuildError(description: "configuration error: \(error)")
         }

@@ -8,6 +8,7 @@ import PortcullisHTTP
 struct Pages: Sendable {
     let library: MustacheLibrary
     let appTitle: String
+    let branding: Branding
 
     static let stylesheet = PackageResources.portcullis_css
 
@@ -21,7 +22,7 @@ struct Pages: Sendable {
         ("Cache-Control", "no-store"),
     ]
 
-    init(appTitle: String) {
+    init(appTitle: String, branding: Branding = Branding()) {
         var library = MustacheLibrary()
         let sources: [(String, [UInt8])] = [
             ("layout", PackageResources.layout_mustache), ("login", PackageResources.login_mustache),
@@ -37,6 +38,7 @@ struct Pages: Sendable {
         }
         self.library = library
         self.appTitle = appTitle
+        self.branding = branding
     }
 
     /// A whole page: `template` rendered with `values`, inside the layout.
@@ -47,7 +49,10 @@ struct Pages: Sendable {
         var context = values
         context["appTitle"] = appTitle
         let body = library.render(context, withTemplate: template) ?? ""
-        var layout: [String: Any] = ["title": title, "appTitle": appTitle, "body": body]
+        var layout: [String: Any] = [
+            "title": title, "appTitle": appTitle, "body": body, "logo": branding.logo != nil,
+            "theme": branding.accent != nil,
+        ]
         if let error { layout["error"] = error }
         if let notice { layout["notice"] = notice }
         let html = library.render(layout, withTemplate: "layout") ?? ""
