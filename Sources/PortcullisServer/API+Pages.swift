@@ -461,7 +461,9 @@ extension API {
         guard let fields = form(request) else {
             return await accountPage(request, error: Self.expiredForm, status: .forbidden)
         }
-        switch await service.updateProfile(userId: user.id, name: fields["name"], username: fields["username"]) {
+        switch await service.updateProfile(
+            userId: user.id, name: fields["name"], username: fields["username"], avatar: fields["avatar"] ?? "")
+        {
         case .updated: return await accountPage(request, notice: "Profile saved.")
         case .invalid(let message): return await accountPage(request, error: message, status: .badRequest)
         case .gone: return Pages.seeOther("/login")
@@ -519,7 +521,8 @@ extension API {
         }
         let profile: [String: Any] = [
             "name": user.name, "email": user.email, "username": user.username, "role": user.role,
-            "twoFactorEnabled": user.twoFactorEnabled, "hasPassword": user.passwordHash != nil,
+            "avatar": user.avatar ?? "", "twoFactorEnabled": user.twoFactorEnabled,
+            "hasPassword": user.passwordHash != nil,
         ]
         return page(
             request, "account", title: "Your account", values: ["user": profile, "sessions": sessions], error: error,

@@ -205,13 +205,24 @@ def test_profile_and_password_change_from_the_account_page(server):
     assert r.status_code == 400 and "name:" in r.text
     r = laptop.post(server.url("/account/profile"), data={"csrf": csrf(page), "name": "Ana <Lima>", "username": "Ana.L"})
     assert r.status_code == 200 and "Profile saved." in r.text and "Ana &lt;Lima&gt;" in r.text and "ana.l" in r.text
+    for bad in ("javascript:alert(1)", "http://pics.example/a.png", "https://pics.example/a b.png",
+                "https://pics.example/" + "a" * 2048):
+        r = laptop.post(server.url("/account/profile"), data={"csrf": csrf(page), "name": "Someone Else", "username": "ana.l",
+                                                             "avatar": bad})
+        assert r.status_code == 400 and "avatar: Expected an https URL" in r.text and "Someone Else" not in r.text
+    picture = "https://pics.example/ana.png?size=96&manual=true"
+    r = laptop.post(server.url("/account/profile"), data={"csrf": csrf(page), "name": "Ana <Lima>", "username": "ana.l",
+                                                         "avatar": picture})
+    assert r.status_code == 200 and 'value="https://pics.example/ana.png?size=96&amp;manual=true"' in r.text
+    api = requests.post(server.url("/api/auth/login"), json={"email": "ana@example.com", "password": PASSWORD}).json()
+    assert api["user"]["avatar"] == picture
     r = laptop.post(server.url("/account/password"), data={"csrf": csrf(page), "current_password": "not it at all",
                                                           "password": "a new long password", "confirm_password": "a new long password"})
     assert r.status_code == 403 and "current password is not right" in r.text
     old_device = laptop.cookies["portcullis_device"]
     r = laptop.post(server.url("/account/password"), data={"csrf": csrf(page), "current_password": PASSWORD,
                                                           "password": "a new long password", "confirm_password": "a new long password"})
-    assert r.status_code == 200 and "1 other session(s) ended" in r.text
+    assert r.status_code == 200 and "2 other session(s) ended" in r.text  # the phone and the API login
     assert laptop.cookies["portcullis_device"] != old_device
     assert phone.post(server.url("/api/auth/refresh")).status_code == 401
     assert laptop.post(server.url("/api/auth/refresh")).status_code == 200

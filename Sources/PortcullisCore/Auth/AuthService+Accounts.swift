@@ -108,11 +108,18 @@ extension AuthService {
         case gone
     }
 
-    /// Name and username, with registration's rules.
-    public func updateProfile(userId: String, name: String?, username: String?) async -> ProfileOutcome {
+    /// Name and username, with registration's rules, and the avatar URL (`nil` leaves it, empty clears it).
+    public func updateProfile(
+        userId: String, name: String?, username: String?, avatar: String? = nil
+    ) async -> ProfileOutcome {
         let name = (name ?? "").trimmingCharacters(in: .whitespaces)
         let username = (username ?? "").trimmingCharacters(in: .whitespaces).lowercased()
-        if let problem = Validation.profileErrors(name: name, username: username) { return .invalid(problem) }
+        let avatar = avatar?.trimmingCharacters(in: .whitespaces)
+        var issues = Validation.nameIssues(name: name, username: username)
+        if let avatar, !avatar.isEmpty, !Validation.isAvatarURL(avatar) {
+            issues.append("avatar: Expected an https URL of at most 2048 characters")
+        }
+        if !issues.isEmpty { return .invalid(issues.joined(separator: " ")) }
         let now = nowMilliseconds()
         guard
             let user = await users.update(
@@ -120,6 +127,7 @@ extension AuthService {
                 {
                     $0.name = name
                     $0.username = username
+                    if let avatar { $0.avatar = avatar.isEmpty ? nil : avatar }
                     $0.updatedAt = now
                 })
         else {

@@ -32,12 +32,12 @@ public struct SocialIdentity: Sendable, Equatable {
         self.idToken = idToken
     }
 
-    /// Names cut to registration's 80 characters; an avatar kept only as an https URL of ≤ 2 KiB.
+    /// Names cut to registration's 80 characters; an avatar kept only if ``Validation/isAvatarURL(_:)``.
     var bounded: SocialIdentity {
         var copy = self
         copy.name = String(name.prefix(80))
         copy.username = String(username.prefix(80))
-        if let avatar, avatar.utf8.count > 2048 || !avatar.lowercased().hasPrefix("https://") { copy.avatar = nil }
+        if let avatar, !Validation.isAvatarURL(avatar) { copy.avatar = nil }
         return copy
     }
 

@@ -1,10 +1,11 @@
 /// LibreChat's zod schemas for registration and login, with its message format: every issue as
 /// `<field>: <message>`, joined with spaces. Lengths count UTF-16 code units, as JavaScript does.
 public enum Validation {
-    /// The profile's rules (registration's for name and username).
-    public static func profileErrors(name: String?, username: String?) -> String? {
-        let issues = nameIssues(name: name, username: username)
-        return issues.isEmpty ? nil : issues.joined(separator: " ")
+    /// An avatar is kept only as an https URL of at most 2 KiB without spaces or control characters
+    /// (a provider's picture and the account page's field alike).
+    public static func isAvatarURL(_ url: String) -> Bool {
+        url.utf8.count <= 2048 && url.lowercased().hasPrefix("https://")
+            && !url.unicodeScalars.contains { $0.value <= 0x20 || $0.value == 0x7F }
     }
 
     static func nameIssues(name: String?, username: String?) -> [String] {
