@@ -404,6 +404,7 @@ extension API {
         guard let fields = form(request) else {
             return await accountPage(request, error: Self.expiredForm, status: .forbidden)
         }
+        if let refused = await codeAttemptRefused(request, user) { return refused }
         switch await service.confirmTwoFactor(user: user, code: fields["token"]) {
         case .done: return await accountPage(request, notice: "Two-factor authentication is on.")
         case .notInitiated: return await accountPage(request, error: "2FA not initiated", status: .badRequest)
@@ -420,7 +421,8 @@ extension API {
         guard let fields = form(request) else {
             return await accountPage(request, error: Self.expiredForm, status: .forbidden)
         }
-        switch await service.disableTwoFactor(user: user, factor: Self.secondFactor(fields["token"])) {
+        if let refused = await codeAttemptRefused(request, user) { return refused }
+        switch await service.disableTwoFactor(user: user, factor: Self.secondFactor(entered: fields["token"])) {
         case .done: return await accountPage(request, notice: "Two-factor authentication is off.")
         case .codeRequired:
             return await accountPage(request, error: "Enter a code to turn it off.", status: .badRequest)
@@ -435,7 +437,8 @@ extension API {
         guard let fields = form(request) else {
             return await accountPage(request, error: Self.expiredForm, status: .forbidden)
         }
-        switch await service.regenerateBackupCodes(user: user, factor: Self.secondFactor(fields["token"])) {
+        if let refused = await codeAttemptRefused(request, user) { return refused }
+        switch await service.regenerateBackupCodes(user: user, factor: Self.secondFactor(entered: fields["token"])) {
         case .regenerated(let codes, _):
             return page(request, "backup", title: "New backup codes", values: ["backupCodes": codes])
         case .codeRequired:
@@ -446,8 +449,21 @@ extension API {
         }
     }
 
+    /// The account page with the limiter's refusal, when a signed-in code check is over it.
+    func codeAttemptRefused(_ request: HTTPRequest, _ user: User) async -> HTTPResponse? {
+        do { try await limitSignedInCodeAttempts(request, user) } catch {
+            let (message, status) = Self.text(of: error)
+            var page = await accountPage(request, error: message, status: status)
+            for (name, value) in error.response.headers where name == "Retry-After" {
+                page.headers.add(name: name, value: value)
+            }
+            return page
+        }
+        return nil
+    }
+
     /// One field of the pages' 2FA forms: six digits are a TOTP code, anything else a backup code.
-    static func secondFactor(_ field: String?) -> AuthService.SecondFactor {
+    static func secondFactor(entered field: String?) -> AuthService.SecondFactor {
         let entered = (field ?? "").trimmingCharacters(in: .whitespaces)
         return entered.count == 6 && entered.allSatisfy(\.isNumber)
             ? AuthService.SecondFactor(code: entered, backupCode: nil)

@@ -22,6 +22,7 @@ extension API {
     func requireSecondFactor(_ request: HTTPRequest, _ user: User) async throws(APIError) {
         let factor = Self.secondFactor(try Self.body(request))
         guard !factor.isEmpty else { throw .message("Either token or backup code is required", .badRequest) }
+        try await limitSignedInCodeAttempts(request, user)
         guard await service.verifySecondFactor(user: user, factor: factor) else {
             throw .message("Invalid token or backup code", .unauthorized)
         }
@@ -29,7 +30,9 @@ extension API {
 
     func addTwoFactorRoutes(_ routes: inout Routes) {
         routes.enrolment(.post, "/api/auth/2fa/enable") { [self] request, user in
-            switch try await service.enableTwoFactor(user: user, factor: Self.secondFactor(try Self.body(request))) {
+            let factor = Self.secondFactor(try Self.body(request))
+            if !factor.isEmpty { try await limitSignedInCodeAttempts(request, user) }
+            switch try await service.enableTwoFactor(user: user, factor: factor) {
             case .started(let url, let codes):
                 return .json(bytes: UserJSON.data(["otpauthUrl": url, "backupCodes": codes]))
             case .verificationRequired: throw APIError.message("Either token or backup code is required", .badRequest)
@@ -37,21 +40,27 @@ extension API {
             }
         }
         routes.enrolment(.post, "/api/auth/2fa/verify") { [self] request, user in
-            switch await service.verifyTwoFactor(user: user, factor: Self.secondFactor(try Self.body(request))) {
+            let factor = Self.secondFactor(try Self.body(request))
+            try await limitSignedInCodeAttempts(request, user)
+            switch await service.verifyTwoFactor(user: user, factor: factor) {
             case .done: return HTTPResponse(status: .ok)
             case .notInitiated: throw APIError.message("2FA not initiated", .badRequest)
             default: throw APIError.message("Invalid token or backup code.", .badRequest)
             }
         }
         routes.enrolment(.post, "/api/auth/2fa/confirm") { [self] request, user in
-            switch await service.confirmTwoFactor(user: user, code: try Self.body(request)["token"]) {
+            let code = try Self.body(request)["token"]
+            try await limitSignedInCodeAttempts(request, user)
+            switch await service.confirmTwoFactor(user: user, code: code) {
             case .done: return HTTPResponse(status: .ok)
             case .notInitiated: throw APIError.message("2FA not initiated", .badRequest)
             default: throw APIError.message("Invalid token.", .badRequest)
             }
         }
         routes.authenticated(.post, "/api/auth/2fa/disable") { [self] request, user in
-            switch await service.disableTwoFactor(user: user, factor: Self.secondFactor(try Self.body(request))) {
+            let factor = Self.secondFactor(try Self.body(request))
+            try await limitSignedInCodeAttempts(request, user)
+            switch await service.disableTwoFactor(user: user, factor: factor) {
             case .done: return HTTPResponse(status: .ok)
             case .notEnabled, .notInitiated: throw APIError.message("2FA is not setup for this user", .badRequest)
             case .codeRequired:
@@ -60,7 +69,9 @@ extension API {
             }
         }
         routes.authenticated(.post, "/api/auth/2fa/backup/regenerate") { [self] request, user in
-            switch await service.regenerateBackupCodes(user: user, factor: Self.secondFactor(try Self.body(request))) {
+            let factor = Self.secondFactor(try Self.body(request))
+            try await limitSignedInCodeAttempts(request, user)
+            switch await service.regenerateBackupCodes(user: user, factor: factor) {
             case .regenerated(let plain, let stored):
                 let hashes = stored.map { ["codeHash": $0.hash, "used": false, "usedAt": NSNull()] as [String: Any] }
                 return .json(bytes: UserJSON.data(["backupCodes": plain, "backupCodesHash": hashes]))
@@ -70,6 +81,30 @@ extension API {
             }
         }
         routes.on(.post, "/api/auth/2fa/verify-temp") { [self] in try await completeTwoFactorLogin($0) }
+    }
+
+    /// The 2FA limiter (`TWO_FACTOR_TEMP_*`) on `keys`; over it, a violation against the account and
+    /// the address, then 429 (or the ban it led to).
+    func limitCodeAttempts(ip: String, userId: String?, keys: [String]) async throws(APIError) {
+        let limit = moderation.configuration.twoFactorTemp
+        let message = "Too many verification attempts, please try again after \(limit.windowMinutes) minutes."
+        for key in keys {
+            guard let wait = await moderation.limit("two_factor_temp", key: key, limit) else { continue }
+            if await moderation.violation(
+                "logins", score: moderation.configuration.score("two_factor_temp"), userId: userId, ip: ip),
+                let expiry = await moderation.banExpiry(userId: userId, ip: ip)
+            {
+                throw .banned(retryAfter: secondsUntil(expiry))
+            }
+            throw .tooManyRequests(message, retryAfter: wait)
+        }
+    }
+
+    /// A signed-in user's code check (enable when on, verify, confirm, disable, new backup codes,
+    /// account deletion) meets the same limiter per account: a stolen session cannot try every code.
+    func limitSignedInCodeAttempts(_ request: HTTPRequest, _ user: User) async throws(APIError) {
+        // Its own budget: enrolling does not use up the next sign-in's second step.
+        try await limitCodeAttempts(ip: clientIP(request), userId: user.id, keys: ["signed-in:" + user.id])
     }
 
     /// `verify-temp`: the temporary token names the user first, then the limiter (per IP and per
@@ -89,18 +124,7 @@ extension API {
     {
         let ip = clientIP(request)
         let userId = service.twoFactorTempUserId(tempToken)
-        let limit = moderation.configuration.twoFactorTemp
-        let message = "Too many verification attempts, please try again after \(limit.windowMinutes) minutes."
-        for key in [ip] + (userId.map { ["user:" + $0] } ?? []) {
-            guard let wait = await moderation.limit("two_factor_temp", key: key, limit) else { continue }
-            if await moderation.violation(
-                "logins", score: moderation.configuration.score("two_factor_temp"), userId: userId, ip: ip),
-                let expiry = await moderation.banExpiry(userId: userId, ip: ip)
-            {
-                throw APIError.banned(retryAfter: secondsUntil(expiry))
-            }
-            throw APIError.tooManyRequests(message, retryAfter: wait)
-        }
+        try await limitCodeAttempts(ip: ip, userId: userId, keys: [ip] + (userId.map { ["user:" + $0] } ?? []))
         if let expiry = await moderation.banExpiry(userId: userId, ip: ip) {
             throw APIError.banned(retryAfter: secondsUntil(expiry))
         }

@@ -382,3 +382,17 @@ def test_a_real_browser_draws_the_logo_and_colour_without_csp_violations(start_s
     assert button.value_of_css_property("background-color") in ("rgba(10, 125, 85, 1)", "rgb(10, 125, 85)")
     shot(browser, "branded-sign-in")
     assert csp_violations(browser) == [] and csp_reports(server, 204) == 0
+
+
+def test_the_account_page_code_forms_meet_the_limiter(start_server):
+    server = start_server(TWO_FACTOR_TEMP_MAX="1", TWO_FACTOR_TEMP_WINDOW="1")
+    register(server, "lim@example.com")
+    client = browser()
+    assert sign_in(server, client, "lim@example.com").status_code == 303
+    r = client.post(server.url("/account/2fa/enable"), data={"csrf": csrf(client.get(server.url("/account")).text)})
+    secret = re.search(r'<code id="secret">([A-Z2-7]+)</code>', r.text).group(1)
+    r = client.post(server.url("/account/2fa/confirm"), data={"csrf": csrf(r.text), "token": "000000"})
+    assert r.status_code == 400
+    r = client.post(server.url("/account/2fa/confirm"), data={"csrf": csrf(r.text), "token": pyotp.TOTP(secret).now()})
+    assert r.status_code == 429 and "Too many verification attempts" in r.text and r.headers["Retry-After"]
+    assert ">off<" in r.text

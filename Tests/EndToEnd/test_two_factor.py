@@ -260,3 +260,21 @@ def test_require_2fa_for_admins_holds_them_to_enrolment(start_server):
     r, session = second_step(server, temp, token=next_code(totp))
     assert r.status_code == 200
     assert requests.get(server.url("/api/admin/bans"), headers=auth(r.json()["token"])).status_code == 200
+
+
+def test_a_signed_in_session_cannot_try_every_code(start_server):
+    # A stolen session guessing codes to turn 2FA off or mint backup codes meets the limiter per account.
+    server = start_server(TWO_FACTOR_TEMP_MAX="5", TWO_FACTOR_TEMP_WINDOW="1")
+    token, totp, backup = enroll(server)  # verify and confirm were two attempts
+    guesses = [requests.post(server.url(path), headers=auth(token), json={"token": "000000"})
+               for path in ("/api/auth/2fa/disable", "/api/auth/2fa/backup/regenerate", "/api/auth/2fa/disable",
+                            "/api/auth/2fa/disable")]
+    assert [r.status_code for r in guesses] == [401, 401, 401, 429]
+    assert "Too many verification attempts" in guesses[-1].json()["message"] and guesses[-1].headers["Retry-After"]
+    # Even the right code waits now, and 2FA stays on.
+    r = requests.post(server.url("/api/auth/2fa/disable"), headers=auth(token), json={"token": totp.now()})
+    assert r.status_code == 429
+    assert requests.get(server.url("/api/user"), headers=auth(token)).json()["twoFactorEnabled"] is True
+    # The next sign-in's second step has its own budget.
+    temp = login(server, "two@example.com").json()["tempToken"]
+    assert second_step(server, temp, backupCode=backup[0])[0].status_code == 200
