@@ -478,7 +478,7 @@ extension API {
             return await accountPage(request, error: Self.expiredForm, status: .forbidden)
         }
         switch await service.updateProfile(
-            userId: user.id, name: fields["name"], username: fields["username"], avatar: fields["avatar"] ?? "")
+            userId: user.id, name: fields["name"], username: fields["username"], avatar: fields["avatar"])
         {
         case .updated: return await accountPage(request, notice: "Profile saved.")
         case .invalid(let message): return await accountPage(request, error: message, status: .badRequest)
