@@ -101,14 +101,18 @@ extension API {
             }
         }
         routes.on(.get, "/account") { [self] in await accountPage($0) }
-        routes.on(.post, "/account/sessions/end") { [self] in await endSessions($0, others: false) }
-        routes.on(.post, "/account/profile") { [self] in await profileForm($0) }
-        routes.on(.post, "/account/2fa/enable") { [self] in await twoFactorEnableForm($0) }
-        routes.on(.post, "/account/2fa/confirm") { [self] in await twoFactorConfirmForm($0) }
-        routes.on(.post, "/account/2fa/disable") { [self] in await twoFactorDisableForm($0) }
-        routes.on(.post, "/account/2fa/backup") { [self] in await backupCodesForm($0) }
-        routes.on(.post, "/account/password") { [self] in await passwordForm($0) }
-        routes.on(.post, "/account/sessions/end-others") { [self] in await endSessions($0, others: true) }
+        routes.on(.post, "/account/sessions/end") { [self] in
+            await accountForm($0) { await endSessions($0, $1, $2, $3, others: false) }
+        }
+        routes.on(.post, "/account/profile") { [self] in await accountForm($0, profileForm) }
+        routes.on(.post, "/account/2fa/enable") { [self] in await accountForm($0, twoFactorEnableForm) }
+        routes.on(.post, "/account/2fa/confirm") { [self] in await accountForm($0, twoFactorConfirmForm) }
+        routes.on(.post, "/account/2fa/disable") { [self] in await accountForm($0, twoFactorDisableForm) }
+        routes.on(.post, "/account/2fa/backup") { [self] in await accountForm($0, backupCodesForm) }
+        routes.on(.post, "/account/password") { [self] in await accountForm($0, passwordForm) }
+        routes.on(.post, "/account/sessions/end-others") { [self] in
+            await accountForm($0) { await endSessions($0, $1, $2, $3, others: true) }
+        }
         routes.on(.post, "/logout") { [self] request in
             guard form(request) != nil else { return Pages.seeOther("/account") }
             if let (user, _) = await service.pageSession(refreshToken: request.cookies["refreshToken"]) {
@@ -373,14 +377,26 @@ extension API {
         }
     }
 
-    /// Enrolment: a pending secret shown as a QR code and as text, with the backup codes, then a code confirms.
-    func twoFactorEnableForm(_ request: HTTPRequest) async -> HTTPResponse {
-        guard let (user, _) = await service.pageSession(refreshToken: request.cookies["refreshToken"]) else {
+    /// An `/account` form: the handler gets the signed-in user, their session and the form's fields;
+    /// without a session the answer is the sign-in page, with a missing or wrong CSRF token the
+    /// account page saying the form expired (nothing changes).
+    func accountForm(
+        _ request: HTTPRequest,
+        _ handle: (HTTPRequest, User, Session, [String: String]) async -> HTTPResponse
+    ) async -> HTTPResponse {
+        guard let (user, session) = await service.pageSession(refreshToken: request.cookies["refreshToken"]) else {
             return Pages.seeOther("/login")
         }
-        guard form(request) != nil else {
+        guard let fields = form(request) else {
             return await accountPage(request, error: Self.expiredForm, status: .forbidden)
         }
+        return await handle(request, user, session, fields)
+    }
+
+    /// Enrolment: a pending secret shown as a QR code and as text, with the backup codes, then a code confirms.
+    func twoFactorEnableForm(
+        _ request: HTTPRequest, _ user: User, _ session: Session, _ fields: [String: String]
+    ) async -> HTTPResponse {
         guard !user.twoFactorEnabled else { return Pages.seeOther("/account") }
         do {
             guard
@@ -397,13 +413,9 @@ extension API {
         }
     }
 
-    func twoFactorConfirmForm(_ request: HTTPRequest) async -> HTTPResponse {
-        guard let (user, _) = await service.pageSession(refreshToken: request.cookies["refreshToken"]) else {
-            return Pages.seeOther("/login")
-        }
-        guard let fields = form(request) else {
-            return await accountPage(request, error: Self.expiredForm, status: .forbidden)
-        }
+    func twoFactorConfirmForm(
+        _ request: HTTPRequest, _ user: User, _ session: Session, _ fields: [String: String]
+    ) async -> HTTPResponse {
         if let refused = await codeAttemptRefused(request, user) { return refused }
         switch await service.confirmTwoFactor(user: user, code: fields["token"]) {
         case .done: return await accountPage(request, notice: "Two-factor authentication is on.")
@@ -414,13 +426,9 @@ extension API {
         }
     }
 
-    func twoFactorDisableForm(_ request: HTTPRequest) async -> HTTPResponse {
-        guard let (user, _) = await service.pageSession(refreshToken: request.cookies["refreshToken"]) else {
-            return Pages.seeOther("/login")
-        }
-        guard let fields = form(request) else {
-            return await accountPage(request, error: Self.expiredForm, status: .forbidden)
-        }
+    func twoFactorDisableForm(
+        _ request: HTTPRequest, _ user: User, _ session: Session, _ fields: [String: String]
+    ) async -> HTTPResponse {
         if let refused = await codeAttemptRefused(request, user) { return refused }
         switch await service.disableTwoFactor(user: user, factor: Self.secondFactor(entered: fields["token"])) {
         case .done: return await accountPage(request, notice: "Two-factor authentication is off.")
@@ -430,13 +438,9 @@ extension API {
         }
     }
 
-    func backupCodesForm(_ request: HTTPRequest) async -> HTTPResponse {
-        guard let (user, _) = await service.pageSession(refreshToken: request.cookies["refreshToken"]) else {
-            return Pages.seeOther("/login")
-        }
-        guard let fields = form(request) else {
-            return await accountPage(request, error: Self.expiredForm, status: .forbidden)
-        }
+    func backupCodesForm(
+        _ request: HTTPRequest, _ user: User, _ session: Session, _ fields: [String: String]
+    ) async -> HTTPResponse {
         if let refused = await codeAttemptRefused(request, user) { return refused }
         switch await service.regenerateBackupCodes(user: user, factor: Self.secondFactor(entered: fields["token"])) {
         case .regenerated(let codes, _):
@@ -470,13 +474,9 @@ extension API {
             : AuthService.SecondFactor(code: nil, backupCode: entered)
     }
 
-    func profileForm(_ request: HTTPRequest) async -> HTTPResponse {
-        guard let (user, _) = await service.pageSession(refreshToken: request.cookies["refreshToken"]) else {
-            return Pages.seeOther("/login")
-        }
-        guard let fields = form(request) else {
-            return await accountPage(request, error: Self.expiredForm, status: .forbidden)
-        }
+    func profileForm(
+        _ request: HTTPRequest, _ user: User, _ session: Session, _ fields: [String: String]
+    ) async -> HTTPResponse {
         switch await service.updateProfile(
             userId: user.id, name: fields["name"], username: fields["username"], avatar: fields["avatar"])
         {
@@ -486,13 +486,9 @@ extension API {
         }
     }
 
-    func passwordForm(_ request: HTTPRequest) async -> HTTPResponse {
-        guard let (user, session) = await service.pageSession(refreshToken: request.cookies["refreshToken"]) else {
-            return Pages.seeOther("/login")
-        }
-        guard let fields = form(request) else {
-            return await accountPage(request, error: Self.expiredForm, status: .forbidden)
-        }
+    func passwordForm(
+        _ request: HTTPRequest, _ user: User, _ session: Session, _ fields: [String: String]
+    ) async -> HTTPResponse {
         do {
             // Guessing the current password with a stolen session is still guessing: the login limiter applies.
             try await moderateLogin(request, email: nil)
@@ -545,13 +541,9 @@ extension API {
             notice: notice, status: status)
     }
 
-    func endSessions(_ request: HTTPRequest, others: Bool) async -> HTTPResponse {
-        guard let (user, current) = await service.pageSession(refreshToken: request.cookies["refreshToken"]) else {
-            return Pages.seeOther("/login")
-        }
-        guard let fields = form(request) else {
-            return await accountPage(request, error: Self.expiredForm, status: .forbidden)
-        }
+    func endSessions(
+        _ request: HTTPRequest, _ user: User, _ current: Session, _ fields: [String: String], others: Bool
+    ) async -> HTTPResponse {
         if others {
             for session in await service.sessions.sessions(userId: user.id) where session.id != current.id {
                 await service.sessions.remove(id: session.id, userId: user.id)
