@@ -74,17 +74,10 @@ extension API {
     }
 
     func addPageRoutes(_ routes: inout Routes) {
-        routes.on(.get, "/assets/portcullis.css") { _ in
-            var response = HTTPResponse(
-                status: .ok, headers: ["Content-Type": "text/css; charset=utf-8"], body: Pages.stylesheet)
-            response.headers.add(name: "Cache-Control", value: "public, max-age=3600")
-            return response
-        }
+        routes.on(.get, "/assets/portcullis.css") { _ in Pages.asset("text/css; charset=utf-8", Pages.stylesheet) }
         if let logo = pages.branding.logo {
             routes.immediate(.get, "/assets/logo") { _ in
-                var response = HTTPResponse(status: .ok, headers: ["Content-Type": logo.contentType], body: logo.bytes)
-                response.headers.add(name: "Cache-Control", value: "public, max-age=3600")
-                response.headers.add(name: "X-Content-Type-Options", value: "nosniff")
+                var response = Pages.asset(logo.contentType, logo.bytes)
                 // An SVG opened on its own is a document: no script, no fetches, sandboxed.
                 response.headers.add(
                     name: "Content-Security-Policy", value: "default-src 'none'; style-src 'unsafe-inline'; sandbox")
@@ -93,12 +86,7 @@ extension API {
         }
         if pages.branding.accent != nil {
             let theme = pages.branding.themeStylesheet
-            routes.immediate(.get, "/assets/theme.css") { _ in
-                var response = HTTPResponse(
-                    status: .ok, headers: ["Content-Type": "text/css; charset=utf-8"], body: theme)
-                response.headers.add(name: "Cache-Control", value: "public, max-age=3600")
-                return response
-            }
+            routes.immediate(.get, "/assets/theme.css") { _ in Pages.asset("text/css; charset=utf-8", theme) }
         }
         routes.on(.get, "/account") { [self] in await accountPage($0) }
         routes.on(.post, "/account/sessions/end") { [self] in

@@ -62,6 +62,14 @@ struct Pages: Sendable {
         return response
     }
 
+    /// A file the pages load (stylesheet, logo): cacheable for an hour, its type not to be guessed.
+    static func asset(_ contentType: String, _ body: [UInt8]) -> HTTPResponse {
+        var response = HTTPResponse(status: .ok, headers: ["Content-Type": contentType], body: body)
+        response.headers.add(name: "Cache-Control", value: "public, max-age=3600")
+        response.headers.add(name: "X-Content-Type-Options", value: "nosniff")
+        return response
+    }
+
     /// A redirect after a form (303: the browser follows with GET), with the page headers.
     static func seeOther(_ location: String) -> HTTPResponse {
         var response = HTTPResponse.redirect(to: location, status: HTTPStatus(code: 303))
