@@ -86,7 +86,8 @@ let package = Package(
             resources: [
                 "layout", "login", "register", "twofactor", "forgot", "reset", "account", "message", "setup", "enrol",
                 "codes", "backup",
-            ].map { .embedInCode("Pages/Templates/\($0).mustache") } + [.embedInCode("Pages/Templates/portcullis.css")],
+            ].map { .embedInCode("Pages/Templates/\($0).mustache") }
+                + ["portcullis.css", "passkeys.js"].map { .embedInCode("Pages/Templates/\($0)") },
             swiftSettings: strictSettings
         ),
         .executableTarget(

@@ -36,6 +36,15 @@ extension API {
             ),
             ("portcullis_two_factor_replays_refused_total", "counter", "", metrics.twoFactorReplays.current),
             ("portcullis_backup_codes_used_total", "counter", "", metrics.backupCodesUsed.current),
+            (
+                "portcullis_passkey_logins_total", "counter", "{result=\"success\"}",
+                metrics.passkeyLoginsSucceeded.current
+            ),
+            (
+                "portcullis_passkey_logins_total", "counter", "{result=\"failure\"}",
+                metrics.passkeyLoginsFailed.current
+            ),
+            ("portcullis_passkeys", "gauge", "", service.passkeys.count),
             ("portcullis_lockouts_started_total", "counter", "", service.lockout?.started.current ?? 0),
             ("portcullis_lockout_refusals_total", "counter", "", service.lockout?.refused.current ?? 0),
             ("portcullis_lockout_windows", "gauge", "", service.lockout?.windows.current ?? 0),

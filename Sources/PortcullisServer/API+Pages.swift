@@ -70,11 +70,13 @@ extension API {
             "socialButtons": buttons, "hasSocial": !buttons.isEmpty,
             "registrationEnabled": configuration.allowRegistration,
             "passwordResetEnabled": configuration.allowPasswordReset,
+            "passkeys": configuration.relyingParty != nil, "script": configuration.relyingParty != nil,
         ]
     }
 
     func addPageRoutes(_ routes: inout Routes) {
         routes.on(.get, "/assets/portcullis.css") { _ in Pages.asset("text/css; charset=utf-8", Pages.stylesheet) }
+        routes.on(.get, "/assets/passkeys.js") { _ in Pages.asset("text/javascript; charset=utf-8", Pages.script) }
         if let logo = pages.branding.logo {
             routes.immediate(.get, "/assets/logo") { _ in
                 var response = Pages.asset(logo.contentType, logo.bytes)
@@ -90,16 +92,16 @@ extension API {
         }
         routes.on(.get, "/account") { [self] in await accountPage($0) }
         routes.on(.post, "/account/sessions/end") { [self] in
-            await accountForm($0) { await endSessions($0, $1, $2, $3, others: false) }
+            try await accountForm($0) { await endSessions($0, $1, $2, $3, others: false) }
         }
-        routes.on(.post, "/account/profile") { [self] in await accountForm($0, profileForm) }
-        routes.on(.post, "/account/2fa/enable") { [self] in await accountForm($0, twoFactorEnableForm) }
-        routes.on(.post, "/account/2fa/confirm") { [self] in await accountForm($0, twoFactorConfirmForm) }
-        routes.on(.post, "/account/2fa/disable") { [self] in await accountForm($0, twoFactorDisableForm) }
-        routes.on(.post, "/account/2fa/backup") { [self] in await accountForm($0, backupCodesForm) }
-        routes.on(.post, "/account/password") { [self] in await accountForm($0, passwordForm) }
+        routes.on(.post, "/account/profile") { [self] in try await accountForm($0, profileForm) }
+        routes.on(.post, "/account/2fa/enable") { [self] in try await accountForm($0, twoFactorEnableForm) }
+        routes.on(.post, "/account/2fa/confirm") { [self] in try await accountForm($0, twoFactorConfirmForm) }
+        routes.on(.post, "/account/2fa/disable") { [self] in try await accountForm($0, twoFactorDisableForm) }
+        routes.on(.post, "/account/2fa/backup") { [self] in try await accountForm($0, backupCodesForm) }
+        routes.on(.post, "/account/password") { [self] in try await accountForm($0, passwordForm) }
         routes.on(.post, "/account/sessions/end-others") { [self] in
-            await accountForm($0) { await endSessions($0, $1, $2, $3, others: true) }
+            try await accountForm($0) { await endSessions($0, $1, $2, $3, others: true) }
         }
         routes.on(.post, "/logout") { [self] request in
             guard form(request) != nil else { return Pages.seeOther("/account") }
@@ -110,7 +112,9 @@ extension API {
             clearAuthCookies(&response)
             return response
         }
+        addAccountPasskeyRoutes(&routes)
         guard servesClientPages else { return }
+        addLoginPasskeyRoutes(&routes)
         routes.on(.get, "/") { [self] request in
             if engine.setupCode.withLock({ $0 }) != nil && service.users.count == 0 { return Pages.seeOther("/setup") }
             return await service.pageSession(refreshToken: request.cookies["refreshToken"]) != nil
@@ -368,17 +372,20 @@ extension API {
     /// An `/account` form: the handler gets the signed-in user, their session and the form's fields;
     /// without a session the answer is the sign-in page, with a missing or wrong CSRF token the
     /// account page saying the form expired (nothing changes).
+    /// A page's script fetching (`json`) is refused with JSON instead: 401 signed out, 403 expired.
     func accountForm(
-        _ request: HTTPRequest,
-        _ handle: (HTTPRequest, User, Session, [String: String]) async -> HTTPResponse
-    ) async -> HTTPResponse {
+        _ request: HTTPRequest, json: Bool = false,
+        _ handle: (HTTPRequest, User, Session, [String: String]) async throws -> HTTPResponse
+    ) async throws -> HTTPResponse {
         guard let (user, session) = await service.pageSession(refreshToken: request.cookies["refreshToken"]) else {
+            if json { throw APIError.message("Please sign in again.", .unauthorized) }
             return Pages.seeOther("/login")
         }
         guard let fields = form(request) else {
+            if json { throw APIError.message(Self.expiredForm, .forbidden) }
             return await accountPage(request, error: Self.expiredForm, status: .forbidden)
         }
-        return await handle(request, user, session, fields)
+        return try await handle(request, user, session, fields)
     }
 
     /// Enrolment: a pending secret shown as a QR code and as text, with the backup codes, then a code confirms.
@@ -519,13 +526,24 @@ extension API {
                 "ip": session.ip ?? "", "lastUsedAt": Pages.readableDate(session.lastUsedAt),
             ]
         }
+        let passkeys = await service.passkeys.passkeys(userId: user.id).enumerated().map { index, passkey in
+            [
+                "id": passkey.id, "name": passkey.name, "index": index, "csrf": csrf, "synced": passkey.backedUp,
+                "createdAt": Pages.readableDate(passkey.createdAt),
+                "lastUsedAt": passkey.lastUsedAt.map(Pages.readableDate) ?? "never",
+            ] as [String: Any]
+        }
         let profile: [String: Any] = [
             "name": user.name, "email": user.email, "username": user.username, "role": user.role,
             "avatar": user.avatar ?? "", "twoFactorEnabled": user.twoFactorEnabled,
             "hasPassword": user.passwordHash != nil,
         ]
         return page(
-            request, "account", title: "Your account", values: ["user": profile, "sessions": sessions], error: error,
+            request, "account", title: "Your account",
+            values: [
+                "user": profile, "sessions": sessions, "passkeys": passkeys, "hasPasskeys": !passkeys.isEmpty,
+                "passkeysAvailable": configuration.relyingParty != nil, "script": configuration.relyingParty != nil,
+            ], error: error,
             notice: notice, status: status)
     }
 

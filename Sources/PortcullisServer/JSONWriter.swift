@@ -22,6 +22,17 @@ struct JSONWriter {
         needsComma.removeLast()
     }
 
+    mutating func beginArray() {
+        separate()
+        bytes.append(UInt8(ascii: "["))
+        needsComma.append(false)
+    }
+
+    mutating func endArray() {
+        bytes.append(UInt8(ascii: "]"))
+        needsComma.removeLast()
+    }
+
     mutating func key(_ name: String) {
         separate()
         quoted(name)

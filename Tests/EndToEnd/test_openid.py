@@ -439,7 +439,7 @@ def test_a_real_browser_signs_in_and_its_page_can_refresh(openid, browser):
     cookies = {cookie["name"]: cookie for cookie in browser.get_cookies()}
     assert cookies["refreshToken"]["httpOnly"] is True and cookies["refreshToken"]["sameSite"] == "Strict"
     assert "refreshToken" not in browser.execute_script("return document.cookie")
-    # A script on the origin (not on our pages, whose CSP allows no script and no fetch) uses the cookie.
+    # A script on the origin (not on our pages, whose CSP allows only our own script) uses the cookie.
     browser.get(server.url("/health"))
     token = browser.execute_async_script(
         "const done = arguments[0];"

@@ -11,7 +11,8 @@ import requests
 from conftest import register
 
 PASSWORD = "correct horse battery"
-CSP = "default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'; report-uri /csp-report"
+CSP = ("default-src 'none'; script-src 'self'; connect-src 'self'; style-src 'self'; img-src 'self'; "
+       "form-action 'self'; frame-ancestors 'none'; base-uri 'none'; report-uri /csp-report")
 
 
 def csrf(html):

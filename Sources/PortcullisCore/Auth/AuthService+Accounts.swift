@@ -11,6 +11,7 @@ extension AuthService {
     public func deleteUser(id: String) async -> User? {
         guard let removed = await users.delete(id: id) else { return nil }
         await sessions.removeAll(userId: id)
+        await passkeys.removeAll(userId: id)
         return removed
     }
 

@@ -9,6 +9,9 @@ public final class AuthService: Sendable {
     public let sessions: SessionStore
     /// Second factors (TOTP secrets sealed, backup codes hashed).
     public let twoFactor: TwoFactorStore
+    /// WebAuthn credentials, and the challenges their ceremonies sign.
+    public let passkeys: PasskeyStore
+    public let passkeyChallenges: PasskeyChallenges
     /// The key TOTP secrets are sealed with: derived from `CREDS_KEY` for this purpose alone.
     let secretSealingKey: [UInt8]
     public let hashing: HashingPool
@@ -44,6 +47,8 @@ public final class AuthService: Sendable {
         users = UserStore(shardCount: configuration.shardCount, journal: journal)
         sessions = SessionStore(shardCount: configuration.shardCount, journal: journal)
         twoFactor = TwoFactorStore(shardCount: configuration.shardCount, journal: journal)
+        passkeys = PasskeyStore(shardCount: configuration.shardCount, journal: journal)
+        passkeyChallenges = PasskeyChallenges(secret: configuration.jwtSecret, clock: clock)
         secretSealingKey = SymmetricKey(derivedFrom: configuration.credsKey, purpose: "portcullis totp secret v1")
             .withUnsafeBytes { Array($0) }
         hashing = HashingPool(workers: configuration.hashWorkers, queueLimit: configuration.hashQueueLimit)

@@ -34,6 +34,8 @@ public struct AuthConfiguration: Sendable {
     public var domainClient: String
     public var domainServer: String
     public var appTitle: String
+    /// Passkeys' relying party (see ``relyingParty(rpID:domainClient:domainServer:)``); `nil`: no passkeys.
+    public var relyingParty: WebAuthnRelyingParty?
     public var host: String
     public var port: Int
     /// Ours: `PASSWORD_HASH_ALGORITHM` (argon2id | bcrypt), `ARGON2_MEMORY_KIB`, `ARGON2_ITERATIONS`,
@@ -149,6 +151,8 @@ public struct AuthConfiguration: Sendable {
             }
         }
         appTitle = environment["APP_TITLE"] ?? "LibreChat"
+        relyingParty = try Self.relyingParty(
+            rpID: environment["WEBAUTHN_RP_ID"], domainClient: domainClient, domainServer: domainServer)
 
         let algorithm = (environment["PASSWORD_HASH_ALGORITHM"] ?? "argon2id").lowercased()
         switch algorithm {

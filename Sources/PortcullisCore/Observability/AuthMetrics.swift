@@ -35,6 +35,8 @@ public final class AuthMetrics: Sendable {
     /// TOTP codes refused because their step was already used.
     public let twoFactorReplays = Counter()
     public let backupCodesUsed = Counter()
+    public let passkeyLoginsSucceeded = Counter()
+    public let passkeyLoginsFailed = Counter()
 
     public init() {}
 }

@@ -84,7 +84,10 @@ public final class Engine: Sendable {
     /// Every kind of durable state, for snapshots and recovery: a new kind is one more entry here
     /// (and in ``emptyStates()`` below).
     var states: [any DurableState] {
-        [service.users, service.sessions, moderation, tokens, outbox.queue, lockout, service.twoFactor]
+        [
+            service.users, service.sessions, moderation, tokens, outbox.queue, lockout, service.twoFactor,
+            service.passkeys,
+        ]
     }
 
     /// The same kinds, empty and unjournaled: what `portcullis inspect` decodes a snapshot into.
@@ -97,7 +100,7 @@ public final class Engine: Sendable {
             + [
                 OneTimeTokens(journal: nil), MailQueue(journal: nil),
                 AccountLockout(policy: LockoutPolicy(), journal: nil, shardCount: 1),
-                TwoFactorStore(shardCount: 1, journal: nil),
+                TwoFactorStore(shardCount: 1, journal: nil), PasskeyStore(shardCount: 1, journal: nil),
             ]
     }
 
@@ -141,6 +144,7 @@ public final class Engine: Sendable {
         await service.sessions.sweep(now: clock.milliseconds)
         await moderation.sweep()
         await tokens.sweep()
+        service.passkeyChallenges.sweep()
         await lockout.sweep(now: clock.milliseconds)
     }
 }

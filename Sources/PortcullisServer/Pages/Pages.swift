@@ -4,18 +4,21 @@ import PortcullisHTTP
 
 /// The pages people use, rendered from templates compiled into the binary, with HTML escaping by
 /// default (Mustache `{{…}}`). Every page answer carries the same strict headers: a CSP with no inline
-/// script or style (there is no script at all), no framing, no referrer, `no-store`.
+/// script or style (the one script is a file of ours, for passkeys), no framing, no referrer, `no-store`.
 struct Pages: Sendable {
     let library: MustacheLibrary
     let appTitle: String
     let branding: Branding
 
     static let stylesheet = PackageResources.portcullis_css
+    /// The one script: the passkey ceremonies of the sign-in and account pages.
+    static let script = PackageResources.passkeys_js
 
     static let securityHeaders: [(String, String)] = [
         (
             "Content-Security-Policy",
-            "default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'; "
+            "default-src 'none'; script-src 'self'; connect-src 'self'; style-src 'self'; img-src 'self'; "
+                + "form-action 'self'; frame-ancestors 'none'; base-uri 'none'; "
                 + "report-uri /csp-report"
         ),
         ("X-Frame-Options", "DENY"), ("Referrer-Policy", "no-referrer"), ("X-Content-Type-Options", "nosniff"),
@@ -51,7 +54,7 @@ struct Pages: Sendable {
         let body = library.render(context, withTemplate: template) ?? ""
         var layout: [String: Any] = [
             "title": title, "appTitle": appTitle, "body": body, "logo": branding.logo != nil,
-            "theme": branding.accent != nil,
+            "theme": branding.accent != nil, "script": values["script"] as? Bool ?? false,
         ]
         if let error { layout["error"] = error }
         if let notice { layout["notice"] = notice }
