@@ -15,7 +15,11 @@ let package = Package(
         .executableTarget(
             name: "FuzzHTTPParser",
             dependencies: [.product(name: "PortcullisHTTP", package: root)]
-        )
+        ),
+        .executableTarget(
+            name: "FuzzWebAuthn",
+            dependencies: [.product(name: "PortcullisCrypto", package: root)]
+        ),
     ],
     swiftLanguageModes: [.v6]
 )

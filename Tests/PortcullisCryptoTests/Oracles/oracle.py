@@ -25,6 +25,19 @@ def b(value):
 
 def answer(r):
     op = r["op"]
+    if op == "cbor_random":
+        import random
+        import cbor2
+        rng = random.Random(r["seed"])
+        out = []
+        for _ in range(r["count"]):
+            value, _ = cbor_random(rng)
+            encoded = cbor2.dumps(value, canonical=True)
+            # Described as cbor2 reads its own encoding back: maps in their canonical (encoded) order.
+            out.append([encoded.hex(), cbor_describe(cbor2.loads(encoded))])
+        return out
+    if op == "webauthn":
+        return webauthn(r)
     if op == "sha256":
         return hashlib.sha256(b(r["data"])).hexdigest()
     if op == "sha1":
@@ -113,6 +126,97 @@ def answer(r):
         except jwt.PyJWTError as error:
             return {"error": type(error).__name__}
     raise ValueError(f"unknown op {op}")
+
+
+def cbor_random(rng, depth=0):
+    """A random item of the CBOR subset WebAuthn uses, and its description: [kind, value]."""
+    kinds = ["u", "n", "b", "t", "bool", "null"] + (["a", "m"] if depth < 4 else [])
+    kind = rng.choice(kinds)
+    if kind == "u":
+        value = rng.choice([0, 23, 24, 255, 256, 65535, 65536, 2**32 - 1, 2**32, 2**64 - 1, rng.randrange(2**64)])
+        return value, ["u", str(value)]
+    if kind == "n":
+        magnitude = rng.choice([0, 23, 24, 255, 256, 2**32, 2**64 - 1, rng.randrange(2**64)])
+        return -1 - magnitude, ["n", str(magnitude)]
+    if kind == "b":
+        data = bytes(rng.randrange(256) for _ in range(rng.choice([0, 1, 23, 24, 300])))
+        return data, ["b", data.hex()]
+    if kind == "t":
+        text = "".join(rng.choice("aé€😀-_ ") for _ in range(rng.choice([0, 1, 30])))
+        return text, ["t", text]
+    if kind == "bool":
+        value = rng.choice([True, False])
+        return value, ["bool", value]
+    if kind == "null":
+        return None, ["null"]
+    if kind == "a":
+        items = [cbor_random(rng, depth + 1) for _ in range(rng.randrange(5))]
+        return [i[0] for i in items], ["a", [i[1] for i in items]]
+    entries, described, seen = {}, [], set()
+    for _ in range(rng.randrange(5)):
+        key = rng.choice([rng.randrange(-30, 30), "k" + str(rng.randrange(30))])
+        if key in seen:
+            continue
+        seen.add(key)
+        value, description = cbor_random(rng, depth + 1)
+        entries[key] = value
+        key_description = ["t", key] if isinstance(key, str) else (["u", str(key)] if key >= 0 else ["n", str(-1 - key)])
+        described.append([key_description, description])
+    return entries, ["m", described]
+
+
+def cbor_describe(value):
+    if isinstance(value, bool):
+        return ["bool", value]
+    if value is None:
+        return ["null"]
+    if isinstance(value, int):
+        return ["u", str(value)] if value >= 0 else ["n", str(-1 - value)]
+    if isinstance(value, bytes):
+        return ["b", value.hex()]
+    if isinstance(value, str):
+        return ["t", value]
+    if isinstance(value, list):
+        return ["a", [cbor_describe(v) for v in value]]
+    return ["m", [[cbor_describe(k), cbor_describe(v)] for k, v in value.items()]]
+
+
+def webauthn(r):
+    """A registration and assertions made as an authenticator and browser would, with `cryptography`."""
+    import cbor2
+    import struct
+    from cryptography.hazmat.primitives import hashes
+    from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
+    if r["alg"] == "ES256":
+        key = ec.generate_private_key(ec.SECP256R1())
+        numbers = key.public_key().public_numbers()
+        cose = {1: 2, 3: -7, -1: 1, -2: numbers.x.to_bytes(32, "big"), -3: numbers.y.to_bytes(32, "big")}
+        sign = lambda m: key.sign(m, ec.ECDSA(hashes.SHA256()))
+    else:
+        key = rsa.generate_private_key(65537, r.get("bits", 2048))
+        numbers = key.public_key().public_numbers()
+        cose = {1: 3, 3: -257, -1: numbers.n.to_bytes(numbers.n.bit_length() // 8, "big"), -2: numbers.e.to_bytes(3, "big")}
+        sign = lambda m: key.sign(m, padding.PKCS1v15(), hashes.SHA256())
+    credential = bytes.fromhex(r["credential"])
+    rp_hash = hashlib.sha256(r["rp_id"].encode()).digest()
+    import base64
+
+    def client(kind, challenge):
+        encoded = base64.urlsafe_b64encode(bytes.fromhex(challenge)).rstrip(b"=").decode()
+        return json.dumps({"type": kind, "challenge": encoded, "origin": r["origin"], "crossOrigin": False}).encode()
+
+    data = rp_hash + bytes([0x45]) + struct.pack(">I", 0) + bytes(16) + struct.pack(">H", len(credential))
+    data += credential + cbor2.dumps(cose, canonical=True)
+    registration = {"clientDataJSON": client("webauthn.create", r["create"]).hex(),
+                    "attestationObject": cbor2.dumps({"fmt": "none", "attStmt": {}, "authData": data}, canonical=True).hex(),
+                    "cose": cbor2.dumps(cose, canonical=True).hex()}
+    assertions = []
+    for count, challenge in enumerate(r["get"], start=1):
+        client_data = client("webauthn.get", challenge)
+        auth = rp_hash + bytes([0x05]) + struct.pack(">I", count)
+        assertions.append({"clientDataJSON": client_data.hex(), "authenticatorData": auth.hex(),
+                           "signature": sign(auth + hashlib.sha256(client_data).digest()).hex()})
+    return {"registration": registration, "assertions": assertions}
 
 
 def main():
