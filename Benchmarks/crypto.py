@@ -36,6 +36,9 @@ BENCHMARKS = [
     ("TOTP verify (±1 step)", None, "totp-verify", ("python", "pyotp 2.9"), 1.0),
     ("ChaCha20-Poly1305 seal, 64 B", None, "chacha-seal-64", ("python", "cryptography (OpenSSL)"), 0.0),
     ("ChaCha20-Poly1305 open, 64 B", None, "chacha-open-64", ("python", "cryptography (OpenSSL)"), 0.0),
+    # A passkey sign-in's whole check (client data, authenticator data, COSE key, signature, counter).
+    ("Passkey assertion verify, ES256", None, "passkey-es256", ("python", "py_webauthn 3.0 (OpenSSL)"), 0.0),
+    ("Passkey assertion verify, RS256", None, "passkey-rs256", ("python", "py_webauthn 3.0 (OpenSSL)"), 0.0),
 ]
 
 
@@ -98,6 +101,9 @@ def main():
     fixture = os.path.join(tempfile.mkdtemp(prefix="portcullis-bench-"), "id-token.json")
     run([args.python, os.path.join(HERE, "peers.py"), "make-id-token-fixture", fixture])
     FIXTURE["PORTCULLIS_BENCH_FIXTURE"] = fixture
+    passkeys = os.path.join(os.path.dirname(fixture), "passkeys.json")
+    run([args.python, os.path.join(HERE, "peers.py"), "make-passkey-fixture", passkeys])
+    FIXTURE["PORTCULLIS_BENCH_PASSKEYS"] = passkeys
     samples = {name: {"ours": [], "peer": [], "unmasked": []} for name, *_ in BENCHMARKS}
     for round_index in range(args.rounds):
         print(f"round {round_index + 1}/{args.rounds}", file=sys.stderr)

@@ -47,9 +47,26 @@ def make_id_token_fixture(path):
                    "nonce": claims["nonce"]}, out)
 
 
+def make_passkey_fixture(path):
+    """A registered ES256 and RS256 passkey and one assertion of each (made by the tests' oracle with
+    `cryptography`), shared by both sides."""
+    sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "Tests", "PortcullisCryptoTests", "Oracles"))
+    import oracle
+    fixture = {"rp_id": "example.com", "origin": "https://example.com", "challenge": "5a" * 42}
+    for alg in ("ES256", "RS256"):
+        made = oracle.webauthn({"alg": alg, "rp_id": fixture["rp_id"], "origin": fixture["origin"], "credential": "01" * 32,
+                                "create": "00" * 42, "get": [fixture["challenge"]]})
+        fixture[alg] = {"cose": made["registration"]["cose"], **made["assertions"][0]}
+    with open(path, "w") as out:
+        json.dump(fixture, out)
+
+
 def main():
     if sys.argv[1] == "make-id-token-fixture":
         make_id_token_fixture(sys.argv[2])
+        return
+    if sys.argv[1] == "make-passkey-fixture":
+        make_passkey_fixture(sys.argv[2])
         return
     operation, seconds = sys.argv[1], float(sys.argv[2])
     if operation == "pbkdf2-sha256-600k":
@@ -96,6 +113,24 @@ def main():
             body = lambda: aead.encrypt(os.urandom(12), message, b"user")
         else:
             body = lambda: aead.decrypt(nonce, sealed, b"user")
+    elif operation in ("passkey-es256", "passkey-rs256"):
+        # py_webauthn's assertion check: client data, RP ID hash, flags, counter, signature (OpenSSL).
+        import base64
+        import webauthn
+        fixture = json.load(open(os.environ["PORTCULLIS_BENCH_PASSKEYS"]))
+        item = fixture["ES256" if operation == "passkey-es256" else "RS256"]
+        encode = lambda h: base64.urlsafe_b64encode(bytes.fromhex(h)).rstrip(b"=").decode()
+        credential = {"id": encode("01" * 32), "rawId": encode("01" * 32), "type": "public-key",
+                      "response": {"clientDataJSON": encode(item["clientDataJSON"]),
+                                   "authenticatorData": encode(item["authenticatorData"]),
+                                   "signature": encode(item["signature"])}}
+
+        def body():
+            webauthn.verify_authentication_response(
+                credential=credential, expected_challenge=bytes.fromhex(fixture["challenge"]),
+                expected_rp_id=fixture["rp_id"], expected_origin=fixture["origin"],
+                credential_public_key=bytes.fromhex(item["cose"]), credential_current_sign_count=0,
+                require_user_verification=True)
     else:
         sys.exit(f"unknown operation {operation}")
     print(operation, measure(seconds, body))

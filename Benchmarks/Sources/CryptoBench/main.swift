@@ -166,6 +166,25 @@ case "es256-sign":
     let privateKey = P256.PrivateKey()
     let message = Array("header.payload".utf8)
     rate = measure(seconds: seconds) { blackHole(privateKey.sha256Signature(for: message)) }
+case "passkey-es256", "passkey-rs256":
+    // The fixture (two registered passkeys and an assertion of each) is written by crypto.py.
+    let path = ProcessInfo.processInfo.environment["PORTCULLIS_BENCH_PASSKEYS"] ?? ""
+    let fixture =
+        try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: path))) as? [String: Any] ?? [:]
+    let item = fixture[operation == "passkey-es256" ? "ES256" : "RS256"] as? [String: String] ?? [:]
+    func bytes(_ hex: String?) -> [UInt8] { Hex.decode(hex ?? "") ?? [] }
+    let party = WebAuthnRelyingParty(
+        id: fixture["rp_id"] as? String ?? "", origins: [fixture["origin"] as? String ?? ""])
+    let challenge = bytes(fixture["challenge"] as? String)
+    let (cose, clientData) = (bytes(item["cose"]), bytes(item["clientDataJSON"]))
+    let (authenticatorData, signature) = (bytes(item["authenticatorData"]), bytes(item["signature"]))
+    rate = try measure(seconds: seconds) {
+        blackHole(
+            try party.verifyAssertion(
+                clientData: try ClientData(json: clientData), authenticatorData: authenticatorData,
+                signature: signature, challenge: challenge, publicKey: try COSEKey(bytes: cose), storedSignCount: 0,
+                backupEligible: false))
+    }
 default:
     print("unknown operation \(operation)")
     exit(2)
