@@ -32,16 +32,21 @@ extension API {
         return Pages.checkCSRF(request, fields: fields, origin: ownOrigin) ? fields : nil
     }
 
-    /// Renders `template` with the CSRF token (setting its cookie when the browser has none).
+    /// Renders `template` with the CSRF token (setting its cookie when the browser has none). An
+    /// error in the validation format (`field: issue`) is shown next to its fields; one that belongs
+    /// to one input names it as `field`.
     func page(
         _ request: HTTPRequest, _ template: String, title: String, values: [String: Any] = [:], error: String? = nil,
-        notice: String? = nil, status: HTTPStatus = .ok
+        field: String? = nil, notice: String? = nil, status: HTTPStatus = .ok
     ) -> HTTPResponse {
         let (csrf, cookie) = Pages.csrfToken(request, secure: configuration.secureCookies)
         var context = values
         context["csrf"] = csrf
+        var fieldErrors = error.map(Validation.issuesByField) ?? [:]
+        if fieldErrors.isEmpty, let field, let error { fieldErrors[field] = error }
         var response = pages.render(
-            template, title: title, values: context, error: error, notice: notice, status: status)
+            template, title: title, values: context, error: error, fieldErrors: fieldErrors, notice: notice,
+            status: status)
         if let cookie { response.setCookie(cookie) }
         return response
     }
@@ -56,6 +61,16 @@ extension API {
         let message =
             (try? JSONSerialization.jsonObject(with: Data(rendered.body)) as? [String: Any])?["message"] as? String
         return (message ?? String(decoding: rendered.body, as: UTF8.self), rendered.status)
+    }
+
+    /// `template` again with the refusal `error` (next to its field when it names one).
+    func page(
+        _ request: HTTPRequest, _ template: String, title: String, values: [String: Any] = [:], refusal error: any Error
+    ) -> HTTPResponse {
+        let (message, status) = Self.text(of: error)
+        return page(
+            request, template, title: title, values: values, error: message, field: (error as? APIError)?.field,
+            status: status)
     }
 
     var loginValues: [String: Any] {
@@ -179,7 +194,8 @@ extension API {
             let normalized = { (code: String) in code.uppercased().filter { $0.isLetter || $0.isNumber } }
             guard ConstantTime.equals(Array(normalized(fields["code"] ?? "").utf8), Array(normalized(expected).utf8))
             else {
-                throw APIError.message("That setup code is not the one in the server's log.", .forbidden)
+                throw APIError.invalidField(
+                    "That setup code is not the one in the server's log.", field: "code", .forbidden)
             }
             guard fields["password"] == fields["confirm_password"] else {
                 throw APIError.message("confirm_password: The passwords did not match", .badRequest)
@@ -200,8 +216,7 @@ extension API {
             case .invalid(let message): throw APIError.message(message, .badRequest)
             }
         } catch {
-            let (message, status) = Self.text(of: error)
-            return page(request, "setup", title: "Set up", values: values, error: message, status: status)
+            return page(request, "setup", title: "Set up", values: values, refusal: error)
         }
     }
 
@@ -249,8 +264,7 @@ extension API {
             case .emailLoginDisabled: throw APIError.message("Email login is not allowed.", .forbidden)
             }
         } catch {
-            let (message, status) = Self.text(of: error)
-            return page(request, "login", title: "Sign in", values: values, error: message, status: status)
+            return page(request, "login", title: "Sign in", values: values, refusal: error)
         }
     }
 
@@ -267,8 +281,7 @@ extension API {
             response.setCookie(.clearing(Self.twoFactorCookie, path: "/login/2fa", secure: configuration.secureCookies))
             return response
         } catch {
-            let (message, status) = Self.text(of: error)
-            return page(request, "twofactor", title: "Two-factor authentication", error: message, status: status)
+            return page(request, "twofactor", title: "Two-factor authentication", refusal: error)
         }
     }
 
@@ -304,12 +317,12 @@ extension API {
             case .registered(.invalid(let message)): throw APIError.message(message, .badRequest)
             case .registered(.registrationClosed): throw APIError.message("Registration is not allowed.", .forbidden)
             case .registered(.domainNotAllowed):
-                throw APIError.message(
-                    "The email address provided cannot be used. Please use a different email address.", .forbidden)
+                throw APIError.invalidField(
+                    "The email address provided cannot be used. Please use a different email address.", field: "email",
+                    .forbidden)
             }
         } catch {
-            let (message, status) = Self.text(of: error)
-            return page(request, "register", title: "Create an account", values: kept, error: message, status: status)
+            return page(request, "register", title: "Create an account", values: kept, refusal: error)
         }
     }
 
@@ -332,8 +345,7 @@ extension API {
             case .needsEmail: throw APIError.message("Password reset needs email, which is not configured.", .forbidden)
             }
         } catch {
-            let (message, status) = Self.text(of: error)
-            return page(request, "forgot", title: "Reset your password", error: message, status: status)
+            return page(request, "forgot", title: "Reset your password", refusal: error)
         }
     }
 
@@ -363,9 +375,7 @@ extension API {
             case .invalidToken: throw APIError.message("Invalid or expired password reset token", .badRequest)
             }
         } catch {
-            let (message, status) = Self.text(of: error)
-            return page(
-                request, "reset", title: "Choose a new password", values: values, error: message, status: status)
+            return page(request, "reset", title: "Choose a new password", values: values, refusal: error)
         }
     }
 
@@ -428,8 +438,11 @@ extension API {
         switch await service.disableTwoFactor(user: user, factor: Self.secondFactor(entered: fields["token"])) {
         case .done: return await accountPage(request, notice: "Two-factor authentication is off.")
         case .codeRequired:
-            return await accountPage(request, error: "Enter a code to turn it off.", status: .badRequest)
-        default: return await accountPage(request, error: "Invalid token or backup code", status: .unauthorized)
+            return await accountPage(
+                request, error: "Enter a code to turn it off.", field: "disable_token", status: .badRequest)
+        default:
+            return await accountPage(
+                request, error: "Invalid token or backup code", field: "disable_token", status: .unauthorized)
         }
     }
 
@@ -441,10 +454,12 @@ extension API {
         case .regenerated(let codes, _):
             return page(request, "backup", title: "New backup codes", values: ["backupCodes": codes])
         case .codeRequired:
-            return await accountPage(request, error: "Enter a code for new backup codes.", status: .badRequest)
+            return await accountPage(
+                request, error: "Enter a code for new backup codes.", field: "backup_token", status: .badRequest)
         case .notEnabled: return await accountPage(request, error: "2FA is not enabled", status: .badRequest)
         case .invalidCode:
-            return await accountPage(request, error: "Invalid token or backup code", status: .unauthorized)
+            return await accountPage(
+                request, error: "Invalid token or backup code", field: "backup_token", status: .unauthorized)
         }
     }
 
@@ -498,19 +513,21 @@ extension API {
                         name: DeviceCookie.name, value: deviceCookie, maxAge: Int(DeviceCookie.lifetime),
                         secure: configuration.secureCookies, sameSite: .strict))
                 return response
-            case .wrongPassword: throw APIError.message("The current password is not right.", .forbidden)
+            case .wrongPassword:
+                throw APIError.invalidField("The current password is not right.", field: "current_password", .forbidden)
             case .invalid(let message): throw APIError.message(message, .badRequest)
             case .noPassword:
                 throw APIError.message("This account signs in with a provider and has no password.", .badRequest)
             }
         } catch {
             let (message, status) = Self.text(of: error)
-            return await accountPage(request, error: message, status: status)
+            return await accountPage(request, error: message, field: (error as? APIError)?.field, status: status)
         }
     }
 
     func accountPage(
-        _ request: HTTPRequest, notice: String? = nil, error: String? = nil, status: HTTPStatus = .ok
+        _ request: HTTPRequest, notice: String? = nil, error: String? = nil, field: String? = nil,
+        status: HTTPStatus = .ok
     ) async
         -> HTTPResponse
     {
@@ -543,8 +560,7 @@ extension API {
             values: [
                 "user": profile, "sessions": sessions, "passkeys": passkeys, "hasPasskeys": !passkeys.isEmpty,
                 "passkeysAvailable": configuration.relyingParty != nil, "script": configuration.relyingParty != nil,
-            ], error: error,
-            notice: notice, status: status)
+            ], error: error, field: field, notice: notice, status: status)
     }
 
     func endSessions(

@@ -61,6 +61,7 @@ extension API {
                 case .done: return await accountPage(request, notice: "Passkey renamed.")
                 case .notFound: return await accountPage(request, error: "No such passkey.", status: .notFound)
                 case .invalidName:
+                    // The rename inputs are one per passkey, so the message goes above the list.
                     return await accountPage(
                         request, error: "A passkey name is 1 to \(Passkey.maximumNameLength) characters.",
                         status: .badRequest)

@@ -138,7 +138,7 @@ extension API {
         case .missingToken: throw APIError.message("Missing temporary token", .badRequest)
         case .invalidToken: throw APIError.message("Invalid or expired temporary token", .unauthorized)
         case .notEnabled: throw APIError.message("2FA is not enabled for this user", .badRequest)
-        case .invalidCode: throw APIError.message("Invalid 2FA code or backup code", .unauthorized)
+        case .invalidCode: throw APIError.invalidField("Invalid 2FA code or backup code", field: "token", .unauthorized)
         }
     }
 }

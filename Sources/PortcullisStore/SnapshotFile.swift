@@ -64,7 +64,7 @@ public enum SnapshotFile {
         guard CRC32.checksum(Array(bytes[0..<headerLength - 4])) == crc else {
             throw RecoveryError(description: "\(path) at offset 0: header checksum mismatch")
         }
-        guard (1...5).contains(version) else {
+        guard (1...Self.version).contains(version) else {
             throw RecoveryError(description: "\(path) at offset 8: unsupported snapshot version \(version)")
         }
         return header

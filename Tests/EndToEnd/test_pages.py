@@ -1,6 +1,7 @@
 """The pages people use, driven with a cookie-keeping client that reads the HTML like a browser."""
 import json
 import os
+from html import unescape as html_unescape
 import re
 import tempfile
 import time
@@ -23,6 +24,14 @@ def browser():
     return requests.Session()
 
 
+def field_error(html, field):
+    """The message shown next to input `field`, checking the input points at it; `None` when there is none."""
+    found = re.search(r'<p class="field-error" id="%s-error">([^<]*)</p>' % re.escape(field), html)
+    if found:
+        assert re.search(r'<input id="%s"[^>]*aria-invalid="true" aria-describedby="%s-error"' % (field, field), html)
+    return html_unescape(found.group(1)) if found else None
+
+
 def sign_in(server, client, email, password=PASSWORD):
     token = csrf(client.get(server.url("/login")).text)
     return client.post(server.url("/login"), data={"csrf": token, "email": email, "password": password}, allow_redirects=False)
@@ -35,8 +44,13 @@ def test_every_page_is_strict_and_forms_need_their_csrf_token(server):
         assert r.status_code == 200 and r.headers["Content-Type"] == "text/html; charset=utf-8", path
         assert r.headers["Content-Security-Policy"] == CSP and r.headers["Cache-Control"] == "no-store", path
         assert r.headers["X-Frame-Options"] == "DENY" and r.headers["Referrer-Policy"] == "no-referrer", path
-        assert "<script" not in r.text and " style=" not in r.text, path
+        # The only script is our own file (passkeys), never inline; no inline style either.
+        scripts = re.findall(r"<script[^>]*>", r.text)
+        assert scripts in ([], ['<script src="/assets/passkeys.js" defer>']) and " style=" not in r.text, path
+        assert "<script>" not in r.text and " on" not in re.sub(r"<(?!input|button|a |form)[^>]*>", "", r.text), path
     assert client.get(server.url("/assets/portcullis.css")).headers["Content-Type"].startswith("text/css")
+    script = client.get(server.url("/assets/passkeys.js"))
+    assert script.headers["Content-Type"] == "text/javascript; charset=utf-8" and "navigator.credentials" in script.text
     register(server, "page@example.com")
     assert client.get(server.url("/"), allow_redirects=False).headers["Location"] == "/login"
     assert client.get(server.url("/account"), allow_redirects=False).headers["Location"] == "/login"
@@ -203,14 +217,15 @@ def test_profile_and_password_change_from_the_account_page(server):
     assert sign_in(server, phone, "ana@example.com").status_code == 303
     page = laptop.get(server.url("/account")).text
     r = laptop.post(server.url("/account/profile"), data={"csrf": csrf(page), "name": "x", "username": "ana"})
-    assert r.status_code == 400 and "name:" in r.text
+    assert r.status_code == 400 and "at least 3" in field_error(r.text, "name") and field_error(r.text, "username") is None
     r = laptop.post(server.url("/account/profile"), data={"csrf": csrf(page), "name": "Ana <Lima>", "username": "Ana.L"})
     assert r.status_code == 200 and "Profile saved." in r.text and "Ana &lt;Lima&gt;" in r.text and "ana.l" in r.text
     for bad in ("javascript:alert(1)", "http://pics.example/a.png", "https://pics.example/a b.png",
                 "https://pics.example/" + "a" * 2048):
         r = laptop.post(server.url("/account/profile"), data={"csrf": csrf(page), "name": "Someone Else", "username": "ana.l",
                                                              "avatar": bad})
-        assert r.status_code == 400 and "avatar: Expected an https URL" in r.text and "Someone Else" not in r.text
+        assert r.status_code == 400 and "Expected an https URL" in field_error(r.text, "avatar")
+        assert "Someone Else" not in r.text
     picture = "https://pics.example/ana.png?size=96&manual=true"
     r = laptop.post(server.url("/account/profile"), data={"csrf": csrf(page), "name": "Ana <Lima>", "username": "ana.l",
                                                          "avatar": picture})
@@ -219,7 +234,7 @@ def test_profile_and_password_change_from_the_account_page(server):
     assert api["user"]["avatar"] == picture
     r = laptop.post(server.url("/account/password"), data={"csrf": csrf(page), "current_password": "not it at all",
                                                           "password": "a new long password", "confirm_password": "a new long password"})
-    assert r.status_code == 403 and "current password is not right" in r.text
+    assert r.status_code == 403 and "current password is not right" in field_error(r.text, "current_password")
     old_device = laptop.cookies["portcullis_device"]
     r = laptop.post(server.url("/account/password"), data={"csrf": csrf(page), "current_password": PASSWORD,
                                                           "password": "a new long password", "confirm_password": "a new long password"})
@@ -397,3 +412,63 @@ def test_the_account_page_code_forms_meet_the_limiter(start_server):
     r = client.post(server.url("/account/2fa/confirm"), data={"csrf": csrf(r.text), "token": pyotp.TOTP(secret).now()})
     assert r.status_code == 429 and "Too many verification attempts" in r.text and r.headers["Retry-After"]
     assert ">off<" in r.text
+
+
+def test_every_form_shows_its_errors_next_to_the_fields_and_changes_nothing(start_server):
+    server = start_server(ALLOW_PASSWORD_RESET="true")
+    setup_code = re.search(r"with the setup code ([A-Z2-7-]+)", server.logs()).group(1)
+    client = browser()
+    token = csrf(client.get(server.url("/setup")).text)
+    r = client.post(server.url("/setup"), data={"csrf": token, "code": "WRONG-CODE", "name": "Admin",
+                                                "email": "admin@example.com", "password": PASSWORD, "confirm_password": PASSWORD})
+    assert r.status_code == 403 and "not the one in the server's log" in field_error(r.text, "code")
+    assert "Please check the fields marked below." in r.text
+    r = client.post(server.url("/setup"), data={"csrf": token, "code": setup_code, "name": "A", "email": "nope",
+                                                "password": "short", "confirm_password": "short"})
+    assert r.status_code == 400 and "at least 3" in field_error(r.text, "name")
+    assert field_error(r.text, "email") == "Invalid email" and "at least 8" in field_error(r.text, "password")
+    assert requests.get(server.url("/setup")).status_code == 200  # nothing created: the page is still there
+    register(server, "first@example.com")
+
+    token = csrf(client.get(server.url("/register")).text)
+    r = client.post(server.url("/register"), data={"csrf": token, "name": "Ana", "username": "a<b", "email": "ana@example",
+                                                   "password": PASSWORD, "confirm_password": PASSWORD + "!"})
+    assert r.status_code == 400 and field_error(r.text, "name") is None
+    assert "injection" in field_error(r.text, "username") and field_error(r.text, "email") == "Invalid email"
+    assert "did not match" in field_error(r.text, "confirm_password") and field_error(r.text, "password") is None
+    assert 'value="Ana"' in r.text  # what was typed stays (never the passwords)
+    assert requests.post(server.url("/api/auth/login"), json={"email": "ana@example", "password": PASSWORD}).status_code in (400, 404)
+
+    r = client.post(server.url("/login"), data={"csrf": token, "email": "not-an-email", "password": PASSWORD})
+    assert r.status_code == 400 and field_error(r.text, "email") == "Invalid email"
+    r = client.post(server.url("/login"), data={"csrf": token, "email": "first@example.com", "password": "wrong password"})
+    # Which of the two was wrong is not said: the message stays above the form, no field is marked.
+    assert r.status_code == 401 and "Incorrect email or password." in r.text and 'aria-invalid="true"' not in r.text
+
+    r = client.post(server.url("/reset-password"), data={"csrf": token, "token": "x", "userId": "y", "password": "short",
+                                                         "confirm_password": "short"})
+    assert r.status_code == 400 and "at least 8" in field_error(r.text, "password")
+
+    api = requests.post(server.url("/api/auth/login"), json={"email": "first@example.com", "password": PASSWORD}).json()
+    auth = {"Authorization": f"Bearer {api['token']}"}
+    url = requests.post(server.url("/api/auth/2fa/enable"), headers=auth, json={}).json()["otpauthUrl"]
+    totp = pyotp.TOTP(re.search(r"secret=([A-Z2-7]+)", url).group(1))
+    assert requests.post(server.url("/api/auth/2fa/confirm"), headers=auth, json={"token": totp.now()}).status_code == 200
+    phone = browser()
+    assert sign_in(server, phone, "first@example.com").headers["Location"] == "/login/2fa"
+    token = csrf(phone.get(server.url("/login/2fa")).text)
+    r = phone.post(server.url("/login/2fa"), data={"csrf": token, "token": "000000"})
+    assert r.status_code == 401 and field_error(r.text, "token") == "Invalid 2FA code or backup code"
+    assert "refreshToken" not in phone.cookies
+    r = phone.post(server.url("/login/2fa"), data={"csrf": token, "token": totp.at(time.time() + 30)}, allow_redirects=False)
+    assert r.status_code == 303
+    page = phone.get(server.url("/account")).text
+    r = phone.post(server.url("/account/2fa/disable"), data={"csrf": csrf(page), "token": "000000"})
+    assert r.status_code == 401 and "Invalid token" in field_error(r.text, "disable_token") and ">on<" in r.text
+    r = phone.post(server.url("/account/2fa/backup"), data={"csrf": csrf(page), "token": ""})
+    assert r.status_code == 400 and "Enter a code" in field_error(r.text, "backup_token")
+    r = phone.post(server.url("/account/password"), data={"csrf": csrf(page), "current_password": PASSWORD,
+                                                          "password": "short", "confirm_password": "other"})
+    assert r.status_code == 400 and "at least 8" in field_error(r.text, "password")
+    assert "did not match" in field_error(r.text, "confirm_password")
+    assert requests.post(server.url("/api/auth/login"), json={"email": "first@example.com", "password": PASSWORD}).status_code == 200

@@ -42,7 +42,8 @@ struct StoreTests {
     ) async
         -> (
             states: [any DurableState], users: UserStore, sessions: SessionStore, moderation: Moderation,
-            tokens: OneTimeTokens, mail: MailQueue, lockout: AccountLockout, twoFactor: TwoFactorStore
+            tokens: OneTimeTokens, mail: MailQueue, lockout: AccountLockout, twoFactor: TwoFactorStore,
+            passkeys: PasskeyStore
         )
     {
         let userStore = UserStore(shardCount: 2), sessionStore = SessionStore(shardCount: 2)
@@ -53,6 +54,7 @@ struct StoreTests {
         let lockout = AccountLockout(
             policy: LockoutPolicy(), journal: nil, shardCount: 2, clock: ManualClock(milliseconds: 0))
         let twoFactor = TwoFactorStore(shardCount: 2, journal: nil)
+        let passkeys = PasskeyStore(shardCount: 2, journal: nil)
         await userStore.restore(batch: users)
         await sessionStore.restore(batch: sessions)
         for entry in extra {
@@ -62,13 +64,13 @@ struct StoreTests {
             case let entry as MailEntry: await mail.replay(entry)
             case let entry as LockoutEntry: await lockout.replay(entry)
             case let entry as TwoFactorEntry: await twoFactor.replay(entry)
+            case let entry as PasskeyEntry: await passkeys.replay(entry)
             default: Issue.record("unexpected entry \(entry)")
             }
         }
         return (
-            [userStore, sessionStore, moderation, tokens, mail, lockout, twoFactor], userStore, sessionStore,
-            moderation,
-            tokens, mail, lockout, twoFactor
+            [userStore, sessionStore, moderation, tokens, mail, lockout, twoFactor, passkeys], userStore, sessionStore,
+            moderation, tokens, mail, lockout, twoFactor, passkeys
         )
     }
 
@@ -119,6 +121,11 @@ struct StoreTests {
                 TwoFactorRecord(
                     userId: users[0].id, sealedSecret: Array(repeating: 7, count: 38),
                     backupCodes: [BackupCode(hash: "ab"), BackupCode(hash: "cd", usedAt: 5)], lastAcceptedStep: 42)),
+            PasskeyEntry.put(
+                Passkey(
+                    credentialID: [9, 8, 7], userId: users[0].id, publicKey: [0xA1, 0x01, 0x02], name: "Phone",
+                    signCount: 12, backupEligible: true, backedUp: true, aaguid: Array(repeating: 1, count: 16),
+                    createdAt: 3, lastUsedAt: 4)),
         ]
         return (users, sessions, extra)
     }()
@@ -155,6 +162,9 @@ struct StoreTests {
         try Self.roundTrip(TokenEntry.delete(hash: "ab"))
         try Self.roundTrip(MailEntry.put(OutboxMail(id: "m2", to: "b@example.com", subject: "S", text: "T", html: "H")))
         try Self.roundTrip(MailEntry.delete(id: "m1"))
+        for case let entry as PasskeyEntry in state.extra { try Self.roundTrip(entry) }
+        try Self.roundTrip(PasskeyEntry.delete(userId: "u", credentialID: [1, 2]))
+        try Self.roundTrip(PasskeyEntry.deleteAll(userId: "u"))
         try Self.roundTrip(
             LockoutEntry.put(LockoutWindow(key: "d:" + String(repeating: "f", count: 32), failures: [5, 6])))
         try Self.roundTrip(
@@ -195,7 +205,7 @@ struct StoreTests {
         defer { try? FileManager.default.removeItem(atPath: directory) }
         let state = Self.current
         let source = await Self.stores(state.users, state.sessions, extra: state.extra)
-        for version: UInt32 in [1, 2, 3, 4, 5] {
+        for version: UInt32 in [1, 2, 3, 4, 5, 6] {
             let written = try await SnapshotFile.write(
                 directory: directory, position: UInt64(version), states: source.states,
                 version: version)
@@ -225,6 +235,11 @@ struct StoreTests {
             let second = await target.twoFactor.all()
             #expect(second.count == (version >= 4 ? 1 : 0))
             if version >= 4 { #expect(second[0].lastAcceptedStep == 42 && second[0].backupCodes[1].usedAt == 5) }
+            let passkeys = await target.passkeys.all()
+            #expect(passkeys.map(\.name) == (version >= 6 ? ["Phone"] : []))
+            if version >= 6 {
+                #expect(passkeys[0].signCount == 12 && passkeys[0].backedUp && passkeys[0].lastUsedAt == 4)
+            }
         }
     }
 

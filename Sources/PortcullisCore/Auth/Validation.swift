@@ -37,6 +37,24 @@ public enum Validation {
         return issues.isEmpty ? nil : issues.joined(separator: " ")
     }
 
+    /// The fields messages in this format name (the forms' inputs).
+    static let fields: Set<String> = ["name", "username", "email", "password", "confirm_password", "avatar"]
+
+    /// A message in this format split by field (`"name: Required email: Invalid email"` →
+    /// `["name": "Required", "email": "Invalid email"]`), for a form to show each issue next to its
+    /// input; empty when the message is not in this format.
+    public static func issuesByField(_ message: String) -> [String: String] {
+        let matches = message.matches(of: #/(?:^| )([a-z_]+): /#).filter { fields.contains(String($0.output.1)) }
+        guard let first = matches.first, first.range.lowerBound == message.startIndex else { return [:] }
+        var issues: [String: String] = [:]
+        for (index, match) in matches.enumerated() {
+            let end = index + 1 < matches.count ? matches[index + 1].range.lowerBound : message.endIndex
+            let text = String(message[match.range.upperBound..<end])
+            issues[String(match.output.1), default: ""] += issues[String(match.output.1)] == nil ? text : " " + text
+        }
+        return issues
+    }
+
     public static func loginErrors(email: String?, password: String?, minPasswordLength: Int) -> String? {
         var issues: [String] = []
         if !isValidEmail(email) { issues.append("email: Invalid email") }

@@ -12,6 +12,8 @@ enum APIError: HTTPResponseError, Equatable {
     case badJSON
     /// `{"message": ...}` with a status.
     case message(String, HTTPStatus)
+    /// The same answer, about one form input (its id): a page shows the message next to it.
+    case invalidField(String, field: String, HTTPStatus)
     /// A limiter or lockout: 429 with the message and `Retry-After`.
     case tooManyRequests(String, retryAfter: Int64)
     /// A ban: 403 with LibreChat's ban message and `Retry-After`.
@@ -21,12 +23,18 @@ enum APIError: HTTPResponseError, Equatable {
     /// `REQUIRE_2FA` holds the user back until they enrol (ours): 403.
     case twoFactorSetupRequired
 
+    /// The form input the refusal is about, if one.
+    var field: String? {
+        if case .invalidField(_, let field, _) = self { field } else { nil }
+    }
+
     var response: HTTPResponse {
         switch self {
         case .unauthorized: return .message("Unauthorized", status: .unauthorized)
         case .forbidden: return .message("Forbidden", status: .forbidden)
         case .badJSON: return .message("Invalid JSON body", status: .badRequest)
-        case .message(let text, let status): return .message(text, status: status)
+        case .message(let text, let status), .invalidField(let text, _, let status):
+            return .message(text, status: status)
         case .tooManyRequests(let text, let seconds):
             var response = HTTPResponse.message(text, status: .tooManyRequests)
             response.headers.add(name: "Retry-After", value: "\(seconds)")

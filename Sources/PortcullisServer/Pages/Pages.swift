@@ -45,18 +45,21 @@ struct Pages: Sendable {
     }
 
     /// A whole page: `template` rendered with `values`, inside the layout.
+    /// - Parameter fieldErrors: messages shown next to the inputs of these ids (with `aria-invalid`
+    ///   and `aria-describedby`); the message above the form then only points at them.
     func render(
         _ template: String, title: String, values: [String: Any] = [:], error: String? = nil,
-        notice: String? = nil, status: HTTPStatus = .ok
+        fieldErrors: [String: String] = [:], notice: String? = nil, status: HTTPStatus = .ok
     ) -> HTTPResponse {
         var context = values
         context["appTitle"] = appTitle
+        context["errors"] = fieldErrors
         let body = library.render(context, withTemplate: template) ?? ""
         var layout: [String: Any] = [
             "title": title, "appTitle": appTitle, "body": body, "logo": branding.logo != nil,
             "theme": branding.accent != nil, "script": values["script"] as? Bool ?? false,
         ]
-        if let error { layout["error"] = error }
+        if let error { layout["error"] = fieldErrors.isEmpty ? error : Self.checkTheFields }
         if let notice { layout["notice"] = notice }
         let html = library.render(layout, withTemplate: "layout") ?? ""
         var response = HTTPResponse(
@@ -64,6 +67,8 @@ struct Pages: Sendable {
         for (name, value) in Self.securityHeaders { response.headers.add(name: name, value: value) }
         return response
     }
+
+    static let checkTheFields = "Please check the fields marked below."
 
     /// A file the pages load (stylesheet, logo): cacheable for an hour, its type not to be guessed.
     static func asset(_ contentType: String, _ body: [UInt8]) -> HTTPResponse {
