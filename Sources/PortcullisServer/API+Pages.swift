@@ -203,7 +203,7 @@ extension API {
             let email = fields["email"] ?? ""
             switch try await service.createUser(
                 email: email, name: fields["name"] ?? "", username: "", password: fields["password"] ?? "",
-                emailVerified: true, provider: "local")
+                emailVerified: true, provider: "local", actor: AuditEvent.systemActor)
             {
             case .created(let user):
                 engine.setupCode.withLock { $0 = nil }
@@ -422,7 +422,7 @@ extension API {
         _ request: HTTPRequest, _ user: User, _ session: Session, _ fields: [String: String]
     ) async -> HTTPResponse {
         if let refused = await codeAttemptRefused(request, user) { return refused }
-        switch await service.confirmTwoFactor(user: user, code: fields["token"]) {
+        switch await service.confirmTwoFactor(user: user, code: fields["token"], client: clientInfo(request)) {
         case .done: return await accountPage(request, notice: "Two-factor authentication is on.")
         case .notInitiated: return await accountPage(request, error: "2FA not initiated", status: .badRequest)
         default:
@@ -435,7 +435,9 @@ extension API {
         _ request: HTTPRequest, _ user: User, _ session: Session, _ fields: [String: String]
     ) async -> HTTPResponse {
         if let refused = await codeAttemptRefused(request, user) { return refused }
-        switch await service.disableTwoFactor(user: user, factor: Self.secondFactor(entered: fields["token"])) {
+        switch await service.disableTwoFactor(
+            user: user, factor: Self.secondFactor(entered: fields["token"]), client: clientInfo(request))
+        {
         case .done: return await accountPage(request, notice: "Two-factor authentication is off.")
         case .codeRequired:
             return await accountPage(
@@ -504,7 +506,7 @@ extension API {
             try await moderateLogin(request, email: nil)
             switch try await service.changePassword(
                 userId: user.id, keepSession: session.id, current: fields["current_password"], new: fields["password"],
-                confirm: fields["confirm_password"])
+                confirm: fields["confirm_password"], client: clientInfo(request))
             {
             case .changed(let ended, let deviceCookie):
                 var response = await accountPage(request, notice: "Password changed; \(ended) other session(s) ended.")
@@ -567,11 +569,19 @@ extension API {
         _ request: HTTPRequest, _ user: User, _ current: Session, _ fields: [String: String], others: Bool
     ) async -> HTTPResponse {
         if others {
+            var ended = 0
             for session in await service.sessions.sessions(userId: user.id) where session.id != current.id {
-                await service.sessions.remove(id: session.id, userId: user.id)
+                if await service.sessions.remove(id: session.id, userId: user.id) != nil { ended += 1 }
             }
-        } else if let id = fields["session"], id != current.id {
-            await service.sessions.remove(id: id, userId: user.id)
+            await service.audit.record(
+                .signOutEverywhere, actor: user.id, subject: user, client: clientInfo(request),
+                detail: "\(ended) other session(s) ended")
+        } else if let id = fields["session"], id != current.id,
+            let ended = await service.sessions.remove(id: id, userId: user.id)
+        {
+            await service.audit.record(
+                .sessionEnded, actor: user.id, subject: user, client: clientInfo(request),
+                detail: "by the user: " + Pages.deviceLabel(ended.userAgent))
         }
         return Pages.seeOther("/account")
     }

@@ -33,7 +33,8 @@ extension API {
                     let attestation = Self.base64URLField(fields, "attestationObject")
                 else { throw APIError.message("The passkey response is incomplete.", .badRequest) }
                 switch await service.registerPasskey(
-                    user: user, name: fields["name"], clientDataJSON: clientData, attestationObject: attestation)
+                    user: user, name: fields["name"], clientDataJSON: clientData, attestationObject: attestation,
+                    client: clientInfo(request))
                 {
                 case .added(let passkey):
                     var writer = JSONWriter()
@@ -70,7 +71,8 @@ extension API {
         }
         routes.on(.post, "/account/passkeys/remove") { [self] request in
             try await accountForm(request) { request, user, _, fields in
-                switch await service.removePasskey(user: user, id: fields["passkey"] ?? "") {
+                switch await service.removePasskey(user: user, id: fields["passkey"] ?? "", client: clientInfo(request))
+                {
                 case .done: return await accountPage(request, notice: "Passkey removed.")
                 default: return await accountPage(request, error: "No such passkey.", status: .notFound)
                 }

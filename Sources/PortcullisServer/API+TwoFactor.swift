@@ -51,7 +51,7 @@ extension API {
         routes.enrolment(.post, "/api/auth/2fa/confirm") { [self] request, user in
             let code = try Self.body(request)["token"]
             try await limitSignedInCodeAttempts(request, user)
-            switch await service.confirmTwoFactor(user: user, code: code) {
+            switch await service.confirmTwoFactor(user: user, code: code, client: clientInfo(request)) {
             case .done: return HTTPResponse(status: .ok)
             case .notInitiated: throw APIError.message("2FA not initiated", .badRequest)
             default: throw APIError.message("Invalid token.", .badRequest)
@@ -60,7 +60,7 @@ extension API {
         routes.authenticated(.post, "/api/auth/2fa/disable") { [self] request, user in
             let factor = Self.secondFactor(try Self.body(request))
             try await limitSignedInCodeAttempts(request, user)
-            switch await service.disableTwoFactor(user: user, factor: factor) {
+            switch await service.disableTwoFactor(user: user, factor: factor, client: clientInfo(request)) {
             case .done: return HTTPResponse(status: .ok)
             case .notEnabled, .notInitiated: throw APIError.message("2FA is not setup for this user", .badRequest)
             case .codeRequired:

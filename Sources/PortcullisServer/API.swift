@@ -36,6 +36,7 @@ public final class API: Sendable {
         routes.on(.get, "/api/config") { [self] _ in .json(bytes: UserJSON.data(preLoginConfig())) }
         addSessionRoutes(&routes)
         addModerationRoutes(&routes)
+        addAdminRoutes(&routes)
         addEmailRoutes(&routes)
         addOAuthRoutes(&routes)
         addTwoFactorRoutes(&routes)

@@ -6,6 +6,7 @@ import PortcullisCrypto
 import PortcullisHTTP
 import PortcullisMail
 import PortcullisStore
+import Synchronization
 
 /// Runs Portcullis: the public API on `HOST:PORT` and the operator API on `<data dir>/admin.sock`,
 /// until SIGTERM or SIGINT.
@@ -34,7 +35,16 @@ public enum Application {
         let lock = try lockDataDirectory(configuration.dataDirectory)
         defer { close(lock) }
         let recovery = try blocking { try await engine.recover { line in logger.info("\(line)") } }
-        logStartup(engine, recovery: recovery, logger: logger)
+        var warnings = configuration.generatedSecrets.map { "\($0) was not set: generated a random one" }
+        warnings += logStartup(engine, recovery: recovery, logger: logger)
+        engine.startupWarnings.withLock { $0 = warnings }
+        // Each start's warnings are in the audit log too (the dashboard's System page shows this start's).
+        _ = try? blocking { [warnings] in
+            for warning in warnings {
+                await engine.service.audit.record(
+                    .configurationWarning, actor: AuditEvent.systemActor, detail: warning)
+            }
+        }
 
         if let code = engine.prepareFirstRun() {
             // The code, not a password, is what proves the reader runs this server.
@@ -86,24 +96,29 @@ public enum Application {
         unlink(socketPath)
     }
 
-    /// What the operator should know at start-up: modes, warnings, what was restored.
-    static func logStartup(_ engine: Engine, recovery: Persistence.Recovery, logger: Logger) {
+    /// What the operator should know at start-up: modes, warnings, what was restored. Returns the warnings.
+    static func logStartup(_ engine: Engine, recovery: Persistence.Recovery, logger: Logger) -> [String] {
+        var warnings: [String] = []
+        func warn(_ text: String) {
+            logger.warning("\(text)")
+            warnings.append(text)
+        }
         let configuration = engine.configuration
         logger.info("\(engine.email.summary)")
         logger.info("\(engine.social.summary)")
         if engine.email.allowSelfSigned {
-            logger.warning("EMAIL_ALLOW_SELFSIGNED=true: the mail server's certificate is not verified")
+            warn("EMAIL_ALLOW_SELFSIGNED=true: the mail server's certificate is not verified")
         }
         if engine.email.mode == .none && configuration.allowPasswordReset {
             if configuration.allowUnsecuredPasswordReset {
-                logger.warning(
+                warn(
                     "ALLOW_UNSECURED_PASSWORD_RESET=true without email: anyone can get a reset link for any account")
             } else {
-                logger.warning("ALLOW_PASSWORD_RESET=true but email is not configured: reset requests are refused")
+                warn("ALLOW_PASSWORD_RESET=true but email is not configured: reset requests are refused")
             }
         }
-        for skipped in recovery.skippedSnapshots { logger.warning("snapshot skipped: \(skipped)") }
-        if let torn = recovery.tornTail { logger.warning("journal: \(torn)") }
+        for skipped in recovery.skippedSnapshots { warn("snapshot skipped: \(skipped)") }
+        if let torn = recovery.tornTail { warn("journal: \(torn)") }
         logger.info(
             "state restored",
             metadata: [
@@ -112,12 +127,13 @@ public enum Application {
                 "seconds": "\(Double(Int(recovery.seconds * 1000)) / 1000)",
             ])
         if !configuration.durabilityFsync {
-            logger.warning(
+            warn(
                 "DURABILITY=none: acknowledged changes survive a crash of the process but not of the machine")
         }
         if engine.moderationConfiguration.trustProxy == 0 {
             logger.info("TRUST_PROXY=0: limits and bans use the socket address; X-Forwarded-For is ignored")
         }
+        return warnings
     }
 
     /// Runs async work from this synchronous entry point and waits for it.

@@ -316,3 +316,32 @@ struct InviteUser: ParsableCommand {
         print(AdminConnection.field("message", in: response) ?? response.text)
     }
 }
+
+struct Audit: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Print audit entries, newest first (works with or without a running server).")
+    @Option(help: "An email or user id: entries about that user or by them.") var user: String?
+    @Option(help: "Kinds, comma-separated (sign_in, banned, 2fa_enabled, ...).") var kind: String?
+    @Option(help: "From this time (ISO 8601, 2026-12-04T10:00:00Z, or milliseconds).") var since: String?
+    @Option(help: "Up to this time (same forms).") var until: String?
+    @Option(help: "At most this many entries (default 100).") var limit: String?
+    @Flag(help: "JSON lines instead of a table.") var json = false
+
+    func run() throws {
+        let answer = try AdminConnection.perform(
+            .audit(user: user, kind: kind, since: since, until: until, limit: limit))
+        guard !json else {
+            FileHandle.standardOutput.write(Data(answer.body))
+            return
+        }
+        for line in answer.text.split(separator: "\n") {
+            guard let entry = try? JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any] else {
+                continue
+            }
+            let columns = ["time", "kind", "outcome", "actor", "email", "ip", "detail"].map {
+                entry[$0] as? String ?? "-"
+            }
+            print(columns.joined(separator: "  "))
+        }
+    }
+}

@@ -14,7 +14,7 @@ struct Portcullis: ParsableCommand {
             DisableTwoFactor.self,
             UserStats.self,
             ImportUsers.self, ExportUsers.self, InviteUser.self, BanUser.self, UnbanUser.self, ListBans.self,
-            TakeSnapshot.self, Inspect.self,
+            TakeSnapshot.self, Inspect.self, Audit.self,
             LoadTest.self, HashPassword.self, VerifyPassword.self,
         ]
     )

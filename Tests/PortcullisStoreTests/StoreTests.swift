@@ -43,7 +43,7 @@ struct StoreTests {
         -> (
             states: [any DurableState], users: UserStore, sessions: SessionStore, moderation: Moderation,
             tokens: OneTimeTokens, mail: MailQueue, lockout: AccountLockout, twoFactor: TwoFactorStore,
-            passkeys: PasskeyStore
+            passkeys: PasskeyStore, audit: AuditLog
         )
     {
         let userStore = UserStore(shardCount: 2), sessionStore = SessionStore(shardCount: 2)
@@ -55,6 +55,7 @@ struct StoreTests {
             policy: LockoutPolicy(), journal: nil, shardCount: 2, clock: ManualClock(milliseconds: 0))
         let twoFactor = TwoFactorStore(shardCount: 2, journal: nil)
         let passkeys = PasskeyStore(shardCount: 2, journal: nil)
+        let audit = AuditLog(shardCount: 2, journal: nil)
         await userStore.restore(batch: users)
         await sessionStore.restore(batch: sessions)
         for entry in extra {
@@ -65,12 +66,13 @@ struct StoreTests {
             case let entry as LockoutEntry: await lockout.replay(entry)
             case let entry as TwoFactorEntry: await twoFactor.replay(entry)
             case let entry as PasskeyEntry: await passkeys.replay(entry)
+            case let entry as AuditEntry: await audit.replay(entry)
             default: Issue.record("unexpected entry \(entry)")
             }
         }
         return (
-            [userStore, sessionStore, moderation, tokens, mail, lockout, twoFactor, passkeys], userStore, sessionStore,
-            moderation, tokens, mail, lockout, twoFactor, passkeys
+            [userStore, sessionStore, moderation, tokens, mail, lockout, twoFactor, passkeys, audit], userStore,
+            sessionStore, moderation, tokens, mail, lockout, twoFactor, passkeys, audit
         )
     }
 
@@ -126,6 +128,10 @@ struct StoreTests {
                     credentialID: [9, 8, 7], userId: users[0].id, publicKey: [0xA1, 0x01, 0x02], name: "Phone",
                     signCount: 12, backupEligible: true, backedUp: true, aaguid: Array(repeating: 1, count: 16),
                     createdAt: 3, lastUsedAt: 4)),
+            AuditEntry.append(
+                AuditEvent(
+                    sequence: 7, time: 5, kind: .banned, actor: "operator", subject: users[0].id,
+                    email: users[0].email, ip: "127.0.0.9", device: "curl/8", detail: "60 minute(s)")),
         ]
         return (users, sessions, extra)
     }()
@@ -163,6 +169,7 @@ struct StoreTests {
         try Self.roundTrip(MailEntry.put(OutboxMail(id: "m2", to: "b@example.com", subject: "S", text: "T", html: "H")))
         try Self.roundTrip(MailEntry.delete(id: "m1"))
         for case let entry as PasskeyEntry in state.extra { try Self.roundTrip(entry) }
+        for case let entry as AuditEntry in state.extra { try Self.roundTrip(entry) }
         try Self.roundTrip(PasskeyEntry.delete(userId: "u", credentialID: [1, 2]))
         try Self.roundTrip(PasskeyEntry.deleteAll(userId: "u"))
         try Self.roundTrip(
@@ -205,7 +212,7 @@ struct StoreTests {
         defer { try? FileManager.default.removeItem(atPath: directory) }
         let state = Self.current
         let source = await Self.stores(state.users, state.sessions, extra: state.extra)
-        for version: UInt32 in [1, 2, 3, 4, 5, 6] {
+        for version: UInt32 in [1, 2, 3, 4, 5, 6, 7] {
             let written = try await SnapshotFile.write(
                 directory: directory, position: UInt64(version), states: source.states,
                 version: version)
@@ -237,6 +244,7 @@ struct StoreTests {
             if version >= 4 { #expect(second[0].lastAcceptedStep == 42 && second[0].backupCodes[1].usedAt == 5) }
             let passkeys = await target.passkeys.all()
             #expect(passkeys.map(\.name) == (version >= 6 ? ["Phone"] : []))
+            #expect(await target.audit.all().map(\.detail) == (version >= 7 ? ["60 minute(s)"] : []))
             if version >= 6 {
                 #expect(passkeys[0].signCount == 12 && passkeys[0].backedUp && passkeys[0].lastUsedAt == 4)
             }

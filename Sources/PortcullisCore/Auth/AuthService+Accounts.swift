@@ -8,10 +8,12 @@ extension AuthService {
 
     /// Deletes a user and every session of theirs.
     @discardableResult
-    public func deleteUser(id: String) async -> User? {
+    /// - Parameter actor: who deleted it (audited): the user themself, an admin's id, `operator`.
+    public func deleteUser(id: String, actor: String? = nil) async -> User? {
         guard let removed = await users.delete(id: id) else { return nil }
         await sessions.removeAll(userId: id)
         await passkeys.removeAll(userId: id)
+        await audit.record(.userDeleted, actor: actor ?? id, subject: removed)
         return removed
     }
 
@@ -23,8 +25,10 @@ extension AuthService {
 
     /// `create-user`: validation and the first-user rule as registration, but not gated by
     /// `ALLOW_REGISTRATION`, with a trusted provider and verification flag.
+    /// - Parameter actor: who created it (audited): an admin's id, `operator`, or `system` (first run).
     public func createUser(
-        email: String, name: String, username: String, password: String, emailVerified: Bool, provider: String
+        email: String, name: String, username: String, password: String, emailVerified: Bool, provider: String,
+        actor: String = AuditEvent.operatorActor
     ) async throws(AuthError) -> AdminCreateOutcome {
         if let problem = Validation.registrationErrors(
             name: name, username: username, email: email, password: password, confirmPassword: password,
@@ -41,6 +45,9 @@ extension AuthService {
         switch await users.create(user) {
         case .created(let created):
             metrics.registrations.increment()
+            await audit.record(
+                .userCreated, actor: actor, subject: created,
+                detail: "by \(actor == created.id ? "self" : "administrator")")
             return .created(created)
         case .emailTaken:
             return .exists
@@ -56,12 +63,15 @@ extension AuthService {
     /// `reset-password`: sets a new password (registration rules) and ends every session.
     public func setPassword(email: String, password: String) async throws(AuthError) -> PasswordChangeOutcome {
         guard let user = await users.user(email: email) else { return .noSuchUser }
-        return try await setPassword(id: user.id, password: password)
+        return try await setPassword(id: user.id, password: password, actor: AuditEvent.operatorActor)
     }
 
     /// Sets a new password (registration rules), ends every session of the user and revokes the
     /// trust of every device cookie issued so far.
-    public func setPassword(id: String, password: String) async throws(AuthError) -> PasswordChangeOutcome {
+    /// - Parameter actor: who set it (audited as a reset): the user (a mailed link), an admin, `operator`.
+    public func setPassword(
+        id: String, password: String, actor: String? = nil, client: ClientInfo? = nil
+    ) async throws(AuthError) -> PasswordChangeOutcome {
         if let problem = Validation.passwordIssues("password", password, min: configuration.minPasswordLength).first {
             return .invalid(problem)
         }
@@ -73,7 +83,10 @@ extension AuthService {
             $0.updatedAt = now
             $0.devicesRevokedAt = now
         }
-        return .changed(sessionsEnded: await sessions.removeAll(userId: user.id))
+        let ended = await sessions.removeAll(userId: user.id)
+        await audit.record(
+            .passwordReset, actor: actor ?? user.id, subject: user, client: client, detail: "\(ended) session(s) ended")
+        return .changed(sessionsEnded: ended)
     }
 
     /// Records that the user accepted the terms now; the updated user, or `nil` when gone.
@@ -150,14 +163,19 @@ extension AuthService {
     /// stays, every other ends.
     public func changePassword(
         userId: String, keepSession sessionId: String, current: String?, new password: String?,
-        confirm: String?
+        confirm: String?, client: ClientInfo? = nil
     ) async throws(AuthError) -> ChangePasswordOutcome {
         guard let user = await users.user(id: userId), let stored = user.passwordHash else { return .noPassword }
         let password = password ?? ""
         var issues = Validation.passwordIssues("password", password, min: configuration.minPasswordLength)
         if let confirm, confirm != password { issues.append("confirm_password: The passwords did not match") }
         if !issues.isEmpty { return .invalid(issues.joined(separator: " ")) }
-        guard try await verify(current ?? "", against: stored) else { return .wrongPassword }
+        guard try await verify(current ?? "", against: stored) else {
+            await audit.record(
+                .passwordChanged, .failed, actor: user.id, subject: user, client: client,
+                detail: "wrong current password")
+            return .wrongPassword
+        }
         let hash = try await hash(password)
         let now = nowMilliseconds()
         _ = await users.update(id: userId) {
@@ -170,6 +188,8 @@ extension AuthService {
             if await sessions.remove(id: session.id, userId: userId) != nil { ended += 1 }
         }
         metrics.deviceCookiesIssued.increment()
+        await audit.record(
+            .passwordChanged, actor: user.id, subject: user, client: client, detail: "\(ended) other session(s) ended")
         return .changed(sessionsEnded: ended, deviceCookie: deviceCookies.issue(userId: userId, now: now + 1))
     }
 }

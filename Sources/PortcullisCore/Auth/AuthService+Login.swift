@@ -48,16 +48,34 @@ extension AuthService {
         let requester: AccountLockout.Client =
             user.flatMap { deviceCookies.trustedNonce(deviceCookie, for: $0, now: now) }
             .map { .trustedDevice(nonce: $0) } ?? .untrusted(email: email)
-        if let lockout, let wait = await lockout.retryAfter(requester, now: now) { return .lockedOut(retryAfter: wait) }
+        if let lockout, let wait = await lockout.retryAfter(requester, now: now) {
+            await audit.record(
+                .signIn, .failed, actor: AuditEvent.anonymousActor, subject: user, email: email, client: client,
+                detail: "locked_out")
+            return .lockedOut(retryAfter: wait)
+        }
         let stored = user?.passwordHash ?? dummyHash
         let verified = try await verify(password, against: stored)
         guard verified, var user, user.passwordHash != nil else {
             metrics.loginsFailed.increment()
-            await lockout?.recordFailure(requester, now: now)
+            await audit.record(
+                .signIn, .failed, actor: AuditEvent.anonymousActor, subject: user, email: email, client: client,
+                detail: "bad_credentials")
+            if let lockout {
+                await lockout.recordFailure(requester, now: now)
+                if await lockout.retryAfter(requester, now: now) != nil {
+                    let scope = if case .untrusted = requester { "untrusted clients" } else { "a trusted device" }
+                    await audit.record(
+                        .lockoutStarted, actor: AuditEvent.systemActor, subject: user, email: email, client: client,
+                        detail: scope)
+                }
+            }
             return .badCredentials
         }
         if !user.emailVerified && !configuration.allowUnverifiedEmailLogin {
             metrics.loginsFailed.increment()
+            await audit.record(
+                .signIn, .failed, actor: AuditEvent.anonymousActor, subject: user, client: client, detail: "unverified")
             return .unverified
         }
         if configuration.passwordHasher.needsRehash(stored) {
@@ -79,8 +97,9 @@ extension AuthService {
 
     /// Creates a session for `user` and signs its tokens and a new device cookie (password login,
     /// social login, 2FA). `idToken`: an OpenID provider's id_token, kept for logout's `id_token_hint`.
+    /// The sign-in is audited (`method`: `password`, `password+totp`, `passkey`, `provider:<name>`, …).
     public func startSession(
-        for user: User, idToken: String? = nil, client: ClientInfo? = nil
+        for user: User, idToken: String? = nil, client: ClientInfo? = nil, method: String = "password"
     ) async throws(AuthError)
         -> IssuedTokens
     {
@@ -92,6 +111,11 @@ extension AuthService {
         let refresh = try refreshToken(for: session)
         let access = try accessToken(for: user, now: now)
         session.currentHash = SHA256.hash(data: refresh.utf8).bytes
+        // Appended first, made durable by the session's own journal wait just after (one group commit).
+        _ = await audit.append(
+            AuditEvent(
+                time: now, kind: user.role == Role.admin ? .adminSignIn : .signIn, actor: user.id, subject: user.id,
+                email: user.email, ip: client?.ip, device: client?.userAgent, detail: method))
         await sessions.insert(session)
         metrics.deviceCookiesIssued.increment()
         return IssuedTokens(

@@ -52,7 +52,7 @@ extension AuthService {
 
     /// Verifies a `create()` response for `user` and keeps the credential, durably.
     public func registerPasskey(
-        user: User, name: String?, clientDataJSON: [UInt8], attestationObject: [UInt8]
+        user: User, name: String?, clientDataJSON: [UInt8], attestationObject: [UInt8], client: ClientInfo? = nil
     ) async -> PasskeyRegistrationOutcome {
         guard let party = configuration.relyingParty else { return .unavailable }
         let trimmed = (name ?? "").trimmingCharacters(in: .whitespacesAndNewlines)
@@ -77,7 +77,9 @@ extension AuthService {
             backupEligible: registration.backupEligible, backedUp: registration.backedUp,
             aaguid: registration.aaguid, createdAt: nowMilliseconds())
         switch await passkeys.add(passkey) {
-        case .added: return .added(passkey)
+        case .added:
+            await audit.record(.passkeyAdded, actor: user.id, subject: user, client: client, detail: passkey.name)
+            return .added(passkey)
         case .exists: return .exists
         case .tooMany: return .tooMany
         }
@@ -148,16 +150,21 @@ extension AuthService {
         let outcome = await verifyPasskeyAssertion(assertion, party: party)
         guard case .success(let user) = outcome else {
             metrics.passkeyLoginsFailed.increment()
-            if case .failure(let error) = outcome { return .refused(error) }
-            return .refused(.invalidSignature)
+            let reason: WebAuthnError = if case .failure(let error) = outcome { error } else { .invalidSignature }
+            await audit.record(
+                .signIn, .failed, actor: AuditEvent.anonymousActor, email: assertion.email, client: client,
+                detail: "passkey: \(reason)")
+            return .refused(reason)
         }
         if !user.emailVerified && !configuration.allowUnverifiedEmailLogin {
             metrics.passkeyLoginsFailed.increment()
+            await audit.record(
+                .signIn, .failed, actor: AuditEvent.anonymousActor, subject: user, client: client, detail: "unverified")
             return .unverified
         }
         metrics.passkeyLoginsSucceeded.increment()
         metrics.loginsSucceeded.increment()
-        var tokens = try await startSession(for: user, client: client)
+        var tokens = try await startSession(for: user, client: client, method: "passkey")
         tokens.newDevice = deviceCookies.trustedNonce(deviceCookie, for: user, now: nowMilliseconds()) == nil
         return .success(tokens)
     }
@@ -218,10 +225,14 @@ extension AuthService {
     }
 
     /// Removes one of `user`'s passkeys.
-    public func removePasskey(user: User, id: String) async -> PasskeyChangeOutcome {
+    public func removePasskey(
+        user: User, id: String, actor: String? = nil, client: ClientInfo? = nil
+    ) async -> PasskeyChangeOutcome {
         guard let credentialID = Base64URL.decode(id),
-            await passkeys.remove(userId: user.id, credentialID: credentialID) != nil
+            let removed = await passkeys.remove(userId: user.id, credentialID: credentialID)
         else { return .notFound }
+        await audit.record(
+            .passkeyRemoved, actor: actor ?? user.id, subject: user, client: client, detail: removed.name)
         return .done
     }
 }

@@ -48,6 +48,7 @@ extension AuthService {
             emailVerified: !configuration.emailEnabled, passwordHash: hash, createdAt: now, updatedAt: now)
         if case .created(let created) = await users.create(user) {
             metrics.registrations.increment()
+            await audit.record(.userCreated, actor: created.id, subject: created, detail: "registration")
             return .accepted(created: created)
         }
         return .accepted(created: nil)

@@ -90,7 +90,9 @@ extension AuthService {
             if let expiry = await banExpiry(user.id) { return .banned(until: expiry) }
             if user.twoFactorEnabled { return .twoFactorPending(tempToken: try twoFactorTempToken(for: user)) }
             metrics.loginsSucceeded.increment()
-            return .success(try await startSession(for: user, idToken: identity.idToken, client: client))
+            return .success(
+                try await startSession(
+                    for: user, idToken: identity.idToken, client: client, method: "provider:" + identity.provider))
         }
         let email = identity.email.map(User.normalizeEmail)
         if let email, !Self.isUsableEmailKey(email) { return .refused("provider sent an unusable email") }

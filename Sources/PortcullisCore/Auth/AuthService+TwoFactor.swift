@@ -110,7 +110,7 @@ extension AuthService {
     }
 
     /// `confirm`: a TOTP from the pending secret promotes it and its backup codes; 2FA is on.
-    public func confirmTwoFactor(user: User, code: String?) async -> TwoFactorStepOutcome {
+    public func confirmTwoFactor(user: User, code: String?, client: ClientInfo? = nil) async -> TwoFactorStepOutcome {
         guard var record = await twoFactor.record(userId: user.id), let pending = record.pendingSealedSecret else {
             return .notInitiated
         }
@@ -125,24 +125,29 @@ extension AuthService {
         record.pendingBackupCodes = []
         await twoFactor.put(record)
         _ = await users.update(id: user.id) { $0.twoFactorEnabled = true }
+        await audit.record(.twoFactorEnabled, actor: user.id, subject: user, client: client)
         return .done
     }
 
     /// `disable`: with a valid code, clears the secret, the codes, the flag and anything pending.
-    public func disableTwoFactor(user: User, factor: SecondFactor) async -> TwoFactorStepOutcome {
+    public func disableTwoFactor(
+        user: User, factor: SecondFactor, client: ClientInfo? = nil
+    ) async -> TwoFactorStepOutcome {
         guard user.twoFactorEnabled else { return .notEnabled }
         guard !factor.isEmpty else { return .codeRequired }
         guard await check(factor, userId: user.id) else { return .invalidCode }
         await removeTwoFactor(userId: user.id)
+        await audit.record(.twoFactorDisabled, actor: user.id, subject: user, client: client)
         return .done
     }
 
     /// The operator's recovery (`disable-2fa`): 2FA off without a code, and every session ended.
     @discardableResult
-    public func resetTwoFactor(email: String) async -> User? {
+    public func resetTwoFactor(email: String, actor: String = AuditEvent.operatorActor) async -> User? {
         guard let user = await users.user(email: email) else { return nil }
         await removeTwoFactor(userId: user.id)
         await sessions.removeAll(userId: user.id)
+        await audit.record(.twoFactorDisabled, actor: actor, subject: user, detail: "reset; every session ended")
         return user
     }
 
@@ -225,11 +230,18 @@ extension AuthService {
         guard user.twoFactorEnabled else { return .notEnabled }
         guard await check(factor, userId: user.id) else {
             metrics.twoFactorLoginsFailed.increment()
+            await audit.record(
+                .signIn, .failed, actor: AuditEvent.anonymousActor, subject: user, client: client, detail: "2fa_code")
             return .invalidCode
         }
         metrics.twoFactorLoginsSucceeded.increment()
         metrics.loginsSucceeded.increment()
-        var tokens = try await startSession(for: user, client: client)
+        let usedBackup = factor.code == nil
+        await audit.record(
+            usedBackup ? .backupCodeUsed : .twoFactorUsed, actor: user.id, subject: user, client: client,
+            detail: "sign-in")
+        var tokens = try await startSession(
+            for: user, client: client, method: usedBackup ? "password+backup_code" : "password+totp")
         tokens.newDevice = deviceCookies.trustedNonce(deviceCookie, for: user, now: nowMilliseconds()) == nil
         return .success(tokens)
     }

@@ -9,6 +9,8 @@ public final class AuthService: Sendable {
     public let sessions: SessionStore
     /// Second factors (TOTP secrets sealed, backup codes hashed).
     public let twoFactor: TwoFactorStore
+    /// The security events (sign-ins, factor and password changes, account actions).
+    public let audit: AuditLog
     /// WebAuthn credentials, and the challenges their ceremonies sign.
     public let passkeys: PasskeyStore
     public let passkeyChallenges: PasskeyChallenges
@@ -48,6 +50,9 @@ public final class AuthService: Sendable {
         sessions = SessionStore(shardCount: configuration.shardCount, journal: journal)
         twoFactor = TwoFactorStore(shardCount: configuration.shardCount, journal: journal)
         passkeys = PasskeyStore(shardCount: configuration.shardCount, journal: journal)
+        audit = AuditLog(
+            capacity: configuration.auditMaxEntries, retentionDays: configuration.auditRetentionDays,
+            shardCount: configuration.shardCount, journal: journal, clock: clock)
         passkeyChallenges = PasskeyChallenges(secret: configuration.jwtSecret, clock: clock)
         secretSealingKey = SymmetricKey(derivedFrom: configuration.credsKey, purpose: "portcullis totp secret v1")
             .withUnsafeBytes { Array($0) }

@@ -56,6 +56,9 @@ public struct AuthConfiguration: Sendable {
     /// Ours: `SNAPSHOT_INTERVAL` in seconds (default 60) and `SNAPSHOT_KEEP` (default 3).
     public var snapshotInterval: Int64
     public var snapshotKeep: Int
+    /// Ours: `AUDIT_MAX_ENTRIES` (default 500,000) and `AUDIT_RETENTION_DAYS` (default 90): the audit log's bounds.
+    public var auditMaxEntries: Int
+    public var auditRetentionDays: Int
     /// Whether email delivery is configured.
     public var emailEnabled: Bool
     /// `ALLOW_UNSECURED_PASSWORD_RESET`: without email, answer a reset request with the link itself.
@@ -151,6 +154,8 @@ public struct AuthConfiguration: Sendable {
             }
         }
         appTitle = environment["APP_TITLE"] ?? "LibreChat"
+        auditMaxEntries = Int(try environment.integer("AUDIT_MAX_ENTRIES", default: 500_000, range: 1_000...50_000_000))
+        auditRetentionDays = Int(try environment.integer("AUDIT_RETENTION_DAYS", default: 90, range: 1...3650))
         relyingParty = try Self.relyingParty(
             rpID: environment["WEBAUTHN_RP_ID"], domainClient: domainClient, domainServer: domainServer)
 

@@ -37,7 +37,11 @@ public final class AccountFlows: Sendable {
         guard let email, let token, let redeemed = await tokens.redeem(token, kind: .verifyEmail, email: email) else {
             return false
         }
-        return await service.users.update(id: redeemed.userId, { $0.emailVerified = true }) != nil
+        guard let user = await service.users.update(id: redeemed.userId, { $0.emailVerified = true }) else {
+            return false
+        }
+        await service.audit.record(.emailVerified, actor: user.id, subject: user)
+        return true
     }
 
     /// Sends a new verification mail to an unverified account; says nothing about whether it exists.

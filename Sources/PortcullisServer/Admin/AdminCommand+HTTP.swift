@@ -39,6 +39,10 @@ extension AdminCommand {
         case .snapshot: return ("POST", "/admin/snapshot", [])
         case .resetTerms: return ("POST", "/admin/terms/reset", [])
         case .disableTwoFactor(let email): return ("POST", "/admin/users/2fa/disable", json(["email": email]))
+        case .audit(let user, let kind, let since, let until, let limit):
+            let items = [("user", user), ("kind", kind), ("since", since), ("until", until), ("limit", limit)]
+            let query = items.compactMap { name, value in value.map { name + "=" + FormURLEncoded.encode($0) } }
+            return ("GET", "/admin/audit" + (query.isEmpty ? "" : "?" + query.joined(separator: "&")), [])
         }
     }
 
@@ -81,13 +85,18 @@ extension AdminCommand {
         case (.post, "/admin/users/2fa/disable"):
             guard let email = try body()["email"] else { throw .badJSON }
             self = .disableTwoFactor(email: email)
+        case (.get, "/admin/audit"):
+            self = .audit(
+                user: request.queryItem("user"), kind: request.queryItem("kind"), since: request.queryItem("since"),
+                until: request.queryItem("until"), limit: request.queryItem("limit"))
         default: throw .message("Not Found", .notFound)
         }
     }
 
     /// Every admin route (method and path), for the socket's router.
     static let routes: [(HTTPMethod, String)] = [
-        (.get, "/admin/users"), (.post, "/admin/users"), (.delete, "/admin/users"), (.post, "/admin/users/password"),
+        (.get, "/admin/audit"), (.get, "/admin/users"), (.post, "/admin/users"), (.delete, "/admin/users"),
+        (.post, "/admin/users/password"),
         (.get, "/admin/stats"), (.post, "/admin/import"), (.get, "/admin/export"), (.get, "/admin/bans"),
         (.post, "/admin/bans"),
         (.delete, "/admin/bans"), (.post, "/admin/invites"), (.post, "/admin/snapshot"), (.post, "/admin/terms/reset"),

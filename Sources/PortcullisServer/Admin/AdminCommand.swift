@@ -21,6 +21,9 @@ public enum AdminCommand: Sendable, Equatable {
     case resetTerms
     /// 2FA off for a user who lost their authenticator and codes; their sessions end.
     case disableTwoFactor(email: String)
+    /// Audit entries (JSON lines, newest first): `user` an email or id, `kind` comma-separated,
+    /// `since`/`until` ISO 8601 or milliseconds.
+    case audit(user: String?, kind: String?, since: String?, until: String?, limit: String?)
 }
 
 /// A command's answer: a status code and a JSON document (JSON lines for an export).

@@ -51,7 +51,7 @@ public struct AdminOperations: Sendable {
             guard let user = await service.users.user(email: email) else {
                 return .message("No such user.", status: 404)
             }
-            await service.deleteUser(id: user.id)
+            await service.deleteUser(id: user.id, actor: AuditEvent.operatorActor)
             return .message("User deleted", status: 200)
         case .setPassword(let email, let password):
             switch try await service.setPassword(email: email, password: password) {
@@ -84,6 +84,9 @@ public struct AdminOperations: Sendable {
                 return .message("No such user.", status: 404)
             }
             await engine.moderation.ban(userId: user.id, ip: nil, duration: minutes * 60_000, type: "admin")
+            await service.audit.record(
+                .banned, actor: AuditEvent.operatorActor, subject: user, detail: "\(minutes) minute(s), by the operator"
+            )
             return .message("Banned \(user.email) for \(minutes) minute(s); their sessions ended", status: 200)
         case .unban(var subject, let email):
             if let email, let user = await service.users.user(email: email) {
@@ -92,6 +95,9 @@ public struct AdminOperations: Sendable {
             guard let subject, await engine.moderation.unban(subject: subject) else {
                 return .message("No such ban.", status: 404)
             }
+            await service.audit.record(
+                .unbanned, actor: AuditEvent.operatorActor, subject: await engine.user(bannedAs: subject),
+                detail: subject)
             return .message("Ban lifted", status: 200)
         case .invite(let email):
             switch await engine.flows.invite(email: email) {
@@ -111,6 +117,14 @@ public struct AdminOperations: Sendable {
             ])
         case .resetTerms:
             return .json(["message": "Terms reset", "users": await service.resetTerms()])
+        case .audit(let user, let kind, let since, let until, let limit):
+            do {
+                let query = try await AuditJSON.query(
+                    user: user, kind: kind, since: since, until: until, limit: limit, users: service.users)
+                return AdminAnswer(status: 200, body: AuditJSON.lines(await service.audit.events(query)))
+            } catch {
+                return .message(error.message, status: error.status)
+            }
         case .disableTwoFactor(let email):
             guard let user = await service.resetTwoFactor(email: email) else {
                 return .message("No such user.", status: 404)
@@ -167,6 +181,9 @@ public struct AdminOperations: Sendable {
             }
         }
         await service.users.waitUntilDurable(lastTicket)
+        await service.audit.record(
+            .usersImported, actor: AuditEvent.operatorActor,
+            detail: "\(imported) imported, \(skipped) skipped, \(invalid) invalid")
         return ["imported": imported, "skipped": skipped, "invalid": invalid, "problems": Array(problems.prefix(100))]
     }
 }

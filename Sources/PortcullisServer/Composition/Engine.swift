@@ -25,6 +25,10 @@ public final class Engine: Sendable {
     let branding: Branding
     let logger: Logger
     let lastSnapshot = Mutex<Persistence.SnapshotInfo?>(nil)
+    /// This start's configuration warnings (also in the log and the audit log).
+    let startupWarnings = Mutex<[String]>([])
+    /// When this process started (ms), for the dashboard's uptime.
+    let startedAt: Int64
     /// The first-run setup code: set while no account exists, spent by creating the first one.
     let setupCode = Mutex<String?>(nil)
 
@@ -40,6 +44,7 @@ public final class Engine: Sendable {
     {
         self.logger = logger
         self.clock = clock
+        startedAt = clock.milliseconds
         do {
             configuration = try AuthConfiguration(environment: environment)
             moderationConfiguration = try ModerationConfiguration(environment: environment)
@@ -86,7 +91,7 @@ public final class Engine: Sendable {
     var states: [any DurableState] {
         [
             service.users, service.sessions, moderation, tokens, outbox.queue, lockout, service.twoFactor,
-            service.passkeys,
+            service.passkeys, service.audit,
         ]
     }
 
@@ -101,6 +106,7 @@ public final class Engine: Sendable {
                 OneTimeTokens(journal: nil), MailQueue(journal: nil),
                 AccountLockout(policy: LockoutPolicy(), journal: nil, shardCount: 1),
                 TwoFactorStore(shardCount: 1, journal: nil), PasskeyStore(shardCount: 1, journal: nil),
+                AuditLog(shardCount: 1, journal: nil),
             ]
     }
 
@@ -139,12 +145,19 @@ public final class Engine: Sendable {
         return readable
     }
 
+    /// The user a moderation subject (`user:<id>`) names, if it is one and they exist.
+    func user(bannedAs subject: String) async -> User? {
+        guard subject.hasPrefix("user:") else { return nil }
+        return await service.users.user(id: String(subject.dropFirst(5)))
+    }
+
     /// Drops what expired: sessions, limiter windows, one-time tokens, lockout windows.
     func sweep() async {
         await service.sessions.sweep(now: clock.milliseconds)
         await moderation.sweep()
         await tokens.sweep()
         service.passkeyChallenges.sweep()
+        await service.audit.sweep()
         await lockout.sweep(now: clock.milliseconds)
     }
 }
