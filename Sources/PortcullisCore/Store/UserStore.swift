@@ -5,15 +5,19 @@ import Synchronization
 actor UserShard {
     private var users: [String: User] = [:]
     private let journal: (any MutationJournal)?
+    /// Kept in step in the same turn as every change here.
+    private let directory: UserDirectory
 
-    init(journal: (any MutationJournal)?) {
+    init(journal: (any MutationJournal)?, directory: UserDirectory) {
         self.journal = journal
+        self.directory = directory
     }
 
     func user(_ id: String) -> User? { users[id] }
 
     func insert(_ user: User) -> UInt64? {
         users[user.id] = user
+        directory.put(user)
         return journal?.enqueue(UserEntry.put(user))
     }
 
@@ -21,22 +25,33 @@ actor UserShard {
         guard var user = users[id] else { return nil }
         change(&user)
         users[id] = user
+        directory.put(user)
         return (user, journal?.enqueue(UserEntry.put(user)))
     }
 
     func remove(_ id: String) -> (User, UInt64?)? {
         guard let removed = users.removeValue(forKey: id) else { return nil }
+        directory.remove(id)
         return (removed, journal?.enqueue(UserEntry.delete(id: id)))
     }
 
     /// Restore and replay: no journaling.
-    func restore(_ user: User) { users[user.id] = user }
+    func restore(_ user: User) {
+        users[user.id] = user
+        directory.put(user)
+    }
 
-    func restoreRemove(_ id: String) -> User? { users.removeValue(forKey: id) }
+    func restoreRemove(_ id: String) -> User? {
+        directory.remove(id)
+        return users.removeValue(forKey: id)
+    }
 
     func restore(batch: [User]) {
         users.reserveCapacity(users.count + batch.count)
-        for user in batch { users[user.id] = user }
+        for user in batch {
+            users[user.id] = user
+            directory.put(user)
+        }
     }
 
     func all() -> [User] { Array(users.values) }
@@ -75,9 +90,12 @@ public final class UserStore: Sendable {
     private let population = Atomic<Int>(0)
     private let journal: (any MutationJournal)?
 
+    /// Every user as a searchable list (the admin dashboard's).
+    public let directory = UserDirectory()
+
     public init(shardCount: Int, journal: (any MutationJournal)? = nil) {
         self.journal = journal
-        shards = (0..<shardCount).map { _ in UserShard(journal: journal) }
+        shards = (0..<shardCount).map { [directory] _ in UserShard(journal: journal, directory: directory) }
         keyShards = (0..<shardCount).map { _ in UniqueKeyShard() }
     }
 
