@@ -56,6 +56,36 @@ func run() async throws {
         "restore: \(String(format: "%.2f", now() - started)) s (\(recovery.users) users, \(recovery.sessions) sessions); RSS \(Int(rssMiB())) MiB"
     )
 
+    // 2b. The admin dashboard's user directory at this size: one page of a search, plus the 50
+    // users it names fetched from their shards (what the users page does before rendering).
+    func page(_ query: String, _ order: UserDirectory.Order, offset: Int = 0) async -> (Double, Int) {
+        let begin = now()
+        let found = await restoredUsers.search(query, order: order, offset: offset, limit: 50)
+        for id in found.ids { _ = await restoredUsers.user(id: id) }
+        return (now() - begin, found.total)
+    }
+    let first = await page("", .newest)
+    print("users page, first search (builds the directory): \(String(format: "%.0f", first.0 * 1000)) ms")
+    for (label, query, order, offset) in [
+        ("everyone, newest", "", UserDirectory.Order.newest, 0), ("everyone, page 10,000", "", .newest, 500_000),
+        ("substring in every row", "bench.test", .newest, 0), ("one user by email", "user123456@", .newest, 0),
+        ("11 users, by email", "user99999", .email, 0), ("1,111 users, by name", "user 9999", .name, 0),
+        ("no match", "nobody-here", .newest, 0),
+    ] {
+        var samples: [Double] = []
+        var total = 0
+        for _ in 0..<9 {
+            let (seconds, matched) = await page(query, order, offset: offset)
+            samples.append(seconds)
+            total = matched
+        }
+        samples.sort()
+        print(
+            "users page at \(count) users, \(label): median \(String(format: "%.1f", samples[4] * 1000)) ms, max \(String(format: "%.1f", samples[8] * 1000)) ms (\(total) matches; target < 50 ms)"
+        )
+    }
+    print("RSS with the directory: \(Int(rssMiB())) MiB")
+
     // 3. Journal throughput: 256 concurrent writers, each waiting for durability (group commit).
     for durability in [Durability.fsync, .none] {
         let journalDirectory = directory + "/journal-\(durability.rawValue)"

@@ -4,8 +4,9 @@ import Synchronization
 /// The admin dashboard's list of users: substring search over email, name, username, provider and
 /// role, sorted and paged, fast at a million users. Each user is one line of lower-cased text in one
 /// contiguous buffer, searched with `memchr`/`memcmp` (gigabytes a second), so a search touches memory once
-/// instead of visiting a million actors. Kept in step by the user shards (every insert, update and
-/// removal, in the same actor turn); an updated user's old line is dead text until a compaction.
+/// instead of visiting a million actors. Built on the first search (``UserStore/search(_:order:offset:limit:)``),
+/// then kept in step by the user shards (every insert, update and removal, in the same actor turn);
+/// an updated user's old line is dead text until a compaction.
 public final class UserDirectory: Sendable {
     /// How a page is ordered.
     public enum Order: String, Sendable, CaseIterable {
@@ -46,12 +47,20 @@ public final class UserDirectory: Sendable {
         var dead = 0
         /// Rows are in creation order (false after restoring batches in shard order).
         var inOrder = true
+        /// Built on the first search: until then changes cost nothing (a restore stays as fast).
+        var active = false
 
         mutating func put(_ user: User) {
-            var line = Array(user.email.lowercased().utf8)
-            for field in [user.name, user.username, user.provider, user.role] {
-                line.append(UserDirectory.separator)
-                line += field.lowercased().utf8.filter { $0 != UserDirectory.separator && $0 != 0x0A }
+            guard active else { return }
+            var line: [UInt8] = []
+            line.reserveCapacity(user.email.utf8.count + user.name.utf8.count + user.username.utf8.count + 16)
+            for (index, field) in [user.email, user.name, user.username, user.provider, user.role].enumerated() {
+                if index > 0 { line.append(UserDirectory.separator) }
+                // ASCII is lower-cased byte by byte (most fields); anything else as Unicode says.
+                let bytes = field.utf8.allSatisfy { $0 < 0x80 } ? Array(field.utf8) : Array(field.lowercased().utf8)
+                for byte in bytes where byte != UserDirectory.separator && byte != 0x0A {
+                    line.append(byte >= 0x41 && byte <= 0x5A ? byte | 0x20 : byte)
+                }
             }
             line.append(0x0A)
             let row: Int32
@@ -71,7 +80,7 @@ public final class UserDirectory: Sendable {
         }
 
         mutating func remove(_ id: String) {
-            guard let row = rowOf.removeValue(forKey: id) else { return }
+            guard active, let row = rowOf.removeValue(forKey: id) else { return }
             if rows[Int(row)].line >= 0 { dead += 1 }
             rows[Int(row)].line = -1
         }
@@ -81,6 +90,7 @@ public final class UserDirectory: Sendable {
             var live = rows.filter { $0.line >= 0 }
             if !inOrder { live.sort { ($0.createdAt, $0.id) < ($1.createdAt, $1.id) } }
             var fresh = State()
+            fresh.active = true
             fresh.text.reserveCapacity(text.count)
             fresh.rows.reserveCapacity(live.count)
             for row in live {
@@ -126,17 +136,14 @@ public final class UserDirectory: Sendable {
                 needle.withUnsafeBytes { pattern in
                     guard let base = haystack.baseAddress, pattern.baseAddress != nil else { return }
                     var offset = 0
+                    var low = 0
                     while offset < haystack.count,
                         let hit = Self.find(pattern, in: UnsafeRawBufferPointer(rebasing: haystack[offset...]))
                     {
                         let position = base.distance(to: UnsafeRawPointer(hit))
-                        // The line holding the hit: the last start at or before it.
-                        var low = 0
-                        var high = lineStart.count - 1
-                        while low < high {
-                            let middle = (low + high + 1) / 2
-                            if Int(lineStart[middle]) <= position { low = middle } else { high = middle - 1 }
-                        }
+                        // The line holding the hit: walk on from the last one (hits only move forward,
+                        // so the whole search is one pass over the lines).
+                        while low + 1 < lineStart.count && Int(lineStart[low + 1]) <= position { low += 1 }
                         let row = lineRow[low]
                         if rows[Int(row)].line == Int32(low) && !marks[Int(row)] {
                             marks[Int(row)] = true
@@ -158,12 +165,31 @@ public final class UserDirectory: Sendable {
     func put(_ user: User) { state.withLock { $0.put(user) } }
     func remove(_ id: String) { state.withLock { $0.remove(id) } }
 
+    /// Whether the directory follows changes yet.
+    var isActive: Bool { state.withLock { $0.active } }
+
+    /// Starts following changes and takes in `users` (read after starting, so nothing is missed; a
+    /// user already put by a change since is newer and kept).
+    func activate(with users: () async -> [User]) async {
+        guard
+            !state.withLock({ state in
+                defer { state.active = true }
+                return state.active
+            })
+        else { return }
+        let everyone = await users()
+        state.withLock { state in
+            for user in everyone where state.rowOf[user.id] == nil { state.put(user) }
+            state.inOrder = false
+        }
+    }
+
     /// Users in the directory.
     public var count: Int { state.withLock { $0.rowOf.count } }
 
     /// A page of the users whose email, name, username, provider or role contains `query`
     /// (case-insensitive; empty: everyone).
-    public func search(_ query: String, order: Order = .newest, offset: Int = 0, limit: Int = 50) -> Page {
+    func search(_ query: String, order: Order = .newest, offset: Int = 0, limit: Int = 50) -> Page {
         let needle = Array(query.lowercased().utf8.filter { $0 != Self.separator && $0 != 0x0A && $0 >= 0x20 })
         // Compacted under the lock, then searched on a copy (the arrays are shared, not copied).
         let state = self.state.withLock { state in

@@ -252,6 +252,15 @@ public final class UserStore: Sendable {
         for key in [user.email] + Self.providerKeys(of: user) { await keyShard(key).release(key, from: user.id) }
     }
 
+    /// A page of the users whose email, name, username, provider or role contains `query` (see
+    /// ``UserDirectory``); the first call builds the directory.
+    public func search(
+        _ query: String, order: UserDirectory.Order = .newest, offset: Int = 0, limit: Int = 50
+    ) async -> UserDirectory.Page {
+        if !directory.isActive { await directory.activate { await self.all() } }
+        return directory.search(query, order: order, offset: offset, limit: limit)
+    }
+
     /// Every user (for listing and export), in no particular order.
     public func all() async -> [User] {
         var result: [User] = []
