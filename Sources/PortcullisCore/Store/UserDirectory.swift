@@ -162,18 +162,28 @@ public final class UserDirectory: Sendable {
 
     public init() {}
 
-    func put(_ user: User) { state.withLock { $0.put(user) } }
-    func remove(_ id: String) { state.withLock { $0.remove(id) } }
+    /// Read without the lock on every change: until the first search, a change costs one load.
+    private let following = Atomic<Bool>(false)
+
+    func put(_ user: User) {
+        if following.load(ordering: .acquiring) { state.withLock { $0.put(user) } }
+    }
+    func remove(_ id: String) {
+        if following.load(ordering: .acquiring) { state.withLock { $0.remove(id) } }
+    }
 
     /// Whether the directory follows changes yet.
-    var isActive: Bool { state.withLock { $0.active } }
+    var isActive: Bool { following.load(ordering: .acquiring) }
 
     /// Starts following changes and takes in `users` (read after starting, so nothing is missed; a
     /// user already put by a change since is newer and kept).
     func activate(with users: () async -> [User]) async {
         guard
             !state.withLock({ state in
-                defer { state.active = true }
+                defer {
+                    state.active = true
+                    following.store(true, ordering: .releasing)
+                }
                 return state.active
             })
         else { return }
