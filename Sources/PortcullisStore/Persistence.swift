@@ -79,6 +79,8 @@ public final class Persistence: Sendable {
         public var users: Int
         public var sessions: Int
         public var seconds: Double
+        /// When it was written (ms since 1970).
+        public var takenAt: Int64 = 0
     }
 
     /// Writes a snapshot without stopping traffic: the journal rotates at position P, then each
@@ -96,6 +98,15 @@ public final class Persistence: Sendable {
         return SnapshotInfo(
             path: written.path, position: position, bytes: written.bytes, rawBytes: written.raw,
             users: written.counts[UInt8(ascii: "U")] ?? 0, sessions: written.counts[UInt8(ascii: "S")] ?? 0,
-            seconds: Date().timeIntervalSince(started))
+            seconds: Date().timeIntervalSince(started), takenAt: Int64(Date().timeIntervalSince1970 * 1000))
+    }
+
+    /// Bytes in the journal's segment files now.
+    public func journalBytes() -> Int {
+        let names = (try? FileManager.default.contentsOfDirectory(atPath: directory)) ?? []
+        return names.filter { $0.hasPrefix("journal-") && $0.hasSuffix(".log") }.reduce(0) { total, name in
+            let size = (try? FileManager.default.attributesOfItem(atPath: directory + "/" + name)[.size]) as? Int
+            return total + (size ?? 0)
+        }
     }
 }

@@ -62,8 +62,7 @@ extension AuthService {
                 .signIn, .failed, actor: AuditEvent.anonymousActor, subject: user, email: email, client: client,
                 detail: "bad_credentials")
             if let lockout {
-                await lockout.recordFailure(requester, now: now)
-                if await lockout.retryAfter(requester, now: now) != nil {
+                if await lockout.recordFailure(requester, now: now) {
                     let scope = if case .untrusted = requester { "untrusted clients" } else { "a trusted device" }
                     await audit.record(
                         .lockoutStarted, actor: AuditEvent.systemActor, subject: user, email: email, client: client,

@@ -195,14 +195,32 @@ public final class AccountLockout: Sendable {
         return RetryAfter.seconds(forMilliseconds: wait)
     }
 
-    /// Counts a failed password of `client`; returns once the count is durable.
-    public func recordFailure(_ client: Client, now: Int64) async {
+    /// Counts a failed password of `client`; returns once the count is durable, and whether this
+    /// failure started a lockout.
+    @discardableResult
+    public func recordFailure(_ client: Client, now: Int64) async -> Bool {
         let max = limit(for: client)
-        guard max > 0 else { return }
+        guard max > 0 else { return false }
         let key = client.key
         let (didStart, ticket) = await shard(key).fail(key, now: now, max: max, window: policy.windowMilliseconds)
         if didStart { started.increment() }
         if let ticket, let journal { await journal.waitUntilDurable(ticket) }
+        return didStart
+    }
+
+    /// The windows locked now (account windows `a:…`, device windows `d:…`), with their failure
+    /// counts and the seconds until each opens again.
+    public func lockedOut(now: Int64) async -> [(key: String, failures: Int, retryAfter: Int64)] {
+        var result: [(key: String, failures: Int, retryAfter: Int64)] = []
+        for window in await all() {
+            let max = window.key.hasPrefix("d:") ? policy.deviceMax : policy.accountMax
+            guard max > 0,
+                let wait = await shard(window.key).wait(
+                    window.key, now: now, max: max, window: policy.windowMilliseconds)
+            else { continue }
+            result.append((window.key, window.failures.count, RetryAfter.seconds(forMilliseconds: wait)))
+        }
+        return result
     }
 
     /// Every window, for snapshots.

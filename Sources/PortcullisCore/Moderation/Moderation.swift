@@ -127,7 +127,16 @@ public final class Moderation: Sendable {
     /// A read copy of live bans (subject → expiry), so the check every request makes is one lock,
     /// not two actor hops. The shards stay the owners: every change goes through them (and the
     /// journal) first, then here.
-    private let banMirror = Mutex<[String: Int64]>([:])
+    private let banMirror = Mutex<[String: MirroredBan]>([:])
+
+    /// A live ban as the mirror keeps it: when it ends, and whether an operator or admin set it.
+    struct MirroredBan {
+        var expiresAt: Int64
+        var byAdministrator: Bool
+    }
+
+    /// The ban types operators and admins set: they apply even with `BAN_VIOLATIONS=false`.
+    public static let administratorBanType = "admin"
 
     public init(
         configuration: ModerationConfiguration, sessions: SessionStore, journal: (any MutationJournal)?,
@@ -168,16 +177,21 @@ public final class Moderation: Sendable {
         return RetryAfter.seconds(forMilliseconds: wait)
     }
 
-    /// The latest expiry among live bans on the user and the IP, if any.
+    /// The latest expiry among live bans on the user and the IP, if any. With `BAN_VIOLATIONS=false`
+    /// only the bans an operator or admin set apply (LibreChat checks none then; a ban an
+    /// administrator sets must hold whatever the automatic moderation does).
     public func banExpiry(userId: String?, ip: String?) async -> Int64? {
-        guard configuration.banViolations else { return nil }
         let now = clock.milliseconds
+        let automatic = configuration.banViolations
         return banMirror.withLock { bans -> Int64? in
             guard !bans.isEmpty else { return nil }
             var latest: Int64?
             for subject in [userId.map(Self.userSubject), ip.map(Self.ipSubject)].compactMap({ $0 }) {
-                if let expiry = bans[subject] {
-                    if expiry > now { latest = max(latest ?? 0, expiry) } else { bans.removeValue(forKey: subject) }
+                guard let ban = bans[subject] else { continue }
+                if ban.expiresAt <= now {
+                    bans.removeValue(forKey: subject)
+                } else if automatic || ban.byAdministrator {
+                    latest = max(latest ?? 0, ban.expiresAt)
                 }
             }
             return latest
@@ -213,7 +227,12 @@ public final class Moderation: Sendable {
         for subject in [userId.map(Self.userSubject), ip.map(Self.ipSubject)].compactMap({ $0 }) {
             if let ticket = await shard(subject).ban(Ban(subject: subject, expiresAt: expiresAt, type: type)) {
                 last = max(last ?? 0, ticket)
-                banMirror.withLock { $0[subject] = max($0[subject] ?? 0, expiresAt) }
+                banMirror.withLock { bans in
+                    let previous = bans[subject]
+                    bans[subject] = MirroredBan(
+                        expiresAt: max(previous?.expiresAt ?? 0, expiresAt),
+                        byAdministrator: (previous?.byAdministrator ?? false) || type == Self.administratorBanType)
+                }
             }
         }
         bansIssued.increment()
@@ -269,7 +288,10 @@ public final class Moderation: Sendable {
 
     public func restore(ban: Ban) async {
         await shard(ban.subject).restore(ban: ban)
-        banMirror.withLock { $0[ban.subject] = ban.expiresAt }
+        banMirror.withLock {
+            $0[ban.subject] = MirroredBan(
+                expiresAt: ban.expiresAt, byAdministrator: ban.type == Self.administratorBanType)
+        }
     }
 
     public func restoreUnban(subject: String) async {

@@ -83,7 +83,8 @@ public struct AdminOperations: Sendable {
             guard let user = await service.users.user(email: email) else {
                 return .message("No such user.", status: 404)
             }
-            await engine.moderation.ban(userId: user.id, ip: nil, duration: minutes * 60_000, type: "admin")
+            await engine.moderation.ban(
+                userId: user.id, ip: nil, duration: minutes * 60_000, type: Moderation.administratorBanType)
             await service.audit.record(
                 .banned, actor: AuditEvent.operatorActor, subject: user, detail: "\(minutes) minute(s), by the operator"
             )
