@@ -85,9 +85,9 @@ let package = Package(
             // The pages ship inside the binary: templates and the stylesheet are compiled in.
             resources: [
                 "layout", "login", "register", "twofactor", "forgot", "reset", "account", "message", "setup", "enrol",
-                "codes", "backup",
+                "codes", "backup", "admin-nav", "admin", "admin-users", "admin-user", "admin-bans", "admin-audit",
             ].map { .embedInCode("Pages/Templates/\($0).mustache") }
-                + ["portcullis.css", "passkeys.js"].map { .embedInCode("Pages/Templates/\($0)") },
+                + ["portcullis.css", "passkeys.js", "admin.js"].map { .embedInCode("Pages/Templates/\($0)") },
             swiftSettings: strictSettings
         ),
         .executableTarget(

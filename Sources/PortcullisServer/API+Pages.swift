@@ -128,6 +128,7 @@ extension API {
             return response
         }
         addAccountPasskeyRoutes(&routes)
+        addAdminPageRoutes(&routes)
         guard servesClientPages else { return }
         addLoginPasskeyRoutes(&routes)
         routes.on(.get, "/") { [self] request in

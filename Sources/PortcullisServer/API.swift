@@ -11,6 +11,8 @@ import PortcullisStore
 public final class API: Sendable {
     public let engine: Engine
     let requestMetrics = RequestMetrics()
+    /// The dashboard's live view, sampled by the server's loop.
+    let history = MetricsHistory()
     let startedAt = Date()
     let pages: Pages
     let cspReportLog = LogBudget(perMinute: 20)

@@ -73,6 +73,12 @@ public enum Application {
                 await engine.sweep()
             }
         }
+        let sampler = Task.detached {
+            while !Task.isCancelled {
+                api.history.sample(service: engine.service, requests: requestMetrics, now: engine.clock.milliseconds)
+                try? await Task.sleep(for: .seconds(configuration.liveSampleSeconds))
+            }
+        }
         let snapshotter = Task.detached {
             while !Task.isCancelled {
                 try? await Task.sleep(for: .seconds(configuration.snapshotInterval))
@@ -89,6 +95,7 @@ public enum Application {
         server.waitForTerminationSignal()
         logger.info("portcullis shutting down")
         sweeper.cancel()
+        sampler.cancel()
         snapshotter.cancel()
         server.shutdown(gracePeriod: 10_000)
         admin.shutdown(gracePeriod: 1_000)

@@ -31,9 +31,11 @@ enum AuditJSON {
     /// Why a query was refused: a 400, or a 404 for an unknown user.
     struct QueryError: Error {
         var message: String
+        /// The parameter (a form's input) it is about.
+        var field: String
         var status = 400
 
-        var apiError: APIError { .message(message, HTTPStatus(code: status)) }
+        var apiError: APIError { .invalidField(message, field: field, HTTPStatus(code: status)) }
     }
 
     /// Most entries one read returns.
@@ -48,7 +50,7 @@ enum AuditJSON {
         if let user, !user.isEmpty {
             if user.contains("@") {
                 guard let found = await users.user(email: user) else {
-                    throw QueryError(message: "No such user: \(user.prefix(64))", status: 404)
+                    throw QueryError(message: "No such user: \(user.prefix(64))", field: "user", status: 404)
                 }
                 query.user = found.id
             } else {
@@ -59,20 +61,21 @@ enum AuditJSON {
             guard let parsed = AuditKind(rawValue: String(name)) else {
                 throw QueryError(
                     message: "Unknown kind \(name.prefix(32)); one of: "
-                        + AuditKind.allCases.map(\.rawValue).joined(separator: ", "))
+                        + AuditKind.allCases.map(\.rawValue).joined(separator: ", "), field: "kind")
             }
             query.kinds.insert(parsed)
         }
         for (name, text, keyPath) in [("since", since, \AuditQuery.since), ("until", until, \AuditQuery.until)] {
             guard let text, !text.isEmpty else { continue }
             guard let milliseconds = Int64(text) ?? HTTPDate.parseISO8601(text) else {
-                throw QueryError(message: "\(name) must be ISO 8601 (2026-12-04T10:00:00Z) or milliseconds")
+                throw QueryError(
+                    message: "\(name) must be ISO 8601 (2026-12-04T10:00:00Z) or milliseconds", field: name)
             }
             query[keyPath: keyPath] = milliseconds
         }
         if let limit, !limit.isEmpty {
             guard let value = Int(limit), (1...maximumLimit).contains(value) else {
-                throw QueryError(message: "limit must be 1 to \(maximumLimit)")
+                throw QueryError(message: "limit must be 1 to \(maximumLimit)", field: "limit")
             }
             query.limit = value
         }

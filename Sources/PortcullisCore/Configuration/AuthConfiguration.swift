@@ -59,6 +59,8 @@ public struct AuthConfiguration: Sendable {
     /// Ours: `AUDIT_MAX_ENTRIES` (default 500,000) and `AUDIT_RETENTION_DAYS` (default 90): the audit log's bounds.
     public var auditMaxEntries: Int
     public var auditRetentionDays: Int
+    /// Ours: `LIVE_SAMPLE_SECONDS` (default 5): how often the dashboard's live view samples the counters.
+    public var liveSampleSeconds: Int
     /// Whether email delivery is configured.
     public var emailEnabled: Bool
     /// `ALLOW_UNSECURED_PASSWORD_RESET`: without email, answer a reset request with the link itself.
@@ -156,6 +158,7 @@ public struct AuthConfiguration: Sendable {
         appTitle = environment["APP_TITLE"] ?? "LibreChat"
         auditMaxEntries = Int(try environment.integer("AUDIT_MAX_ENTRIES", default: 500_000, range: 1_000...50_000_000))
         auditRetentionDays = Int(try environment.integer("AUDIT_RETENTION_DAYS", default: 90, range: 1...3650))
+        liveSampleSeconds = Int(try environment.integer("LIVE_SAMPLE_SECONDS", default: 5, range: 1...60))
         relyingParty = try Self.relyingParty(
             rpID: environment["WEBAUTHN_RP_ID"], domainClient: domainClient, domainServer: domainServer)
 

@@ -27,6 +27,9 @@ final class RouteMetrics: Sendable {
         sumMicroseconds.increment(by: Int(seconds * 1_000_000))
     }
 
+    /// The cumulative bucket counts (≤ each bound) and the total.
+    var histogram: (buckets: [Int], total: Int) { (bucketCounts.map(\.current), total.current) }
+
     func renderRequests() -> String {
         statuses.withLock { $0 }.sorted { $0.key < $1.key }.map {
             "portcullis_http_requests_total{route=\"\(label)\",status=\"\($0.key)\"} \($0.value)\n"
@@ -64,6 +67,19 @@ final class RequestMetrics: HTTPObserver {
 
     func observe(_ exchange: HTTPExchange) {
         route(exchange.route).record(status: exchange.status, seconds: exchange.seconds)
+    }
+
+    /// The summed histogram of the routes whose label contains `fragment` (`/api/auth/`).
+    func histogram(routesContaining fragment: String) -> (buckets: [Int], total: Int) {
+        let matching = routes.withLock { Array($0.values) }.filter { $0.label.contains(fragment) }
+        var buckets = [Int](repeating: 0, count: RouteMetrics.buckets.count)
+        var total = 0
+        for route in matching {
+            let (counts, count) = route.histogram
+            for index in buckets.indices { buckets[index] += counts[index] }
+            total += count
+        }
+        return (buckets, total)
     }
 
     func render() -> String {

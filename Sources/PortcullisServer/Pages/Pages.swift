@@ -13,6 +13,8 @@ struct Pages: Sendable {
     static let stylesheet = PackageResources.portcullis_css
     /// The one script: the passkey ceremonies of the sign-in and account pages.
     static let script = PackageResources.passkeys_js
+    /// The dashboard's: redraws the live charts every few seconds.
+    static let adminScript = PackageResources.admin_js
 
     static let securityHeaders: [(String, String)] = [
         (
@@ -34,6 +36,11 @@ struct Pages: Sendable {
             ("account", PackageResources.account_mustache), ("message", PackageResources.message_mustache),
             ("setup", PackageResources.setup_mustache), ("enrol", PackageResources.enrol_mustache),
             ("codes", PackageResources.codes_mustache), ("backup", PackageResources.backup_mustache),
+            ("admin-nav", PackageResources.admin_nav_mustache), ("admin", PackageResources.admin_mustache),
+            ("admin-users", PackageResources.admin_users_mustache),
+            ("admin-user", PackageResources.admin_user_mustache),
+            ("admin-bans", PackageResources.admin_bans_mustache),
+            ("admin-audit", PackageResources.admin_audit_mustache),
         ]
         for (name, bytes) in sources {
             // The templates are part of the build: one that does not parse is a programming error.
@@ -58,6 +65,7 @@ struct Pages: Sendable {
         var layout: [String: Any] = [
             "title": title, "appTitle": appTitle, "body": body, "logo": branding.logo != nil,
             "theme": branding.accent != nil, "script": values["script"] as? Bool ?? false,
+            "adminScript": values["adminScript"] as? Bool ?? false,
         ]
         if let error { layout["error"] = fieldErrors.isEmpty ? error : Self.checkTheFields }
         if let notice { layout["notice"] = notice }
