@@ -8,12 +8,50 @@ import PortcullisStore
 let arguments = CommandLine.arguments
 let directory = arguments.count > 1 ? arguments[1] : NSTemporaryDirectory() + "/portcullis-store-bench"
 let count = arguments.count > 2 ? Int(arguments[2]) ?? 1_000_000 : 1_000_000
+let auditOnly = arguments.count > 3 && arguments[3] == "audit"
 
 func now() -> Double { Date().timeIntervalSince1970 }
 func rssMiB() -> Double {
     let status = (try? String(contentsOfFile: "/proc/self/status", encoding: .utf8)) ?? ""
     let line = status.split(separator: "\n").first { $0.hasPrefix("VmRSS:") } ?? ""
     return (Double(line.split(separator: " ").dropFirst().first ?? "0") ?? 0) / 1024
+}
+
+/// The audit log: what one entry costs to record (journaled, durable) and to keep. Run in a process
+/// of its own (`StoreBench DIR N audit`) so the resident-memory figure is not muddied by other phases.
+func auditCost() async throws {
+    do {
+        try? FileManager.default.removeItem(atPath: directory)
+        let auditDirectory = directory + "/audit"
+        try FileManager.default.createDirectory(atPath: auditDirectory, withIntermediateDirectories: true)
+        let journal = Journal(directory: auditDirectory, durability: .fsync)
+        try journal.start(nextSequence: 1)
+        let entries = count
+        let log = AuditLog(capacity: entries, shardCount: 16, journal: journal)
+        let rssBefore = rssMiB()
+        let begin = now()
+        await withTaskGroup(of: Void.self) { group in
+            for writer in 0..<64 {
+                group.addTask {
+                    for index in stride(from: writer, to: entries, by: 64) {
+                        await log.record(
+                            AuditEvent(
+                                time: 0, kind: .signIn, actor: "65f0c0ffee0123456789abcd",
+                                subject: "65f0c0ffee0123456789abcd", email: "user\(index)@bench.test",
+                                ip: "203.0.113.7",
+                                device: "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 Chrome/131.0 Safari/537.36",
+                                detail: "password"))
+                    }
+                }
+            }
+        }
+        let seconds = now() - begin
+        let perEntry = (rssMiB() - rssBefore) * 1024 * 1024 / Double(entries)
+        print(
+            "audit: \(entries) entries recorded durably by 64 writers in \(String(format: "%.2f", seconds)) s (\(Int(Double(entries) / seconds)) entries/s, \(String(format: "%.1f", seconds / Double(entries) * 1_000_000)) µs each); about \(Int(perEntry)) bytes resident per entry"
+        )
+    }
+
 }
 
 func run() async throws {
@@ -69,7 +107,7 @@ func run() async throws {
     for (label, query, order, offset) in [
         ("everyone, newest", "", UserDirectory.Order.newest, 0), ("everyone, page 10,000", "", .newest, 500_000),
         ("substring in every row", "bench.test", .newest, 0), ("one user by email", "user123456@", .newest, 0),
-        ("11 users, by email", "user99999", .email, 0), ("1,111 users, by name", "user 9999", .name, 0),
+        ("11 users, by email", "user99999", .email, 0), ("111 users, by name", "user 9999", .name, 0),
         ("no match", "nobody-here", .newest, 0),
     ] {
         var samples: [Double] = []
@@ -141,7 +179,7 @@ extension String {
 
 let done = DispatchSemaphore(value: 0)
 Task.detached {
-    do { try await run() } catch { print("failed: \(error)") }
+    do { try await (auditOnly ? auditCost() : run()) } catch { print("failed: \(error)") }
     done.signal()
 }
 done.wait()

@@ -102,8 +102,10 @@ public final class AuditLog: Sendable {
         retention = Int64(retentionDays) * 86_400_000
     }
 
+    /// Entries go round the shards by sequence, so the count bound is the log's as a whole (the
+    /// oldest entries go first, whoever they are about) and appends spread over every shard.
     private func shard(_ event: AuditEvent) -> AuditShard {
-        shards[StableHash.shard(of: event.subject ?? event.actor, count: shards.count)]
+        shards[Int(event.sequence % UInt64(shards.count))]
     }
 
     /// Records an event; returns once it is durable.
