@@ -38,7 +38,7 @@ extension API {
                 bytes: UserJSON.data(["message": message, "user": Self.adminUserJSON(user)]), status: .created)
         }
         routes.admin(.get, "/api/admin/users/:id") { [self] request, _ in
-            .json(bytes: UserJSON.data(try await adminUserDetail(try await subject(request))))
+            .json(bytes: UserJSON.data(await adminUserDetail(try await subject(request))))
         }
         routes.admin(.delete, "/api/admin/users/:id") { [self] request, admin in
             try await adminAnswer(.delete, request, admin)

@@ -216,3 +216,20 @@ def test_a_real_browser_manages_a_user_among_ten_thousand(start_server, browser,
     assert after != before and any(float(p.split(",")[1]) < 39 for p in after.split())
     shot(browser, "admin")
     assert csp_violations(browser) == [] and csp_reports(server, 204) == 0
+
+
+def test_an_admin_session_from_before_require_2fa_does_not_open_the_dashboard(start_server):
+    from test_durability import restart
+    server = start_server()
+    register(server, "early@example.com")
+    client = browser()
+    assert sign_in(server, client, "early@example.com").status_code == 303
+    assert client.get(server.url("/admin")).status_code == 200
+    server.env["REQUIRE_2FA"] = "admins"
+    server = restart(server, kill=False)
+    try:
+        answer = client.get(server.url("/admin"), allow_redirects=False)
+        assert answer.status_code == 403 and "needs two-factor authentication or a passkey" in answer.text
+    finally:
+        server.process.kill()
+        server.process.wait()

@@ -99,3 +99,16 @@ def test_security_events_are_recorded_and_only_admins_read_them(start_server):
     finally:
         if server.process.poll() is None:
             server.process.kill()
+
+
+def test_retention_keeps_the_newest_entries_within_the_bound(start_server):
+    server = start_server(AUDIT_MAX_ENTRIES="1000", LOGIN_MAX="100000", ARGON2_MEMORY_KIB="8", ARGON2_ITERATIONS="1")
+    register(server, "keeper@example.com")
+    admin = login(server, "keeper@example.com").json()["token"]
+    session = requests.Session()
+    for index in range(1100):
+        session.post(server.url("/api/auth/login"), json={"email": f"stranger{index}@example.com", "password": "wrong password!"})
+    events = audit(server, admin, limit="100000").json()["events"]
+    assert 990 <= len(events) <= 1000  # the bound holds (a shard's ring is a share of it)
+    emails = [e.get("email") for e in events if e["kind"] == "sign_in" and e["outcome"] == "failed"]
+    assert "stranger1099@example.com" in emails and "stranger0@example.com" not in emails  # the oldest went first
