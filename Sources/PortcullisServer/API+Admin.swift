@@ -181,15 +181,23 @@ extension API {
         }
     }
 
-    /// Accounts and devices currently locked out, with their counters.
+    /// Accounts and devices currently locked out, and client IPs over the login limiter, with their counters.
     func lockouts() async -> [[String: Any]] {
-        guard let lockout = service.lockout else { return [] }
-        return await lockout.lockedOut(now: engine.clock.milliseconds).map {
+        let addresses = await moderation.overLimit("login", moderation.configuration.login).map {
+            entry -> [String: Any] in
             [
-                "key": $0.key, "kind": $0.key.hasPrefix("d:") ? "device" : "account", "failures": $0.failures,
-                "retryAfterSeconds": $0.retryAfter,
+                "key": entry.key, "kind": "ip (login limiter)", "failures": entry.hits,
+                "retryAfterSeconds": entry.retryAfter,
             ]
         }
+        guard let lockout = service.lockout else { return addresses }
+        let windows = await lockout.lockedOut(now: engine.clock.milliseconds).map { window -> [String: Any] in
+            [
+                "key": window.key, "kind": window.key.hasPrefix("d:") ? "device" : "account",
+                "failures": window.failures, "retryAfterSeconds": window.retryAfter,
+            ]
+        }
+        return addresses + windows
     }
 
     /// The System panel: version, uptime, data, snapshot, journal, email and outbox, providers, warnings.

@@ -233,3 +233,16 @@ def test_an_admin_session_from_before_require_2fa_does_not_open_the_dashboard(st
     finally:
         server.process.kill()
         server.process.wait()
+
+
+def test_lockouts_list_locked_accounts_and_addresses_over_the_login_limit(start_server):
+    server = start_server(LOGIN_MAX="4", ACCOUNT_LOCKOUT_MAX="2")
+    register(server, "head@example.com")
+    register(server, "victim@example.com")
+    head = login(server, "head@example.com").json()["token"]
+    assert api(server, head, "GET", "/api/admin/lockouts").json()["lockouts"] == []
+    for _ in range(4):
+        requests.post(server.url("/api/auth/login"), json={"email": "victim@example.com", "password": "not the password"})
+    kinds = {entry["kind"]: entry for entry in api(server, head, "GET", "/api/admin/lockouts").json()["lockouts"]}
+    assert kinds["account"]["failures"] == 2 and kinds["account"]["retryAfterSeconds"] > 0
+    assert kinds["ip (login limiter)"]["key"] == "127.0.0.1" and kinds["ip (login limiter)"]["failures"] == 4

@@ -96,6 +96,17 @@ extension AuthService {
 
     /// Creates a session for `user` and signs its tokens and a new device cookie (password login,
     /// social login, 2FA). `idToken`: an OpenID provider's id_token, kept for logout's `id_token_hint`.
+    /// A sign-in that passed every factor it needs: the session, and whether the client's device
+    /// cookie was new to the account (for the new-sign-in mail).
+    func completeSignIn(
+        _ user: User, client: ClientInfo?, deviceCookie: String?, method: String
+    ) async throws(AuthError) -> IssuedTokens {
+        metrics.loginsSucceeded.increment()
+        var tokens = try await startSession(for: user, client: client, method: method)
+        tokens.newDevice = deviceCookies.trustedNonce(deviceCookie, for: user, now: nowMilliseconds()) == nil
+        return tokens
+    }
+
     /// The sign-in is audited (`method`: `password`, `password+totp`, `passkey`, `provider:<name>`, …).
     public func startSession(
         for user: User, idToken: String? = nil, client: ClientInfo? = nil, method: String = "password"

@@ -163,10 +163,7 @@ extension AuthService {
             return .unverified
         }
         metrics.passkeyLoginsSucceeded.increment()
-        metrics.loginsSucceeded.increment()
-        var tokens = try await startSession(for: user, client: client, method: "passkey")
-        tokens.newDevice = deviceCookies.trustedNonce(deviceCookie, for: user, now: nowMilliseconds()) == nil
-        return .success(tokens)
+        return .success(try await completeSignIn(user, client: client, deviceCookie: deviceCookie, method: "passkey"))
     }
 
     func verifyPasskeyAssertion(

@@ -235,15 +235,14 @@ extension AuthService {
             return .invalidCode
         }
         metrics.twoFactorLoginsSucceeded.increment()
-        metrics.loginsSucceeded.increment()
         let usedBackup = factor.code == nil
         await audit.record(
             usedBackup ? .backupCodeUsed : .twoFactorUsed, actor: user.id, subject: user, client: client,
             detail: "sign-in")
-        var tokens = try await startSession(
-            for: user, client: client, method: usedBackup ? "password+backup_code" : "password+totp")
-        tokens.newDevice = deviceCookies.trustedNonce(deviceCookie, for: user, now: nowMilliseconds()) == nil
-        return .success(tokens)
+        return .success(
+            try await completeSignIn(
+                user, client: client, deviceCookie: deviceCookie,
+                method: usedBackup ? "password+backup_code" : "password+totp"))
     }
 }
 

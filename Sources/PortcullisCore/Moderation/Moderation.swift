@@ -33,6 +33,16 @@ actor LimiterShard {
     func sweep(now: Int64, longestWindow: Int64) {
         windows = windows.filter { ($0.value.last ?? 0) > now - longestWindow }
     }
+
+    /// The keys starting with `prefix` that are at their limit now, with their hits and the wait.
+    func over(prefix: String, now: Int64, max: Int, window: Int64) -> [(key: String, hits: Int, wait: Int64)] {
+        windows.compactMap { key, hits in
+            guard key.hasPrefix(prefix) else { return nil }
+            let live = hits.filter { $0 > now - window }
+            guard live.count >= max, let first = live.first else { return nil }
+            return (String(key.dropFirst(prefix.count)), live.count, first + window - now)
+        }
+    }
 }
 
 /// Violation counts and bans for one shard of subjects; changes go to the journal in the same step.
@@ -175,6 +185,22 @@ public final class Moderation: Sendable {
         }
         limited.increment()
         return RetryAfter.seconds(forMilliseconds: wait)
+    }
+
+    /// The keys (client IPs) of limiter `name` held back now, with their hits and seconds to wait.
+    public func overLimit(
+        _ name: String, _ limit: ModerationConfiguration.Limit
+    ) async -> [(key: String, hits: Int, retryAfter: Int64)] {
+        let now = clock.milliseconds
+        var result: [(key: String, hits: Int, retryAfter: Int64)] = []
+        for shard in limiters {
+            for entry in await shard.over(
+                prefix: name + "|", now: now, max: limit.max, window: limit.windowMilliseconds)
+            {
+                result.append((entry.key, entry.hits, RetryAfter.seconds(forMilliseconds: entry.wait)))
+            }
+        }
+        return result.sorted { $0.key < $1.key }
     }
 
     /// The latest expiry among live bans on the user and the IP, if any. With `BAN_VIOLATIONS=false`
