@@ -51,6 +51,20 @@ public final class Outbox: Sendable {
         }
     }
 
+    /// Makes every mail waiting for a retry due now (the dashboard's "retry now"); returns how many.
+    @discardableResult
+    public func retryNow() async -> Int {
+        var last: UInt64?
+        var count = 0
+        for var mail in await queue.all() where mail.nextAttempt > clock.milliseconds {
+            mail.nextAttempt = 0
+            if let ticket = await queue.put(mail) { last = max(last ?? 0, ticket) }
+            count += 1
+        }
+        if let last, let journal { await journal.waitUntilDurable(last) }
+        return count
+    }
+
     /// Tries every mail due now (at most 16); returns how many were tried. The delivery loop calls
     /// it; tests call it directly with a manual clock.
     @discardableResult

@@ -70,6 +70,9 @@ extension API {
         routes.admin(.get, "/api/admin/lockouts") { [self] _, _ in
             .json(bytes: UserJSON.data(["lockouts": await lockouts()]))
         }
+        routes.admin(.post, "/api/admin/outbox/retry") { [self] _, _ in
+            .json(bytes: UserJSON.data(["retrying": await engine.outbox.retryNow()]))
+        }
         routes.admin(.get, "/api/admin/system") { [self] _, _ in
             .json(bytes: UserJSON.data(await systemStatus()))
         }

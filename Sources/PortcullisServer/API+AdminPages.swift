@@ -1,6 +1,7 @@
 import Foundation
 import PortcullisCore
 import PortcullisHTTP
+import PortcullisMail
 import PortcullisStore
 import Synchronization
 
@@ -25,6 +26,11 @@ extension API {
                 return await overview(
                     request, notice: info.map { "Snapshot written: \($0.bytes) bytes." },
                     error: info == nil ? "The snapshot failed; see the server log." : nil)
+            }
+        }
+        routes.on(.post, "/admin/outbox/retry") { [self] request in
+            try await adminPage(request, form: true, confirm: false) { request, _, _ in
+                await overview(request, notice: "\(await engine.outbox.retryNow()) mail(s) will be retried now.")
             }
         }
         routes.on(.get, "/admin/users") { [self] request in

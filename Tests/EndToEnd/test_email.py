@@ -278,3 +278,20 @@ def test_a_new_device_signing_in_is_mailed_once(start_server, tmp_path):
         assert len(smtp.messages(3)) == 3
     finally:
         smtp.stop()
+
+
+def test_the_dashboard_retries_waiting_mail_at_once(start_server, tmp_path):
+    port = free_port()
+    server = start_server(**mail_env(type("S", (), {"port": port})()))
+    assert server.cli("create-user", "ops@example.com", "Ops", "ops", "a long admin password").returncode == 0
+    token = login(server, "ops@example.com", "a long admin password").json()["token"]
+    assert register(server, "waiting@example.com").status_code == 200
+    time.sleep(3.5)  # attempts at 0, 1 and 3 s failed: the next is 4 s away
+    smtp = SMTPServer(tmp_path, port=port)
+    try:
+        answer = requests.post(server.url("/api/admin/outbox/retry"), headers={"Authorization": f"Bearer {token}"})
+        assert answer.status_code == 200 and answer.json()["retrying"] == 1
+        [message] = smtp.messages(1, timeout=2)
+        assert message["To"] == "waiting@example.com"
+    finally:
+        smtp.stop()
