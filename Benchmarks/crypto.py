@@ -32,6 +32,8 @@ BENCHMARKS = [
     ("OpenID id_token validation (RS256)", None, "oidc-id-token", ("python", "PyJWT 2.15 + cryptography (OpenSSL)"), 0.0),
     # Apple's client secret: one signature per Apple login at most (it can be cached for months).
     ("ES256 sign, P-256 (constant time)", None, "es256-sign", ("openssl-speed-sign", "ecdsap256"), 0.0),
+    # The OpenID provider's id_token and access-token signatures.
+    ("RS256 sign, RSA-2048 (CRT, blinding, verified)", None, "rs256-sign", ("openssl-speed-sign", "rsa2048"), 0.2),
     # The second step of a 2FA login: one TOTP check (three candidate steps), and a sealed secret opened.
     ("TOTP verify (±1 step)", None, "totp-verify", ("python", "pyotp 2.9"), 1.0),
     ("ChaCha20-Poly1305 seal, 64 B", None, "chacha-seal-64", ("python", "cryptography (OpenSSL)"), 0.0),

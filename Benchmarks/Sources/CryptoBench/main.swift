@@ -166,6 +166,12 @@ case "es256-sign":
     let privateKey = P256.PrivateKey()
     let message = Array("header.payload".utf8)
     rate = measure(seconds: seconds) { blackHole(privateKey.sha256Signature(for: message)) }
+case "rs256-sign":
+    // An RS256 signature with a 2048-bit key: CRT, constant-time exponentiation, blinding, and the
+    // verification every signature gets before it is returned.
+    let key = RSA.PrivateKey.generate(bits: 2048)
+    let message = Array("header.payload".utf8)
+    rate = try measure(seconds: seconds) { blackHole(try key.pkcs1v15SHA256Signature(for: message)) }
 case "passkey-es256", "passkey-rs256":
     // The fixture (two registered passkeys and an assertion of each) is written by crypto.py.
     let path = ProcessInfo.processInfo.environment["PORTCULLIS_BENCH_PASSKEYS"] ?? ""
