@@ -121,13 +121,9 @@ struct MontgomeryModulus: Sendable {
     /// (hi, lo) = a·b + c + d; cannot overflow 128 bits.
     @inline(__always)
     static func multiplyAdd(_ a: UInt64, _ b: UInt64, _ c: UInt64, _ d: UInt64) -> (UInt64, UInt64) {
-        var (high, low) = a.multipliedFullWidth(by: b)
-        var overflow: Bool
-        (low, overflow) = low.addingReportingOverflow(c)
-        if overflow { high &+= 1 }
-        (low, overflow) = low.addingReportingOverflow(d)
-        if overflow { high &+= 1 }
-        return (high, low)
+        // One 128-bit expression: the compiler emits MUL and an ADD/ADC chain, no branches.
+        let sum = UInt128(a) &* UInt128(b) &+ UInt128(c) &+ UInt128(d)
+        return (UInt64(truncatingIfNeeded: sum >> 64), UInt64(truncatingIfNeeded: sum))
     }
 
     /// Big-endian bytes → limbs of this modulus's width; nil when the value has more bits than fit.
