@@ -70,6 +70,23 @@ struct RSASigningTests {
         #expect(answers[1] is NSNull)
     }
 
+    @Test("Montgomery squaring equals multiplying a number by itself, at every size RSA and P-256 use")
+    func squaring() throws {
+        for count in [1, 2, 4, 16, 24, 32, 64] {
+            var limbs = (0..<count).map { _ in UInt64.random(in: 0...UInt64.max) }
+            limbs[0] |= 1
+            limbs[count - 1] |= 1 << 63
+            let field = try #require(MontgomeryModulus(limbs))
+            for _ in 0..<20 {
+                let a = field.reduce((0..<count).map { _ in UInt64.random(in: 0...UInt64.max) })
+                #expect(field.square(a) == field.multiply(a, a), "\(count) limbs")
+            }
+            var allOnes = field.modulus
+            allOnes[0] -= 1  // m − 1, the largest operand
+            #expect(field.square(allOnes) == field.multiply(allOnes, allOnes))
+        }
+    }
+
     @Test("keys whose parts do not belong together, or malformed DER, are refused")
     func refusals() throws {
         let key = RSA.PrivateKey.generate(bits: 2048)

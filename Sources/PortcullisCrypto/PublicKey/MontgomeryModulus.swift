@@ -244,7 +244,7 @@ struct MontgomeryModulus: Sendable {
         var accumulator = montgomeryOne
         for byte in exponent {
             for bit in stride(from: 7, through: 0, by: -1) {
-                accumulator = multiply(accumulator, accumulator)
+                accumulator = square(accumulator)
                 if (byte >> UInt8(bit)) & 1 == 1 {
                     accumulator = multiply(accumulator, montgomeryBase)
                 }
