@@ -32,7 +32,21 @@ actor AuditShard {
     /// Entries in recording order (oldest first).
     func all() -> [AuditEvent] { Array(ring[head...]) + Array(ring[..<head]) }
 
-    func matching(_ query: AuditQuery) -> [AuditEvent] { ring.filter(query.matches) }
+    /// The newest `query.limit` entries that match, newest first: the ring is walked from its
+    /// newest entry back and the walk stops at the limit.
+    func matching(_ query: AuditQuery) -> [AuditEvent] {
+        var found: [AuditEvent] = []
+        guard query.limit > 0, !ring.isEmpty else { return found }
+        let newest = (head + ring.count - 1) % ring.count
+        for step in 0..<ring.count {
+            let event = ring[(newest - step + ring.count) % ring.count]
+            if query.matches(event) {
+                found.append(event)
+                if found.count == query.limit { break }
+            }
+        }
+        return found
+    }
 
     var count: Int { ring.count }
 
