@@ -119,9 +119,7 @@ extension API {
                 request, "message", title: "Administration", values: back, error: "Administrators only.",
                 status: .forbidden)
         }
-        if configuration.requireTwoFactor != .off, !user.twoFactorEnabled,
-            await service.passkeys.passkeys(userId: user.id).isEmpty
-        {
+        if await service.needsSecondFactor(user) {
             return page(
                 request, "message", title: "Administration", values: back,
                 error: "Administration needs two-factor authentication or a passkey on your account.",

@@ -16,7 +16,7 @@ import requests
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
 
-from conftest import free_port, register
+from conftest import free_port, login, register
 from test_durability import restart
 from test_pages import PASSWORD, arrived, csp_reports, csp_violations, csrf, shot, shows, sign_in
 
@@ -309,3 +309,23 @@ def test_a_real_browser_registers_a_passkey_and_signs_in_with_it(start_server, b
     browser.find_element(By.ID, "passkey-signin").click()
     assert shows(browser, "No passkey was used")
     assert csp_violations(browser) == [] and csp_reports(server, 204) == 0
+
+
+def test_a_passkey_satisfies_require_2fa_a_password_alone_does_not(start_server):
+    server, origin = passkey_server(start_server)
+    register(server, "strong@example.com")
+    client, token = signed_in(server, "strong@example.com")
+    authenticator = SoftAuthenticator("localhost", origin)
+    assert add_passkey(server, client, token, authenticator).status_code == 201
+    server.env["REQUIRE_2FA"] = "all"
+    server = restart(server, kill=False)
+    try:
+        assert login(server, "strong@example.com").json().get("twoFASetupRequired") is True  # one factor: enrol first
+        anonymous = requests.Session()
+        page_token = csrf(anonymous.get(server.url("/login")).text)
+        answer = passkey_login(server, anonymous, page_token, authenticator.get(login_options(server, anonymous, page_token)))
+        assert answer.status_code == 200
+        me = requests.get(server.url("/api/user"), headers={"Authorization": f"Bearer {answer.json()['token']}"})
+        assert me.status_code == 200 and me.json()["email"] == "strong@example.com"
+    finally:
+        server.stop()

@@ -110,6 +110,13 @@ extension AuthService {
         ).bytes
     }
 
+    /// Whether `REQUIRE_2FA` still holds `user` back: neither TOTP nor a passkey (a passkey sign-in
+    /// is two factors in one). A password login asks for TOTP enrolment regardless (it is one factor).
+    public func needsSecondFactor(_ user: User) async -> Bool {
+        guard configuration.requireTwoFactor.requiresSetup(user) else { return false }
+        return await passkeys.passkeys(userId: user.id).isEmpty
+    }
+
     /// A `get()` response as a sign-in form posts it.
     public struct PasskeyAssertion: Sendable {
         public var credentialID: [UInt8]

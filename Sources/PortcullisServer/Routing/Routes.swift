@@ -60,7 +60,7 @@ struct Routes {
         guard let user = await service.authenticate(authorization: request.headers["Authorization"]) else {
             throw .unauthorized
         }
-        guard !service.configuration.requireTwoFactor.requiresSetup(user) else { throw .twoFactorSetupRequired }
+        guard await !service.needsSecondFactor(user) else { throw .twoFactorSetupRequired }
         return user
     }
 }
