@@ -60,7 +60,8 @@ extension API {
             ("resend-verification", "resend-verification"),
         ] {
             routes.admin(.post, "/api/admin/users/:id/" + path) { [self] request, admin in
-                try await adminAnswer(try AdminAction(name: name, fields: try Self.body(request)), request, admin)
+                try await adminAnswer(
+                    try AdminAction(name: name, fields: try Self.body(request, integers: true)), request, admin)
             }
         }
         routes.admin(.post, "/api/admin/invites") { [self] request, admin in

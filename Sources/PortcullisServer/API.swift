@@ -47,23 +47,30 @@ public final class API: Sendable {
         return routes.router
     }
 
-    /// A JSON body as a dictionary of optional strings; non-string values count as absent. `nil`
-    /// when the body is not a JSON object.
-    static func fields(_ request: HTTPRequest) -> [String: String]? {
+    /// A JSON body as a dictionary of optional strings; non-string values count as absent (as
+    /// LibreChat's schemas refuse them), except integers when `integers` is set (the admin API's
+    /// `{"minutes": 60}`). `nil` when the body is not a JSON object.
+    static func fields(_ request: HTTPRequest, integers: Bool = false) -> [String: String]? {
         guard !request.body.isEmpty else { return [:] }
         guard let object = try? JSONSerialization.jsonObject(with: Data(request.body)) as? [String: Any] else {
             return nil
         }
         var result: [String: String] = [:]
         for (key, value) in object {
-            if let string = value as? String { result[key] = string }
+            if let string = value as? String {
+                result[key] = string
+            } else if integers, !(value is Bool), let number = value as? NSNumber,
+                let integer = Int64(exactly: number.doubleValue)
+            {
+                result[key] = String(integer)
+            }
         }
         return result
     }
 
-    /// ``fields(_:)`` or the 400 for a body that is not a JSON object.
-    static func body(_ request: HTTPRequest) throws(APIError) -> [String: String] {
-        guard let fields = fields(request) else { throw .badJSON }
+    /// ``fields(_:integers:)`` or the 400 for a body that is not a JSON object.
+    static func body(_ request: HTTPRequest, integers: Bool = false) throws(APIError) -> [String: String] {
+        guard let fields = fields(request, integers: integers) else { throw .badJSON }
         return fields
     }
 

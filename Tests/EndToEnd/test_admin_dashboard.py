@@ -67,7 +67,9 @@ def test_only_admins_and_every_action_is_checked_audited_and_scriptable(start_se
         assert refused.status_code == 400, body
     assert api(server, boss, "POST", f"/api/admin/users/{member_id}/role", json={"role": "ROOT"}).status_code == 400
     assert member_login.post(server.url("/api/auth/refresh")).status_code == 200  # nothing changed so far
-    banned = api(server, boss, "POST", f"/api/admin/users/{member_id}/ban", json={"minutes": "60", "reason": "spam"})
+    for body in ({"minutes": 60.5, "reason": "x"}, {"minutes": True, "reason": "x"}):
+        assert api(server, boss, "POST", f"/api/admin/users/{member_id}/ban", json=body).status_code == 400, body
+    banned = api(server, boss, "POST", f"/api/admin/users/{member_id}/ban", json={"minutes": 60, "reason": "spam"})
     assert banned.status_code == 200, banned.text
     assert member_login.post(server.url("/api/auth/refresh")).status_code == 401
     assert login(server, "member@example.com").status_code == 403  # banned (even with BAN_VIOLATIONS off)
