@@ -143,47 +143,46 @@ extension API {
     /// `{"publicKey": PublicKeyCredentialCreationOptionsJSON}` (WebAuthn Level 3's JSON form, which
     /// the page's script turns into buffers).
     static func json(_ options: AuthService.PasskeyCreationOptions) -> [UInt8] {
-        var writer = JSONWriter()
-        writer.beginObject()
-        writer.key("publicKey")
-        writer.beginObject()
-        writer.field("challenge", Base64URL.encode(options.challenge))
-        writer.key("rp")
-        writer.beginObject()
-        writer.field("id", options.rpID)
-        writer.field("name", options.rpName)
-        writer.endObject()
-        writer.key("user")
-        writer.beginObject()
-        writer.field("id", Base64URL.encode(options.userHandle))
-        writer.field("name", options.userName)
-        writer.field("displayName", options.displayName)
-        writer.endObject()
-        writer.key("pubKeyCredParams")
-        writer.raw(#"[{"type":"public-key","alg":-7},{"type":"public-key","alg":-257}]"#)
-        writer.key("timeout")
-        writer.raw(String(AuthService.passkeyTimeout))
-        credentials(&writer, "excludeCredentials", options.excludeCredentials)
-        writer.key("authenticatorSelection")
-        writer.raw(#"{"residentKey":"required","requireResidentKey":true,"userVerification":"required"}"#)
-        writer.field("attestation", "none")
-        writer.endObject()
-        writer.endObject()
-        return writer.bytes
+        publicKeyOptions(challenge: options.challenge) { writer in
+            writer.key("rp")
+            writer.beginObject()
+            writer.field("id", options.rpID)
+            writer.field("name", options.rpName)
+            writer.endObject()
+            writer.key("user")
+            writer.beginObject()
+            writer.field("id", Base64URL.encode(options.userHandle))
+            writer.field("name", options.userName)
+            writer.field("displayName", options.displayName)
+            writer.endObject()
+            writer.key("pubKeyCredParams")
+            writer.raw(#"[{"type":"public-key","alg":-7},{"type":"public-key","alg":-257}]"#)
+            credentials(&writer, "excludeCredentials", options.excludeCredentials)
+            writer.key("authenticatorSelection")
+            writer.raw(#"{"residentKey":"required","requireResidentKey":true,"userVerification":"required"}"#)
+            writer.field("attestation", "none")
+        }
     }
 
     /// `{"publicKey": PublicKeyCredentialRequestOptionsJSON}`.
     static func json(_ options: AuthService.PasskeyRequestOptions) -> [UInt8] {
+        publicKeyOptions(challenge: options.challenge) { writer in
+            writer.field("rpId", options.rpID)
+            credentials(&writer, "allowCredentials", options.allowCredentials)
+            writer.field("userVerification", "required")
+        }
+    }
+
+    /// `{"publicKey": {"challenge": …, "timeout": …, <fields>}}`: what both ceremonies' options share.
+    static func publicKeyOptions(challenge: [UInt8], _ fields: (inout JSONWriter) -> Void) -> [UInt8] {
         var writer = JSONWriter()
         writer.beginObject()
         writer.key("publicKey")
         writer.beginObject()
-        writer.field("challenge", Base64URL.encode(options.challenge))
-        writer.field("rpId", options.rpID)
+        writer.field("challenge", Base64URL.encode(challenge))
         writer.key("timeout")
         writer.raw(String(AuthService.passkeyTimeout))
-        credentials(&writer, "allowCredentials", options.allowCredentials)
-        writer.field("userVerification", "required")
+        fields(&writer)
         writer.endObject()
         writer.endObject()
         return writer.bytes
