@@ -156,6 +156,9 @@ extension API {
             "audit": await service.audit.events(AuditQuery(user: user.id, limit: 50)).map(AuditJSON.object),
         ]
         if let ban = await banOf(user) { detail["ban"] = ban }
+        if let locked = await service.lockout?.lockout(ofEmail: user.email, now: engine.clock.milliseconds) {
+            detail["lockout"] = ["failures": locked.failures, "retryAfterSeconds": locked.retryAfter]
+        }
         return detail
     }
 

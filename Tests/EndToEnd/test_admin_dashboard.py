@@ -248,3 +248,6 @@ def test_lockouts_list_locked_accounts_and_addresses_over_the_login_limit(start_
     kinds = {entry["kind"]: entry for entry in api(server, head, "GET", "/api/admin/lockouts").json()["lockouts"]}
     assert kinds["account"]["failures"] == 2 and kinds["account"]["retryAfterSeconds"] > 0
     assert kinds["ip (login limiter)"]["key"] == "127.0.0.1" and kinds["ip (login limiter)"]["failures"] == 4
+    detail = api(server, head, "GET", "/api/admin/users/victim@example.com").json()
+    assert detail["lockout"]["failures"] == 2 and detail["lockout"]["retryAfterSeconds"] > 0
+    assert "lockout" not in api(server, head, "GET", "/api/admin/users/head@example.com").json()

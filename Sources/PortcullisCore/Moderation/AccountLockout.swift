@@ -110,6 +110,11 @@ actor LockoutShard {
 
     func all() -> [LockoutWindow] { windows.map { LockoutWindow(key: $0.key, failures: $0.value) } }
 
+    /// The failures of `key` still inside the window.
+    func liveFailures(_ key: String, now: Int64, window: Int64) -> Int {
+        windows[key]?.filter { $0 > now - window }.count ?? 0
+    }
+
     /// Restore and replay: no journaling, the same bound.
     func restore(_ window: LockoutWindow, now: Int64, length: Int64) {
         if window.failures.isEmpty {
@@ -206,6 +211,17 @@ public final class AccountLockout: Sendable {
         if didStart { started.increment() }
         if let ticket, let journal { await journal.waitUntilDurable(ticket) }
         return didStart
+    }
+
+    /// The account lockout of `email` (its failures from untrusted clients) if it is locked now:
+    /// for the dashboard's user page, without counting as a refusal.
+    public func lockout(ofEmail email: String, now: Int64) async -> (failures: Int, retryAfter: Int64)? {
+        let key = Client.untrusted(email: email).key
+        guard policy.accountMax > 0,
+            let wait = await shard(key).wait(key, now: now, max: policy.accountMax, window: policy.windowMilliseconds)
+        else { return nil }
+        let failures = await shard(key).liveFailures(key, now: now, window: policy.windowMilliseconds)
+        return (failures, RetryAfter.seconds(forMilliseconds: wait))
     }
 
     /// The windows locked now (account windows `a:…`, device windows `d:…`), with their failure
