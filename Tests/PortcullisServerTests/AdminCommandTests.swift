@@ -19,6 +19,8 @@ struct AdminCommandTests {
         .unban(subject: "ip:127.0.0.2", email: nil), .unban(subject: nil, email: "a@example.com"),
         .invite(email: "i@example.com"),
         .snapshot, .resetTerms, .disableTwoFactor(email: "lost@example.com"),
+        .audit(user: "a+b@example.com", kind: "banned,sign_in", since: "2026-12-04T10:00:00Z", until: nil, limit: "5"),
+        .audit(user: nil, kind: nil, since: nil, until: nil, limit: nil),
     ]
 
     @Test("every command survives its HTTP form")
