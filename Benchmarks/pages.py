@@ -65,7 +65,7 @@ def main():
     print(f"\nGET /login ({len(html)} bytes), wrk -t2 -c16 -d{args.seconds}s, medians of {args.rounds} interleaved rounds:\n")
     print("| server | req/s | p50 ms | p99 ms |")
     print("|---|---:|---:|---:|")
-    for name, label in (("ours", "Portcullis (rendered per request)"), ("nginx", "nginx (the same HTML, static file)")):
+    for name, label in (("ours", "Portcullis (prerendered once, CSRF token per request)"), ("nginx", "nginx (the same HTML, static file)")):
         rows = results[name]
         print(f"| {label} | {statistics.median(r['rate'] for r in rows):,.0f} | {statistics.median(r['p50'] for r in rows):.2f} | "
               f"{statistics.median(r['p99'] for r in rows):.2f} |")

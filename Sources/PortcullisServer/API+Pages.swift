@@ -51,6 +51,22 @@ extension API {
         return response
     }
 
+    /// A page the same for everyone but its CSRF token (sign-in, recovery): prerendered once, the
+    /// token put in per request.
+    func staticPage(
+        _ request: HTTPRequest, _ template: String, title: String, values: [String: Any] = [:]
+    )
+        -> HTTPResponse
+    {
+        let (csrf, cookie) = Pages.csrfToken(request, secure: configuration.secureCookies)
+        let parts = pages.prerendered(template, title: title, values: values)
+        var body = parts[0]
+        for part in parts.dropFirst() { body += Array(csrf.utf8) + part }
+        var response = Pages.html(body)
+        if let cookie { response.setCookie(cookie) }
+        return response
+    }
+
     static let expiredForm = "This form has expired. Please try again."
 
     /// The text of a refusal, for showing on a page.
@@ -144,7 +160,7 @@ extension API {
                 request, "setup", title: "Set up", values: ["minPasswordLength": configuration.minPasswordLength])
         }
         routes.on(.post, "/setup") { [self] in try await setupForm($0) }
-        routes.on(.get, "/login") { [self] in page($0, "login", title: "Sign in", values: loginValues) }
+        routes.on(.get, "/login") { [self] in staticPage($0, "login", title: "Sign in", values: loginValues) }
         routes.on(.post, "/login") { [self] in await loginForm($0) }
         routes.on(.get, "/login/2fa") { [self] request in
             guard request.cookies[Self.twoFactorCookie] != nil else { return Pages.seeOther("/login") }
@@ -159,7 +175,7 @@ extension API {
                 ])
         }
         routes.on(.post, "/register") { [self] in await registerForm($0) }
-        routes.on(.get, "/forgot-password") { [self] in page($0, "forgot", title: "Reset your password") }
+        routes.on(.get, "/forgot-password") { [self] in staticPage($0, "forgot", title: "Reset your password") }
         routes.on(.post, "/forgot-password") { [self] in await forgotForm($0) }
         routes.on(.get, "/reset-password") { [self] request in
             page(

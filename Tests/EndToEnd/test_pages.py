@@ -48,6 +48,10 @@ def test_every_page_is_strict_and_forms_need_their_csrf_token(server):
         scripts = re.findall(r"<script[^>]*>", r.text)
         assert scripts in ([], ['<script src="/assets/passkeys.js" defer>']) and " style=" not in r.text, path
         assert "<script>" not in r.text and " on" not in re.sub(r"<(?!input|button|a |form)[^>]*>", "", r.text), path
+    # The sign-in page is prerendered: each browser still gets its own token, and only that differs.
+    first, second = browser().get(server.url("/login")), browser().get(server.url("/login"))
+    assert csrf(first.text) != csrf(second.text) and "\x01" not in first.text
+    assert first.text.replace(csrf(first.text), "") == second.text.replace(csrf(second.text), "")
     assert client.get(server.url("/assets/portcullis.css")).headers["Content-Type"].startswith("text/css")
     script = client.get(server.url("/assets/passkeys.js"))
     assert script.headers["Content-Type"] == "text/javascript; charset=utf-8" and "navigator.credentials" in script.text

@@ -1,6 +1,7 @@
 import Mustache
 import PortcullisCrypto
 import PortcullisHTTP
+import Synchronization
 
 /// The pages people use, rendered from templates compiled into the binary, with HTML escaping by
 /// default (Mustache `{{…}}`). Every page answer carries the same strict headers: a CSP with no inline
@@ -9,6 +10,7 @@ struct Pages: Sendable {
     let library: MustacheLibrary
     let appTitle: String
     let branding: Branding
+    let cache = Cache()
 
     static let stylesheet = PackageResources.portcullis_css
     /// The one script: the passkey ceremonies of the sign-in and account pages.
@@ -70,10 +72,47 @@ struct Pages: Sendable {
         if let error { layout["error"] = fieldErrors.isEmpty ? error : Self.checkTheFields }
         if let notice { layout["notice"] = notice }
         let html = library.render(layout, withTemplate: "layout") ?? ""
-        var response = HTTPResponse(
-            status: status, headers: ["Content-Type": "text/html; charset=utf-8"], body: Array(html.utf8))
-        for (name, value) in Self.securityHeaders { response.headers.add(name: name, value: value) }
+        return Self.html(Array(html.utf8), status: status)
+    }
+
+    /// An HTML answer with the page headers.
+    static func html(_ body: [UInt8], status: HTTPStatus = .ok) -> HTTPResponse {
+        var response = HTTPResponse(status: status, headers: ["Content-Type": "text/html; charset=utf-8"], body: body)
+        for (name, value) in securityHeaders { response.headers.add(name: name, value: value) }
         return response
+    }
+
+    /// Where the CSRF token goes in a prerendered page (control characters: never in a template's text).
+    static let csrfMarker = "\u{1}csrf\u{1}"
+
+    /// `template` rendered once (per process) with ``csrfMarker`` for the token, split there: for the
+    /// pages that are the same for everyone but the token (rendering is most of their cost).
+    func prerendered(_ template: String, title: String, values: [String: Any]) -> [[UInt8]] {
+        if let parts = cache.parts.withLock({ $0[template] }) { return parts }
+        var context = values
+        context["csrf"] = Self.csrfMarker
+        let body = render(template, title: title, values: context).body
+        let marker = Array(Self.csrfMarker.utf8)
+        var parts: [[UInt8]] = [[]]
+        var index = 0
+        while index < body.count {
+            if body[index] == marker[0], index + marker.count <= body.count,
+                Array(body[index..<index + marker.count]) == marker
+            {
+                parts.append([])
+                index += marker.count
+            } else {
+                parts[parts.count - 1].append(body[index])
+                index += 1
+            }
+        }
+        cache.parts.withLock { $0[template] = parts }
+        return parts
+    }
+
+    /// Prerendered pages, by template.
+    final class Cache: Sendable {
+        let parts = Mutex<[String: [[UInt8]]]>([:])
     }
 
     static let checkTheFields = "Please check the fields marked below."
