@@ -175,9 +175,10 @@ public final class UserDirectory: Sendable {
     /// Whether the directory follows changes yet.
     var isActive: Bool { following.load(ordering: .acquiring) }
 
-    /// Starts following changes and takes in `users` (read after starting, so nothing is missed; a
-    /// user already put by a change since is newer and kept).
-    func activate(with users: () async -> [User]) async {
+    /// Starts following changes, then `fill` hands in every user (read after starting, so nothing
+    /// is missed; a user already put by a change since is newer and kept). Returns at once when
+    /// already active.
+    func activate(_ fill: () async -> Void) async {
         guard
             !state.withLock({ state in
                 defer {
@@ -187,10 +188,14 @@ public final class UserDirectory: Sendable {
                 return state.active
             })
         else { return }
-        let everyone = await users()
+        await fill()
+        state.withLock { $0.inOrder = false }
+    }
+
+    /// Takes in users that no change has put yet (the first build, shard by shard).
+    func fill(_ users: some Sequence<User>) {
         state.withLock { state in
-            for user in everyone where state.rowOf[user.id] == nil { state.put(user) }
-            state.inOrder = false
+            for user in users where state.rowOf[user.id] == nil { state.put(user) }
         }
     }
 

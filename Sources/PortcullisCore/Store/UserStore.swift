@@ -56,6 +56,9 @@ actor UserShard {
 
     func all() -> [User] { Array(users.values) }
 
+    /// Hands every user to the directory in one step (its first build), without copying them out.
+    func fillDirectory() { directory.fill(users.values) }
+
     var count: Int { users.count }
 }
 
@@ -257,7 +260,11 @@ public final class UserStore: Sendable {
     public func search(
         _ query: String, order: UserDirectory.Order = .newest, offset: Int = 0, limit: Int = 50
     ) async -> UserDirectory.Page {
-        if !directory.isActive { await directory.activate { await self.all() } }
+        if !directory.isActive {
+            await directory.activate {
+                for shard in shards { await shard.fillDirectory() }
+            }
+        }
         return directory.search(query, order: order, offset: offset, limit: limit)
     }
 
