@@ -79,12 +79,9 @@ extension API {
         routes.on(.post, "/admin/bans/lift") { [self] request in
             try await adminPage(request, form: true) { request, admin, fields in
                 let subject = fields["subject"] ?? ""
-                guard await moderation.unban(subject: subject) else {
+                guard await engine.liftBan(subject, actor: admin.id, client: clientInfo(request)) else {
                     return await bansPage(request, error: "No such ban.", status: .notFound)
                 }
-                await service.audit.record(
-                    .unbanned, actor: admin.id, subject: await engine.user(bannedAs: subject),
-                    client: clientInfo(request), detail: subject)
                 return await bansPage(request, notice: "The ban is lifted.")
             }
         }

@@ -76,8 +76,10 @@ extension API {
         routes.admin(.get, "/api/admin/bans") { [self] _, _ in
             .json(bytes: UserJSON.data(await moderation.bans().map(UserJSON.ban)))
         }
-        routes.admin(.delete, "/api/admin/bans") { [self] request, _ in
-            guard let subject = request.queryItem("subject"), await moderation.unban(subject: subject) else {
+        routes.admin(.delete, "/api/admin/bans") { [self] request, admin in
+            guard let subject = request.queryItem("subject"),
+                await engine.liftBan(subject, actor: admin.id, client: clientInfo(request))
+            else {
                 throw APIError.message("No such ban.", .notFound)
             }
             return .message("Ban lifted", status: .ok)

@@ -101,16 +101,12 @@ extension API {
             return "\(user.email) is now \(role)."
         case .ban(let minutes, let reason):
             guard user.id != admin.id else { throw .message("You cannot ban yourself.", .conflict) }
-            await moderation.ban(
-                userId: user.id, ip: nil, duration: minutes * 60_000, type: Moderation.administratorBanType)
-            await audit.record(
-                .banned, actor: admin.id, subject: user, client: client, detail: "\(minutes) minute(s): \(reason)")
+            await engine.ban(user, minutes: minutes, reason: reason, actor: admin.id, client: client)
             return "\(user.email) is banned for \(minutes) minute(s); their sessions ended."
         case .unban:
-            guard await moderation.unban(subject: Moderation.userSubject(user.id)) else {
+            guard await engine.liftBan(Moderation.userSubject(user.id), actor: admin.id, client: client) else {
                 throw .message("This user is not banned.", .notFound)
             }
-            await audit.record(.unbanned, actor: admin.id, subject: user, client: client)
             return "The ban on \(user.email) is lifted."
         case .resetPassword:
             switch await flows.requestPasswordReset(email: user.email) {

@@ -77,28 +77,21 @@ public struct AdminOperations: Sendable {
         case .listBans:
             return .json(await engine.moderation.bans().map(UserJSON.ban))
         case .ban(let email, let minutes):
-            guard minutes > 0, minutes <= 525_600 * 10 else {
+            guard (1...AdminAction.maximumBanMinutes).contains(minutes) else {
                 return .message("Body must be {email, minutes}", status: 400)
             }
             guard let user = await service.users.user(email: email) else {
                 return .message("No such user.", status: 404)
             }
-            await engine.moderation.ban(
-                userId: user.id, ip: nil, duration: minutes * 60_000, type: Moderation.administratorBanType)
-            await service.audit.record(
-                .banned, actor: AuditEvent.operatorActor, subject: user, detail: "\(minutes) minute(s), by the operator"
-            )
+            await engine.ban(user, minutes: minutes, reason: "by the operator", actor: AuditEvent.operatorActor)
             return .message("Banned \(user.email) for \(minutes) minute(s); their sessions ended", status: 200)
         case .unban(var subject, let email):
             if let email, let user = await service.users.user(email: email) {
                 subject = Moderation.userSubject(user.id)
             }
-            guard let subject, await engine.moderation.unban(subject: subject) else {
+            guard let subject, await engine.liftBan(subject, actor: AuditEvent.operatorActor) else {
                 return .message("No such ban.", status: 404)
             }
-            await service.audit.record(
-                .unbanned, actor: AuditEvent.operatorActor, subject: await engine.user(bannedAs: subject),
-                detail: subject)
             return .message("Ban lifted", status: 200)
         case .invite(let email):
             switch await engine.flows.invite(email: email) {
