@@ -26,7 +26,7 @@ extension API {
             let (page, users) = try await userSearch(request)
             return .json(
                 bytes: UserJSON.data([
-                    "total": page.total, "sorted": page.sorted, "users": users.map(Self.adminUserJSON),
+                    "total": page.total, "sorted": page.sorted, "users": users.map { Self.adminUserJSON($0) },
                 ]))
         }
         routes.admin(.post, "/api/admin/users") { [self] request, admin in
@@ -128,34 +128,35 @@ extension API {
         return (page, users)
     }
 
-    static func adminUserJSON(_ user: User) -> [String: Any] {
+    /// `date` writes the times: ISO 8601 for the API, ``Pages/readableDate(_:)`` for the pages.
+    static func adminUserJSON(_ user: User, date: (Int64) -> String = UserJSON.isoDate) -> [String: Any] {
         [
             "id": user.id, "email": user.email, "name": user.name, "username": user.username,
             "provider": user.provider, "role": user.role, "emailVerified": user.emailVerified,
-            "twoFactorEnabled": user.twoFactorEnabled, "createdAt": UserJSON.isoDate(user.createdAt),
+            "twoFactorEnabled": user.twoFactorEnabled, "createdAt": date(user.createdAt),
         ]
     }
 
     /// One user as the dashboard shows them: sessions and devices, passkeys, 2FA, ban, audit trail.
-    func adminUserDetail(_ user: User) async -> [String: Any] {
+    func adminUserDetail(_ user: User, date: (Int64) -> String = UserJSON.isoDate) async -> [String: Any] {
         let sessions = await service.sessions.sessions(userId: user.id).map { session -> [String: Any] in
             [
                 "id": session.id, "device": Pages.deviceLabel(session.userAgent), "ip": session.ip ?? "",
-                "createdAt": UserJSON.isoDate(session.createdAt), "lastUsedAt": UserJSON.isoDate(session.lastUsedAt),
-                "expiresAt": UserJSON.isoDate(session.expiresAt),
+                "createdAt": date(session.createdAt), "lastUsedAt": date(session.lastUsedAt),
+                "expiresAt": date(session.expiresAt),
             ]
         }
         let passkeys = await service.passkeys.passkeys(userId: user.id).map { passkey -> [String: Any] in
             [
-                "id": passkey.id, "name": passkey.name, "createdAt": UserJSON.isoDate(passkey.createdAt),
-                "lastUsedAt": passkey.lastUsedAt.map(UserJSON.isoDate) ?? "", "backedUp": passkey.backedUp,
+                "id": passkey.id, "name": passkey.name, "createdAt": date(passkey.createdAt),
+                "lastUsedAt": passkey.lastUsedAt.map(date) ?? "", "backedUp": passkey.backedUp,
             ]
         }
         var detail: [String: Any] = [
-            "user": Self.adminUserJSON(user), "sessions": sessions, "passkeys": passkeys,
+            "user": Self.adminUserJSON(user, date: date), "sessions": sessions, "passkeys": passkeys,
             "audit": await service.audit.events(AuditQuery(user: user.id, limit: 50)).map(AuditJSON.object),
         ]
-        if let ban = await banOf(user) { detail["ban"] = ban }
+        if let ban = await banOf(user, date: date) { detail["ban"] = ban }
         if let locked = await service.lockout?.lockout(ofEmail: user.email, now: engine.clock.milliseconds) {
             detail["lockout"] = ["failures": locked.failures, "retryAfterSeconds": locked.retryAfter]
         }
@@ -163,16 +164,17 @@ extension API {
     }
 
     /// The user's live ban, with the reason the audit log holds for it.
-    func banOf(_ user: User) async -> [String: Any]? {
+    func banOf(_ user: User, date: (Int64) -> String) async -> [String: Any]? {
         let subject = Moderation.userSubject(user.id)
         guard let ban = await moderation.bans().first(where: { $0.subject == subject }) else { return nil }
         var object = UserJSON.ban(ban)
-        object["reason"] = await banReason(subject: subject, userId: user.id) ?? ""
+        object["expiresAt"] = date(ban.expiresAt)
+        object["reason"] = await banReason(userId: user.id) ?? ""
         return object
     }
 
-    /// The detail of the latest `banned` entry about a subject (the reason an administrator gave).
-    func banReason(subject: String, userId: String?) async -> String? {
+    /// The detail of the latest `banned` entry about a user (the reason an administrator gave).
+    func banReason(userId: String?) async -> String? {
         guard let userId else { return nil }
         return await service.audit.events(AuditQuery(user: userId, kinds: [.banned], limit: 1)).first?.detail
     }

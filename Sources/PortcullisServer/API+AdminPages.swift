@@ -210,17 +210,9 @@ extension API {
     func userPage(
         _ request: HTTPRequest, _ user: User, notice: String? = nil, refusal: (any Error)? = nil
     ) async -> HTTPResponse {
-        let (csrf, _) = Pages.csrfToken(request, secure: configuration.secureCookies)
-        var detail = await adminUserDetail(user)
-        detail["user"] = Self.adminUserJSON(user).merging(["createdAt": Pages.readableDate(user.createdAt)]) { $1 }
-        detail["sessions"] = await service.sessions.sessions(userId: user.id).map { session -> [String: Any] in
-            [
-                "id": session.id, "device": Pages.deviceLabel(session.userAgent), "ip": session.ip ?? "",
-                "createdAt": Pages.readableDate(session.createdAt),
-                "lastUsedAt": Pages.readableDate(session.lastUsedAt),
-                "csrf": csrf, "userId": user.id,
-            ]
-        }
+        var detail = await adminUserDetail(user, date: Pages.readableDate)
+        // The forms (sessions' and actions') find `csrf` (set by `page`) and `userId` here.
+        detail["userId"] = user.id
         var actions: [[String: Any]] = [
             [
                 "name": "role", "label": "Change role", "confirm": "Yes, change the role", "role": true,
@@ -247,16 +239,7 @@ extension API {
         actions.append(["name": "delete", "label": "Delete the account", "confirm": "Yes, delete it for good"])
         // Every action says whether it has the role or ban fields: Mustache would otherwise find the
         // page's own `ban` (a live ban) when an action has none.
-        detail["actions"] = actions.map {
-            ["csrf": csrf, "userId": user.id, "role": false, "ban": false].merging($0) { $1 }
-        }
-        let subject = Moderation.userSubject(user.id)
-        if var ban = detail["ban"] as? [String: Any],
-            let live = await moderation.bans().first(where: { $0.subject == subject })
-        {
-            ban["expiresAt"] = Pages.readableDate(live.expiresAt)
-            detail["ban"] = ban
-        }
+        detail["actions"] = actions.map { ["role": false, "ban": false].merging($0) { $1 } }
         if let refusal {
             return page(request, "admin-user", title: user.email, values: adminValues(detail), refusal: refusal)
         }
@@ -273,7 +256,7 @@ extension API {
             bans.append([
                 "subject": ban.subject, "who": user?.email ?? ban.subject, "userId": user?.id ?? "",
                 "expiresAt": Pages.readableDate(ban.expiresAt), "type": ban.type, "csrf": csrf,
-                "reason": await banReason(subject: ban.subject, userId: user?.id) ?? "",
+                "reason": await banReason(userId: user?.id) ?? "",
             ])
         }
         return page(
