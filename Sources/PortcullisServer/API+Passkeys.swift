@@ -14,9 +14,7 @@ extension API {
     func addAccountPasskeyRoutes(_ routes: inout Routes) {
         routes.on(.post, "/account/passkeys/options") { [self] request in
             try await accountForm(request, json: true) { _, user, session, _ in
-                guard engine.clock.milliseconds - session.createdAt <= Self.passkeyFreshness else {
-                    throw APIError.message(Self.signInAgainForPasskey, .forbidden)
-                }
+                try requireRecentSignIn(session)
                 guard let options = await service.passkeyRegistrationOptions(user: user) else {
                     throw APIError.message(Self.passkeysUnavailable, .notFound)
                 }
@@ -25,10 +23,7 @@ extension API {
         }
         routes.on(.post, "/account/passkeys") { [self] request in
             try await accountForm(request, json: true) { request, user, session, fields in
-                // A stolen session must not be turned into a lasting way in: only a recent sign-in adds one.
-                guard engine.clock.milliseconds - session.createdAt <= Self.passkeyFreshness else {
-                    throw APIError.message(Self.signInAgainForPasskey, .forbidden)
-                }
+                try requireRecentSignIn(session)
                 guard let clientData = Self.base64URLField(fields, "clientDataJSON"),
                     let attestation = Self.base64URLField(fields, "attestationObject")
                 else { throw APIError.message("The passkey response is incomplete.", .badRequest) }
@@ -119,6 +114,13 @@ extension API {
                 throw APIError.message("This passkey was not accepted.", .unauthorized)
             case .unverified: throw APIError.message("Email not verified.", .forbidden)
             }
+        }
+    }
+
+    /// A stolen session must not be turned into a lasting way in: only a recent sign-in adds a passkey.
+    func requireRecentSignIn(_ session: Session) throws(APIError) {
+        guard engine.clock.milliseconds - session.createdAt <= Self.passkeyFreshness else {
+            throw .message(Self.signInAgainForPasskey, .forbidden)
         }
     }
 

@@ -55,10 +55,7 @@ extension AuthService {
         user: User, name: String?, clientDataJSON: [UInt8], attestationObject: [UInt8], client: ClientInfo? = nil
     ) async -> PasskeyRegistrationOutcome {
         guard let party = configuration.relyingParty else { return .unavailable }
-        let trimmed = (name ?? "").trimmingCharacters(in: .whitespacesAndNewlines)
-        guard trimmed.count <= Passkey.maximumNameLength, !trimmed.contains(where: \.isNewline) else {
-            return .invalidName
-        }
+        guard let trimmed = Passkey.name(from: name) else { return .invalidName }
         let registration: WebAuthnRelyingParty.Registration
         do {
             let clientData = try ClientData(json: clientDataJSON)
@@ -219,9 +216,7 @@ extension AuthService {
 
     /// Renames one of `user`'s passkeys.
     public func renamePasskey(user: User, id: String, name: String?) async -> PasskeyChangeOutcome {
-        let trimmed = (name ?? "").trimmingCharacters(in: .whitespacesAndNewlines)
-        guard !trimmed.isEmpty, trimmed.count <= Passkey.maximumNameLength, !trimmed.contains(where: \.isNewline)
-        else { return .invalidName }
+        guard let trimmed = Passkey.name(from: name), !trimmed.isEmpty else { return .invalidName }
         guard let credentialID = Base64URL.decode(id),
             await passkeys.rename(userId: user.id, credentialID: credentialID, to: trimmed) != nil
         else { return .notFound }

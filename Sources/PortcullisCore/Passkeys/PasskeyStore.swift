@@ -122,7 +122,8 @@ public final class PasskeyStore: Sendable {
             let (passkey, ticket) = await shard(userId).update(
                 userId, credentialID,
                 { passkey in
-                    guard signCount > passkey.signCount || (signCount == 0 && passkey.signCount == 0) else {
+                    // Checked again here, in the actor: two assertions of one counter value cannot both pass.
+                    guard WebAuthnRelyingParty.counterAdvances(from: passkey.signCount, to: signCount) else {
                         return false
                     }
                     passkey.signCount = signCount

@@ -76,10 +76,16 @@ public struct WebAuthnRelyingParty: Sendable {
         guard signature.count <= 1024,
             publicKey.isValidSignature(signature, for: authenticatorData + SHA256.hash(data: clientData.bytes).bytes)
         else { throw .invalidSignature }
-        if data.signCount != 0 || storedSignCount != 0, data.signCount <= storedSignCount {
+        guard Self.counterAdvances(from: storedSignCount, to: data.signCount) else {
             throw .counterRegression(stored: storedSignCount, presented: data.signCount)
         }
         return Assertion(signCount: data.signCount, backedUp: data.isBackedUp)
+    }
+
+    /// Whether a signature counter may follow `stored`: it grows, or the authenticator counts not at
+    /// all (zero both times, as synced passkeys do).
+    public static func counterAdvances(from stored: UInt32, to presented: UInt32) -> Bool {
+        presented > stored || (presented == 0 && stored == 0)
     }
 
     func check(_ clientData: ClientData, type: String, challenge: [UInt8]) throws(WebAuthnError) {
