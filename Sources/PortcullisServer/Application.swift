@@ -27,15 +27,13 @@ public enum Application {
             throw StartupError(description: error.description)
         }
         let configuration = engine.configuration
-        for name in configuration.generatedSecrets {
-            logger.warning(
-                "\(name) was not set: generated a random one and saved it in \(configuration.dataDirectory)/secrets.env"
-            )
+        var warnings = configuration.generatedSecrets.map {
+            "\($0) was not set: generated a random one and saved it in \(configuration.dataDirectory)/secrets.env"
         }
+        for warning in warnings { logger.warning("\(warning)") }
         let lock = try lockDataDirectory(configuration.dataDirectory)
         defer { close(lock) }
         let recovery = try blocking { try await engine.recover { line in logger.info("\(line)") } }
-        var warnings = configuration.generatedSecrets.map { "\($0) was not set: generated a random one" }
         warnings += logStartup(engine, recovery: recovery, logger: logger)
         engine.startupWarnings.withLock { $0 = warnings }
         // Each start's warnings are in the audit log too (the dashboard's System page shows this start's).

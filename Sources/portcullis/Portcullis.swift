@@ -1,5 +1,6 @@
 import ArgumentParser
 import PortcullisHTTP
+import PortcullisServer
 
 /// The `portcullis` command: the server and its operator tools.
 @main
@@ -9,6 +10,7 @@ struct Portcullis: ParsableCommand {
         abstract: "A LibreChat-compatible authentication server.",
         discussion:
             "Configured by .env and LibreChat's environment variables; admin commands talk to the running server.",
+        version: Engine.version,
         subcommands: [
             Serve.self, CreateUser.self, DeleteUser.self, ListUsers.self, ResetPassword.self, ResetTerms.self,
             DisableTwoFactor.self,

@@ -10,7 +10,7 @@ import Synchronization
 /// The composition root: reads the configuration and builds the engine, persistence, mail and
 /// social login once, for `serve` and for the offline admin commands alike.
 public final class Engine: Sendable {
-    /// This build's version, as the dashboard and `--version` show it.
+    /// This build's version, as the dashboard and `portcullis --version` show it.
     public static let version = "0.17.0"
     public let configuration: AuthConfiguration
     public let moderationConfiguration: ModerationConfiguration
