@@ -45,9 +45,7 @@ extension AuthService {
         switch await users.create(user) {
         case .created(let created):
             metrics.registrations.increment()
-            await audit.record(
-                .userCreated, actor: actor, subject: created,
-                detail: "by \(actor == created.id ? "self" : "administrator")")
+            await audit.record(.userCreated, actor: actor, subject: created)
             return .created(created)
         case .emailTaken:
             return .exists

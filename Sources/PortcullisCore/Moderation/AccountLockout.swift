@@ -110,9 +110,10 @@ actor LockoutShard {
 
     func all() -> [LockoutWindow] { windows.map { LockoutWindow(key: $0.key, failures: $0.value) } }
 
-    /// The failures of `key` still inside the window.
-    func liveFailures(_ key: String, now: Int64, window: Int64) -> Int {
-        windows[key]?.filter { $0 > now - window }.count ?? 0
+    /// The failures inside the window and the wait, when `key` is locked now.
+    func locked(_ key: String, now: Int64, max: Int, window: Int64) -> (failures: Int, wait: Int64)? {
+        guard let wait = wait(key, now: now, max: max, window: window) else { return nil }
+        return (windows[key]?.filter { $0 > now - window }.count ?? 0, wait)
     }
 
     /// Restore and replay: no journaling, the same bound.
@@ -216,12 +217,7 @@ public final class AccountLockout: Sendable {
     /// The account lockout of `email` (its failures from untrusted clients) if it is locked now:
     /// for the dashboard's user page, without counting as a refusal.
     public func lockout(ofEmail email: String, now: Int64) async -> (failures: Int, retryAfter: Int64)? {
-        let key = Client.untrusted(email: email).key
-        guard policy.accountMax > 0,
-            let wait = await shard(key).wait(key, now: now, max: policy.accountMax, window: policy.windowMilliseconds)
-        else { return nil }
-        let failures = await shard(key).liveFailures(key, now: now, window: policy.windowMilliseconds)
-        return (failures, RetryAfter.seconds(forMilliseconds: wait))
+        await locked(Client.untrusted(email: email).key, now: now)
     }
 
     /// The windows locked now (account windows `a:…`, device windows `d:…`), with their failure
@@ -229,14 +225,17 @@ public final class AccountLockout: Sendable {
     public func lockedOut(now: Int64) async -> [(key: String, failures: Int, retryAfter: Int64)] {
         var result: [(key: String, failures: Int, retryAfter: Int64)] = []
         for window in await all() {
-            let max = window.key.hasPrefix("d:") ? policy.deviceMax : policy.accountMax
-            guard max > 0,
-                let wait = await shard(window.key).wait(
-                    window.key, now: now, max: max, window: policy.windowMilliseconds)
-            else { continue }
-            result.append((window.key, window.failures.count, RetryAfter.seconds(forMilliseconds: wait)))
+            if let state = await locked(window.key, now: now) { result.append((window.key, state.0, state.1)) }
         }
         return result
+    }
+
+    /// A window's live failures and seconds to wait, when it is locked now (its limit by its kind).
+    private func locked(_ key: String, now: Int64) async -> (failures: Int, retryAfter: Int64)? {
+        let max = key.hasPrefix("d:") ? policy.deviceMax : policy.accountMax
+        guard max > 0, let state = await shard(key).locked(key, now: now, max: max, window: policy.windowMilliseconds)
+        else { return nil }
+        return (state.failures, RetryAfter.seconds(forMilliseconds: state.wait))
     }
 
     /// Every window, for snapshots.
