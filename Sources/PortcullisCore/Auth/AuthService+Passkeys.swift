@@ -55,7 +55,9 @@ extension AuthService {
         user: User, name: String?, clientDataJSON: [UInt8], attestationObject: [UInt8], client: ClientInfo? = nil
     ) async -> PasskeyRegistrationOutcome {
         guard let party = configuration.relyingParty else { return .unavailable }
-        guard let trimmed = Passkey.name(from: name) else { return .invalidName }
+        guard let trimmed = Validation.singleLine(name, maximumLength: Passkey.maximumNameLength) else {
+            return .invalidName
+        }
         let registration: WebAuthnRelyingParty.Registration
         do {
             let clientData = try ClientData(json: clientDataJSON)
@@ -216,7 +218,8 @@ extension AuthService {
 
     /// Renames one of `user`'s passkeys.
     public func renamePasskey(user: User, id: String, name: String?) async -> PasskeyChangeOutcome {
-        guard let trimmed = Passkey.name(from: name), !trimmed.isEmpty else { return .invalidName }
+        guard let trimmed = Validation.singleLine(name, maximumLength: Passkey.maximumNameLength), !trimmed.isEmpty
+        else { return .invalidName }
         guard let credentialID = Base64URL.decode(id),
             await passkeys.rename(userId: user.id, credentialID: credentialID, to: trimmed) != nil
         else { return .notFound }

@@ -1,3 +1,5 @@
+import Foundation
+
 /// LibreChat's zod schemas for registration and login, with its message format: every issue as
 /// `<field>: <message>`, joined with spaces. Lengths count UTF-16 code units, as JavaScript does.
 public enum Validation {
@@ -6,6 +8,14 @@ public enum Validation {
     public static func isAvatarURL(_ url: String) -> Bool {
         url.utf8.count <= 2048 && url.lowercased().hasPrefix("https://")
             && !url.unicodeScalars.contains { $0.value <= 0x20 || $0.value == 0x7F }
+    }
+
+    /// A short label as typed (a passkey's name, a ban's reason): trimmed, at most `maximumLength`
+    /// characters, on one line; `nil` otherwise (whether it may be empty is for the caller to say).
+    public static func singleLine(_ typed: String?, maximumLength: Int) -> String? {
+        let trimmed = (typed ?? "").trimmingCharacters(in: .whitespacesAndNewlines)
+        guard trimmed.count <= maximumLength, !trimmed.contains(where: \.isNewline) else { return nil }
+        return trimmed
     }
 
     static func nameIssues(name: String?, username: String?) -> [String] {

@@ -1,4 +1,3 @@
-import Foundation
 import PortcullisCrypto
 
 /// A WebAuthn credential registered to an account: its public key (COSE, as the authenticator gave
@@ -38,13 +37,6 @@ public struct Passkey: Sendable, Equatable {
 
     /// A passkey's name is at most this many characters.
     public static let maximumNameLength = 64
-
-    /// A name as typed, trimmed; `nil` when it is too long or spans lines (empty is for the caller to judge).
-    static func name(from typed: String?) -> String? {
-        let trimmed = (typed ?? "").trimmingCharacters(in: .whitespacesAndNewlines)
-        guard trimmed.count <= maximumNameLength, !trimmed.contains(where: \.isNewline) else { return nil }
-        return trimmed
-    }
     /// Passkeys one account may register.
     public static let maximumPerUser = 20
 }

@@ -44,8 +44,8 @@ enum AdminAction: Sendable, Equatable {
                 throw .invalidField(
                     "A ban lasts 1 to \(Self.maximumBanMinutes) minutes.", field: "minutes", .badRequest)
             }
-            let reason = (fields["reason"] ?? "").trimmingCharacters(in: .whitespacesAndNewlines)
-            guard !reason.isEmpty, reason.count <= Self.maximumReasonLength, !reason.contains(where: \.isNewline)
+            guard let reason = Validation.singleLine(fields["reason"], maximumLength: Self.maximumReasonLength),
+                !reason.isEmpty
             else {
                 throw .invalidField(
                     "Give a reason of 1 to \(Self.maximumReasonLength) characters on one line.", field: "reason",
