@@ -17,7 +17,7 @@ extension API {
         }
         routes.on(.get, "/admin/live") { [self] request in
             try await adminPage(request) { _, _, _ in
-                Self.noStore(.json(bytes: UserJSON.data(history.values())))
+                Self.noStore(.json(bytes: UserJSON.data(history.charts())))
             }
         }
         routes.on(.post, "/admin/snapshot") { [self] request in
@@ -146,14 +146,7 @@ extension API {
     }
 
     func overview(_ request: HTTPRequest, notice: String? = nil, error: String? = nil) async -> HTTPResponse {
-        let series = history.values()
-        let charts = MetricsHistory.series.map { item -> [String: Any] in
-            let values = series[item.key] ?? []
-            return [
-                "key": item.key, "label": item.label, "points": MetricsHistory.points(values),
-                "value": values.last.map { String(format: $0 < 10 ? "%.1f" : "%.0f", $0) } ?? "–",
-            ]
-        }
+        let charts = history.charts()
         var system = await systemStatus()
         let uptime = (system["uptimeSeconds"] as? Int64) ?? 0
         system["uptime"] = "\(uptime / 3600) h \(uptime / 60 % 60) min"

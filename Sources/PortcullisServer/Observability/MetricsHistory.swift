@@ -78,6 +78,19 @@ final class MetricsHistory: Sendable {
         return result
     }
 
+    /// Every chart as the page draws it: key, label, polyline points and the latest value as text.
+    /// The page renders these on load and its script puts fresh ones in place (nothing is computed twice).
+    func charts() -> [[String: String]] {
+        let series = values()
+        return Self.series.map { item in
+            let values = series[item.key] ?? []
+            return [
+                "key": item.key, "label": item.label, "points": Self.points(values),
+                "value": values.last.map { String(format: $0 < 10 ? "%.1f" : "%.0f", $0) } ?? "–",
+            ]
+        }
+    }
+
     /// A series as SVG polyline points in a 180 × 40 box (the page draws them without script).
     static func points(_ values: [Double]) -> String {
         guard let top = values.max(), !values.isEmpty else { return "" }
