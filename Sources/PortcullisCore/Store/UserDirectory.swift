@@ -215,49 +215,42 @@ public final class UserDirectory: Sendable {
         var total = state.rowOf.count
         if !needle.isEmpty { (marks, total) = state.matches(needle) }
         let live = { (row: Int) in state.rows[row].line >= 0 && (marks?[row] ?? true) }
-        do {
-            let offset = max(0, offset)
-            let limit = max(0, min(limit, 500))
-            var sorted = true
+        let offset = max(0, offset)
+        let limit = max(0, min(limit, 500))
+        /// The page of live rows in creation order (rows are kept in it), walked without copying indices.
+        func inCreationOrder(newestFirst: Bool) -> [String] {
+            let last = state.rows.count - 1
             var ids: [String] = []
-            switch order {
-            case .newest, .oldest:
-                var skipped = 0
-                let indices = order == .newest ? Array(state.rows.indices.reversed()) : Array(state.rows.indices)
-                for row in indices where live(row) {
-                    if skipped < offset {
-                        skipped += 1
-                        continue
-                    }
-                    ids.append(state.rows[row].id)
-                    if ids.count == limit { break }
+            var skipped = 0
+            for row in stride(from: newestFirst ? last : 0, through: newestFirst ? 0 : last, by: newestFirst ? -1 : 1)
+            where live(row) {
+                if skipped < offset {
+                    skipped += 1
+                    continue
                 }
-            case .email, .name:
-                guard total <= Self.sortLimit else {
-                    sorted = false
-                    var skipped = 0
-                    for row in state.rows.indices.reversed() where live(row) {
-                        if skipped < offset {
-                            skipped += 1
-                            continue
-                        }
-                        ids.append(state.rows[row].id)
-                        if ids.count == limit { break }
-                    }
-                    break
-                }
-                let field = order == .email ? 0 : 1
-                var keyed: [(ArraySlice<UInt8>, Int)] = []
-                keyed.reserveCapacity(total)
-                for row in state.rows.indices where live(row) {
-                    let line = state.line(of: Int32(row))
-                    let parts = line.split(separator: Self.separator, maxSplits: 2, omittingEmptySubsequences: false)
-                    keyed.append((field < parts.count ? parts[field] : [], row))
-                }
-                keyed.sort { $0.0.lexicographicallyPrecedes($1.0) }
-                ids = keyed.dropFirst(offset).prefix(limit).map { state.rows[$0.1].id }
+                ids.append(state.rows[row].id)
+                if ids.count == limit { break }
             }
-            return Page(total: total, ids: ids, sorted: sorted)
+            return ids
+        }
+        switch order {
+        case .newest, .oldest:
+            return Page(total: total, ids: inCreationOrder(newestFirst: order == .newest), sorted: true)
+        case .email, .name:
+            guard total <= Self.sortLimit else {
+                return Page(total: total, ids: inCreationOrder(newestFirst: true), sorted: false)
+            }
+            let field = order == .email ? 0 : 1
+            var keyed: [(ArraySlice<UInt8>, Int)] = []
+            keyed.reserveCapacity(total)
+            for row in state.rows.indices where live(row) {
+                let line = state.line(of: Int32(row))
+                let parts = line.split(separator: Self.separator, maxSplits: 2, omittingEmptySubsequences: false)
+                keyed.append((field < parts.count ? parts[field] : [], row))
+            }
+            keyed.sort { $0.0.lexicographicallyPrecedes($1.0) }
+            return Page(
+                total: total, ids: keyed.dropFirst(offset).prefix(limit).map { state.rows[$0.1].id }, sorted: true)
         }
     }
 }
