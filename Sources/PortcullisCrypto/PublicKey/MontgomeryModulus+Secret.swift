@@ -111,6 +111,16 @@ extension MontgomeryModulus {
         return accumulator
     }
 
+    /// `value` mod a one-limb `divisor` (Horner over the limbs, from the top).
+    static func remainder(_ value: Limbs, modulo divisor: UInt64) -> UInt64 {
+        var remainder: UInt64 = 0
+        for limb in value.reversed() { remainder = divisor.dividingFullWidth((remainder, limb)).remainder }
+        return remainder
+    }
+
+    /// Every limb as big-endian bytes (8 per limb, leading zeros kept).
+    static func bigEndianBytes(_ limbs: Limbs) -> [UInt8] { bigEndianBytes(limbs, length: limbs.count * 8) }
+
     /// a·b as a plain product of `a.count + b.count` limbs (schoolbook, fixed loops).
     static func product(_ a: Limbs, _ b: Limbs) -> Limbs {
         var result = Limbs(repeating: 0, count: a.count + b.count)

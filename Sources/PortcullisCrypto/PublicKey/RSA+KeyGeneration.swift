@@ -34,7 +34,7 @@ extension RSA.PrivateKey {
         pMinusTwo[0] -= 2
         let qInverse = pField.powerSecret(pField.reduce(q), pMinusTwo)
         let n = MontgomeryModulus.product(p, q)
-        let bytes = { (limbs: [UInt64]) in MontgomeryModulus.bigEndianBytes(limbs, length: limbs.count * 8) }
+        let bytes = { (limbs: [UInt64]) in MontgomeryModulus.bigEndianBytes(limbs) }
         return try RSA.PrivateKey(
             modulus: bytes(n), publicExponent: bytes([e]), privateExponent: bytes(d), prime1: bytes(p),
             prime2: bytes(q), exponent1: bytes(dp), exponent2: bytes(dq), coefficient: bytes(qInverse))
@@ -43,8 +43,7 @@ extension RSA.PrivateKey {
     /// e⁻¹ mod m for a small prime e: with t = (−m)⁻¹ mod e, (1 + t·m) is divisible by e and the
     /// quotient is the inverse (below m). `nil` when e divides m. Loops are fixed in the limb count.
     static func inverseOfSmall(_ e: UInt64, modulo m: [UInt64]) -> [UInt64]? {
-        var remainder: UInt64 = 0
-        for limb in m.reversed() { remainder = e.dividingFullWidth((remainder, limb)).remainder }
+        let remainder = MontgomeryModulus.remainder(m, modulo: e)
         guard remainder != 0 else { return nil }
         // (−m)⁻¹ mod e by Fermat (e is prime).
         var t: UInt64 = 1
@@ -83,15 +82,7 @@ extension RSA.PrivateKey {
             else { continue }
             candidate[count - 1] |= 0xC000_0000_0000_0000
             candidate[0] |= 1
-            guard
-                smallPrimes.allSatisfy({ prime in
-                    var remainder: UInt64 = 0
-                    for limb in candidate.reversed() {
-                        remainder = prime.dividingFullWidth((remainder, limb)).remainder
-                    }
-                    return remainder != 0
-                })
-            else { continue }
+            guard smallPrimes.allSatisfy({ MontgomeryModulus.remainder(candidate, modulo: $0) != 0 }) else { continue }
             // e must not divide p − 1 (then d exists).
             var minusOne = candidate
             minusOne[0] -= 1

@@ -64,12 +64,8 @@ extension RSA.PrivateKey {
 
     /// The PKCS #1 `RSAPrivateKey` DER.
     public var pkcs1DER: [UInt8] {
-        let p = MontgomeryModulus.bigEndianBytes(self.p.modulus, length: self.p.count * 8)
-        let q = MontgomeryModulus.bigEndianBytes(self.q.modulus, length: self.q.count * 8)
-        let dp = MontgomeryModulus.bigEndianBytes(self.dp, length: self.dp.count * 8)
-        let dq = MontgomeryModulus.bigEndianBytes(self.dq, length: self.dq.count * 8)
-        let coefficient = MontgomeryModulus.bigEndianBytes(qInverse, length: qInverse.count * 8)
-        let integers = [[0], modulus, publicExponent, privateExponent, p, q, dp, dq, coefficient].map(DERWriter.integer)
+        let secrets = [p.modulus, q.modulus, dp, dq, qInverse].map { MontgomeryModulus.bigEndianBytes($0) }
+        let integers = ([[0], modulus, publicExponent, privateExponent] + secrets).map(DERWriter.integer)
         return DERWriter.element(0x30, integers.flatMap { $0 })
     }
 
