@@ -94,16 +94,12 @@ extension API {
             let userHandle = Self.base64URLField(fields, "userHandle")
             let email = fields["email"].flatMap { $0.isEmpty || $0.utf8.count > 254 ? nil : $0 }
             try await moderateLogin(request, email: email)
-            if let handle = userHandle, let id = String(validating: handle, as: UTF8.self), handle.count <= 64,
-                let expiry = await moderation.banExpiry(userId: id, ip: nil)
-            {
-                throw APIError.banned(retryAfter: secondsUntil(expiry))
-            }
             let assertion = AuthService.PasskeyAssertion(
                 credentialID: credentialID, clientDataJSON: clientData, authenticatorData: authenticatorData,
                 signature: signature, userHandle: userHandle, email: email)
             switch try await service.passkeyLogin(
-                assertion, client: clientInfo(request), deviceCookie: request.cookies[DeviceCookie.name])
+                assertion, client: clientInfo(request), deviceCookie: request.cookies[DeviceCookie.name],
+                banExpiry: { [moderation] in await moderation.banExpiry(userId: $0, ip: nil) })
             {
             case .success(let tokens):
                 await notifyNewSignIn(tokens, request)
@@ -113,6 +109,7 @@ extension API {
                 logger.info("passkey sign-in refused", metadata: ["reason": "\(reason)"])
                 throw APIError.message("This passkey was not accepted.", .unauthorized)
             case .unverified: throw APIError.message("Email not verified.", .forbidden)
+            case .banned(let expiry): throw APIError.banned(retryAfter: secondsUntil(expiry))
             }
         }
     }

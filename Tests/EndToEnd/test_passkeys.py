@@ -329,3 +329,19 @@ def test_a_passkey_satisfies_require_2fa_a_password_alone_does_not(start_server)
         assert me.status_code == 200 and me.json()["email"] == "strong@example.com"
     finally:
         server.stop()
+
+
+def test_a_banned_account_cannot_sign_in_with_its_passkey(start_server):
+    server, origin = passkey_server(start_server)
+    register(server, "barred@example.com")
+    client, token = signed_in(server, "barred@example.com")
+    authenticator = SoftAuthenticator("localhost", origin)
+    assert add_passkey(server, client, token, authenticator).status_code == 201
+    assert server.cli("ban-user", "barred@example.com", "5").returncode == 0
+    anonymous = requests.Session()
+    page_token = csrf(anonymous.get(server.url("/login")).text)
+    for handle in (True, False):  # discoverable, and email-first without a user handle
+        email = "" if handle else "barred@example.com"
+        options = login_options(server, anonymous, page_token, email)
+        answer = passkey_login(server, anonymous, page_token, authenticator.get(options, handle=handle), email=email)
+        assert answer.status_code == 403 and "Retry-After" in answer.headers and "refreshToken" not in answer.cookies

@@ -146,11 +146,16 @@ extension AuthService {
         /// A check failed (the reason is for logs; the user is told the passkey was not accepted).
         case refused(WebAuthnError)
         case unverified
+        /// The account is banned until then (ms).
+        case banned(until: Int64)
     }
 
     /// Verifies a passkey assertion and starts a session.
+    /// - Parameter banExpiry: the end of a ban on the account the passkey proved, checked before any
+    ///   session starts (as for social logins).
     public func passkeyLogin(
-        _ assertion: PasskeyAssertion, client: ClientInfo? = nil, deviceCookie: String? = nil
+        _ assertion: PasskeyAssertion, client: ClientInfo? = nil, deviceCookie: String? = nil,
+        banExpiry: @Sendable (String) async -> Int64? = { _ in nil }
     ) async throws(AuthError) -> PasskeyLoginOutcome {
         guard let party = configuration.relyingParty else { return .unavailable }
         let outcome = await verifyPasskeyAssertion(assertion, party: party)
@@ -168,6 +173,7 @@ extension AuthService {
                 .signIn, .failed, actor: AuditEvent.anonymousActor, subject: user, client: client, detail: "unverified")
             return .unverified
         }
+        if let expiry = await banExpiry(user.id) { return .banned(until: expiry) }
         metrics.passkeyLoginsSucceeded.increment()
         return .success(try await completeSignIn(user, client: client, deviceCookie: deviceCookie, method: "passkey"))
     }
