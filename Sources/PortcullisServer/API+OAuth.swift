@@ -31,8 +31,7 @@ extension API {
         let flow = FlowState(provider: name, now: service.clock.seconds)
         do {
             let url = try await provider.authorizationURL(for: flow)
-            var response = HTTPResponse.redirect(to: url)
-            response.headers.add(name: "Cache-Control", value: "no-store")
+            var response = Self.noStore(.redirect(to: url))
             response.setCookie(
                 flowCookie(
                     try social.flowCookies.seal(flow), provider: provider, maxAge: Int(social.flowCookies.lifetime)))
@@ -88,8 +87,7 @@ extension API {
             banExpiry: { await moderation.banExpiry(userId: $0, ip: nil) }, client: clientInfo(request))
         {
         case .success(let tokens):
-            var response = HTTPResponse.redirect(to: clientURL)
-            response.headers.add(name: "Cache-Control", value: "no-store")
+            var response = Self.noStore(.redirect(to: clientURL))
             setSessionCookies(&response, tokens)
             response.setCookie(flowCookie("", provider: provider, maxAge: 0))
             logger.info("social login", metadata: ["provider": "\(name)", "user": "\(tokens.user.id)"])
@@ -98,9 +96,8 @@ extension API {
             return fail(reason)
         case .twoFactorPending(let tempToken):
             // The account has 2FA: the login ends at the client's second-step page, not at a session.
-            var response = HTTPResponse.redirect(
-                to: clientURL + "/login/2fa?tempToken=" + FormURLEncoded.encode(tempToken))
-            response.headers.add(name: "Cache-Control", value: "no-store")
+            var response = Self.noStore(
+                .redirect(to: clientURL + "/login/2fa?tempToken=" + FormURLEncoded.encode(tempToken)))
             response.setCookie(flowCookie("", provider: provider, maxAge: 0))
             return response
         case .banned(let expiry):

@@ -133,12 +133,6 @@ extension API {
         return Base64URL.decode(text)
     }
 
-    static func noStore(_ response: HTTPResponse) -> HTTPResponse {
-        var response = response
-        response.headers.add(name: "Cache-Control", value: "no-store")
-        return response
-    }
-
     /// `{"publicKey": PublicKeyCredentialCreationOptionsJSON}` (WebAuthn Level 3's JSON form, which
     /// the page's script turns into buffers).
     static func json(_ options: AuthService.PasskeyCreationOptions) -> [UInt8] {

@@ -68,6 +68,13 @@ public final class API: Sendable {
         return result
     }
 
+    /// `response` marked `Cache-Control: no-store` (an answer carrying tokens, options or a flow cookie).
+    static func noStore(_ response: HTTPResponse) -> HTTPResponse {
+        var response = response
+        response.headers.add(name: "Cache-Control", value: "no-store")
+        return response
+    }
+
     /// ``fields(_:integers:)`` or the 400 for a body that is not a JSON object.
     static func body(_ request: HTTPRequest, integers: Bool = false) throws(APIError) -> [String: String] {
         guard let fields = fields(request, integers: integers) else { throw .badJSON }
