@@ -14,8 +14,7 @@ extension API {
             let events = await service.audit.events(try await auditQuery(request))
             switch request.queryItem("format") {
             case "jsonl":
-                return HTTPResponse(
-                    status: .ok, headers: ["Content-Type": "application/x-ndjson"], body: AuditJSON.lines(events))
+                return AuditJSON.linesResponse(events)
             case nil, "json":
                 return .json(bytes: UserJSON.data(["events": events.map(AuditJSON.object)]))
             default:

@@ -92,9 +92,7 @@ extension API {
             try await adminPage(request) { request, _, _ in
                 var query = try await auditQuery(request)
                 if request.queryItem("limit") == nil { query.limit = AuditJSON.maximumLimit }
-                var response = HTTPResponse(
-                    status: .ok, headers: ["Content-Type": "application/x-ndjson"],
-                    body: AuditJSON.lines(await service.audit.events(query)))
+                var response = AuditJSON.linesResponse(await service.audit.events(query))
                 response.headers.add(name: "Content-Disposition", value: "attachment; filename=\"audit.jsonl\"")
                 return Self.noStore(response)
             }

@@ -38,6 +38,11 @@ enum AuditJSON {
         var apiError: APIError { .invalidField(message, field: field, HTTPStatus(code: status)) }
     }
 
+    /// The entries as a JSON-lines answer (`application/x-ndjson`).
+    static func linesResponse(_ events: [AuditEvent]) -> HTTPResponse {
+        HTTPResponse(status: .ok, headers: ["Content-Type": "application/x-ndjson"], body: lines(events))
+    }
+
     /// Most entries one read returns.
     static let maximumLimit = 100_000
 
