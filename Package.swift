@@ -86,6 +86,7 @@ let package = Package(
             resources: [
                 "layout", "login", "register", "twofactor", "forgot", "reset", "account", "message", "setup", "enrol",
                 "codes", "backup", "admin-nav", "admin", "admin-users", "admin-user", "admin-bans", "admin-audit",
+                "consent", "continue", "signout",
             ].map { .embedInCode("Pages/Templates/\($0).mustache") }
                 + ["portcullis.css", "passkeys.js", "admin.js"].map { .embedInCode("Pages/Templates/\($0)") },
             swiftSettings: strictSettings

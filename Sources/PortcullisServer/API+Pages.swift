@@ -136,8 +136,9 @@ extension API {
         }
         routes.on(.post, "/logout") { [self] request in
             guard form(request) != nil else { return Pages.seeOther("/account") }
-            if let (user, _) = await service.pageSession(refreshToken: request.cookies["refreshToken"]) {
+            if let (user, session) = await service.pageSession(refreshToken: request.cookies["refreshToken"]) {
                 await service.logout(user: user, refreshToken: request.cookies["refreshToken"])
+                await provider.endGrants(ofBrowserSession: session.id)
             }
             var response = Pages.seeOther("/login")
             clearAuthCookies(&response)
@@ -149,8 +150,9 @@ extension API {
         addLoginPasskeyRoutes(&routes)
         routes.on(.get, "/") { [self] request in
             if engine.setupCode.withLock({ $0 }) != nil && service.users.count == 0 { return Pages.seeOther("/setup") }
+            // A social login or passkey lands here: an application's sign-in request may be waiting.
             return await service.pageSession(refreshToken: request.cookies["refreshToken"]) != nil
-                ? Pages.seeOther("/account") : Pages.seeOther("/login")
+                ? Pages.seeOther(afterSignIn(request)) : Pages.seeOther("/login")
         }
         routes.on(.get, "/setup") { [self] request in
             guard engine.setupCode.withLock({ $0 }) != nil, service.users.count == 0 else {
@@ -257,7 +259,7 @@ extension API {
             {
             case .success(let tokens):
                 await notifyNewSignIn(tokens, request)
-                var response = Pages.seeOther("/account")
+                var response = Pages.seeOther(afterSignIn(request))
                 setSessionCookies(&response, tokens)
                 return response
             case .twoFactorPending(let tempToken):
@@ -293,7 +295,7 @@ extension API {
         do {
             let tokens = try await secondStep(
                 request, tempToken: request.cookies[Self.twoFactorCookie], factor: Self.secondFactor(fields))
-            var response = Pages.seeOther("/account")
+            var response = Pages.seeOther(afterSignIn(request))
             setSessionCookies(&response, tokens)
             response.setCookie(.clearing(Self.twoFactorCookie, path: "/login/2fa", secure: configuration.secureCookies))
             return response
@@ -590,6 +592,7 @@ extension API {
             for session in await service.sessions.sessions(userId: user.id) where session.id != current.id {
                 if await service.sessions.remove(id: session.id, userId: user.id) != nil { ended += 1 }
             }
+            await provider.endGrants(ofUser: user.id, keeping: current.id)
             await service.audit.record(
                 .signOutEverywhere, actor: user.id, subject: user, client: clientInfo(request),
                 detail: "\(ended) other session(s) ended")

@@ -113,6 +113,7 @@ extension API {
         response.setCookie(
             SetCookie(
                 name: "refreshToken", value: tokens.refreshToken, expires: expires, secure: secure, sameSite: .strict))
+        if let browser = browserCookie(tokens) { response.setCookie(browser) }
     }
 
     func refresh(_ request: HTTPRequest) async throws -> HTTPResponse {
@@ -133,6 +134,7 @@ extension API {
 
     func logout(_ request: HTTPRequest, _ user: User) async -> HTTPResponse {
         let ended = await service.logout(user: user, refreshToken: request.cookies["refreshToken"])
+        if let ended { await provider.endGrants(ofBrowserSession: ended.id) }
         var response = HTTPResponse.message("Logout successful", status: .ok)
         if let redirect = await openIDLogoutRedirect(for: user, idToken: ended?.idToken) {
             response = .json(bytes: UserJSON.data(["message": "Logout successful", "redirect": redirect]))
@@ -146,5 +148,6 @@ extension API {
         for name in ["refreshToken", "openid_access_token", "openid_id_token", "openid_user_id", "token_provider"] {
             response.setCookie(.clearing(name, secure: secure, sameSite: .strict))
         }
+        response.setCookie(.clearing(AuthorizationServer.browserCookieName, path: "/oidc", secure: secure, sameSite: .lax))
     }
 }

@@ -44,6 +44,7 @@ public final class API: Sendable {
         addTwoFactorRoutes(&routes)
         addPageRoutes(&routes)
         addCSPReportRoute(&routes)
+        addOpenIDProviderRoutes(&routes)
         return routes.router
     }
 

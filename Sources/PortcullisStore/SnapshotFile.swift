@@ -11,8 +11,9 @@ public enum SnapshotFile {
     /// Version 2 adds `V` (violation count), `B` (ban), `T` (one-time token) and `M` (mail) records;
     /// version 3 writes users and sessions in their v2 layout and adds `L` (lockout window) records.
     /// Version 4 adds `F` (second factor, sealed); 5 writes sessions in their v3 layout (device,
-    /// address, last use); 6 adds `P` (passkey); 7 adds `A` (audit entry). Versions 1 to 6 still read.
-    static let version: UInt32 = 7
+    /// address, last use); 6 adds `P` (passkey); 7 adds `A` (audit entry); 8 writes sessions in their v4
+    /// layout (sign-in method) and adds the OpenID provider's `C`, `c`, `G`, `K`. Versions 1 to 7 still read.
+    static let version: UInt32 = 8
 
     static let headerLength = 60
     /// Decompressed payloads beyond this are refused (a zstd bomb must not exhaust memory).

@@ -16,7 +16,7 @@ struct Portcullis: ParsableCommand {
             DisableTwoFactor.self,
             UserStats.self,
             ImportUsers.self, ExportUsers.self, InviteUser.self, BanUser.self, UnbanUser.self, ListBans.self,
-            TakeSnapshot.self, Inspect.self, Audit.self,
+            TakeSnapshot.self, Inspect.self, Audit.self, OpenIDClient.self, OpenIDKeys.self,
             LoadTest.self, HashPassword.self, VerifyPassword.self,
         ]
     )

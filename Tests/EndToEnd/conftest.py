@@ -1,4 +1,5 @@
 """Fixtures that run the real `portcullis` binary on 127.0.0.1 with a private data directory."""
+import json
 import os
 import shutil
 import socket
@@ -32,6 +33,30 @@ BASE_ENV = {
 }
 
 
+_SEED_KEYS = None
+
+
+def seed_provider_keys(directory):
+    """Writes OpenID provider signing keys made by Python's `cryptography` (an independent implementation,
+    so the server is also shown to read keys made elsewhere): the debug build takes seconds to make an RSA
+    key, far too long for every server a test starts. test_oidc_provider checks the server's own."""
+    global _SEED_KEYS
+    if _SEED_KEYS is None:
+        from cryptography.hazmat.primitives import serialization
+        from cryptography.hazmat.primitives.asymmetric import ec, rsa
+        rsa_pem = rsa.generate_private_key(public_exponent=65537, key_size=2048).private_bytes(
+            serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()).decode()
+        ec_pem = ec.generate_private_key(ec.SECP256R1()).private_bytes(
+            serialization.Encoding.PEM, serialization.PrivateFormat.TraditionalOpenSSL, serialization.NoEncryption()).decode()
+        created = int(time.time() * 1000)
+        _SEED_KEYS = json.dumps({"keys": [
+            {"kid": "e2e-rsa-1", "alg": "RS256", "created": created, "pem": rsa_pem},
+            {"kid": "e2e-ec-1", "alg": "ES256", "created": created, "pem": ec_pem}]})
+    path = os.path.join(directory, "oidc-keys.json")
+    with open(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600), "w") as f:
+        f.write(_SEED_KEYS)
+
+
 def free_port():
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -39,7 +64,7 @@ def free_port():
 
 
 class Server:
-    def __init__(self, env=None):
+    def __init__(self, env=None, seed_keys=True):
         # A caller that must know the port before start-up (callback URLs registered at a provider) passes PORT.
         self.port = int((env or {}).get("PORT") or free_port())
         self.data = tempfile.mkdtemp(prefix="portcullis-e2e-")
@@ -47,12 +72,14 @@ class Server:
         self.env.update(BASE_ENV)
         self.env.update({"PORT": str(self.port), "PORTCULLIS_DATA_DIR": self.data})
         self.env.update(env or {})
+        if seed_keys:
+            seed_provider_keys(self.data)
         self.log_path = os.path.join(self.data, "server.log")
         self.log = open(self.log_path, "w")
         # Run from the data directory so no stray .env in the repository is read.
         self.process = subprocess.Popen([BINARY, "serve"], env=self.env, cwd=self.data, stdout=self.log, stderr=subprocess.STDOUT)
         self.base = f"http://127.0.0.1:{self.port}"
-        deadline = time.time() + 20
+        deadline = time.time() + 60
         while time.time() < deadline:
             if self.process.poll() is not None:
                 raise RuntimeError(f"server exited: {open(self.log_path).read()}")
@@ -92,8 +119,8 @@ class Server:
 def start_server():
     started = []
 
-    def start(**env):
-        server = Server(env)
+    def start(seed_keys=True, **env):
+        server = Server(env, seed_keys=seed_keys)
         started.append(server)
         return server
 

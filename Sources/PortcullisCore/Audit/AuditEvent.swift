@@ -71,6 +71,12 @@ public enum AuditKind: String, Sendable, CaseIterable {
     case userDeleted = "user_deleted"
     case usersImported = "users_imported"
     case configurationWarning = "configuration_warning"
+    /// The OpenID provider: a user let an application sign them in (consent given).
+    case appAuthorized = "app_authorized"
+    /// A code or refresh token of an application was used twice: its grant is revoked.
+    case appTokenReuse = "app_token_reuse"
+    /// An application (OpenID client) was registered, removed or given a new secret.
+    case appClientChanged = "app_client_changed"
 }
 
 public enum AuditOutcome: String, Sendable {

@@ -11,6 +11,9 @@ extension AuthService {
         public var deviceCookie: String?
         /// The login came from a client without a valid device cookie for the account.
         public var newDevice = false
+        /// The session a sign-in started (a refresh leaves it `nil`): the OpenID provider's
+        /// browser cookie names it.
+        public var sessionId: String?
     }
 
     public enum LoginOutcome: Sendable {
@@ -118,6 +121,7 @@ extension AuthService {
             id: ObjectID.generate(), userId: user.id, currentHash: [], previousHash: nil, generation: 0,
             rotatedAt: now, createdAt: now, expiresAt: now + configuration.refreshTokenExpiry, idToken: idToken)
         session.note(client, at: now)
+        session.method = method
         let refresh = try refreshToken(for: session)
         let access = try accessToken(for: user, now: now)
         session.currentHash = SHA256.hash(data: refresh.utf8).bytes
@@ -130,6 +134,6 @@ extension AuthService {
         metrics.deviceCookiesIssued.increment()
         return IssuedTokens(
             accessToken: access, refreshToken: refresh, refreshExpiresAt: session.expiresAt, user: user,
-            deviceCookie: deviceCookies.issue(userId: user.id, now: now))
+            deviceCookie: deviceCookies.issue(userId: user.id, now: now), sessionId: session.id)
     }
 }

@@ -42,6 +42,8 @@ public enum RecordLayout: Int, Sendable, Comparable {
     case v2
     /// Sessions gain the device they belong to: user agent, IP, last use (users as in v2).
     case v3
+    /// Sessions gain how they were signed in to (the OpenID provider's `amr`).
+    case v4
 }
 
 /// Why a record could not be decoded (truncated, out of bounds, invalid UTF-8, unknown tag).

@@ -65,6 +65,6 @@ extension DurableState {
 extension RecordLayout {
     /// The user and session layout of snapshot format `version`.
     public init(snapshotVersion version: UInt32) {
-        self = version >= 5 ? .v3 : version >= 3 ? .v2 : .v1
+        self = version >= 8 ? .v4 : version >= 5 ? .v3 : version >= 3 ? .v2 : .v1
     }
 }

@@ -84,6 +84,9 @@ public struct Session: Sendable, Codable, Equatable {
     public var ip: String?
     /// The last sign-in or refresh (ms).
     public var lastUsedAt: Int64
+    /// How the session was signed in to (`password`, `password+totp`, `passkey`, `provider:<name>`);
+    /// `nil` for sessions older than the record layout v4.
+    public var method: String?
 
     public init(
         id: String, userId: String, currentHash: [UInt8], previousHash: [UInt8]?, generation: Int,

@@ -1,17 +1,17 @@
-/// Sessions in the journal (tags 3, 14, 18 put in layouts v1, v2, v3; 4 delete; 5 delete every
+/// Sessions in the journal (tags 3, 14, 18, 23 put in layouts v1, v2, v3, v4; 4 delete; 5 delete every
 /// session of a user) and in snapshots (`S`).
 public enum SessionEntry: JournalEntry {
     case put(Session)
     case delete(id: String)
     case deleteAll(userId: String)
 
-    public static let tags: [UInt8] = [3, 4, 5, 14, 18]
+    public static let tags: [UInt8] = [3, 4, 5, 14, 18, 23]
 
     public func encode(into writer: inout BinaryWriter) {
         switch self {
         case .put(let session):
-            writer.u8(18)
-            writer.session(session, layout: .v3)
+            writer.u8(23)
+            writer.session(session, layout: .v4)
         case .delete(let id):
             writer.u8(4)
             writer.string(id)
@@ -26,6 +26,7 @@ public enum SessionEntry: JournalEntry {
         case 3: .put(try reader.session(.v1))
         case 14: .put(try reader.session(.v2))
         case 18: .put(try reader.session(.v3))
+        case 23: .put(try reader.session(.v4))
         case 4: .delete(id: try reader.string())
         default: .deleteAll(userId: try reader.string())
         }
@@ -48,6 +49,7 @@ extension BinaryWriter {
         optionalString(session.userAgent)
         optionalString(session.ip)
         i64(session.lastUsedAt)
+        if layout >= .v4 { optionalString(session.method) }
     }
 }
 
@@ -67,6 +69,7 @@ extension BinaryReader {
             session.ip = try optionalString()
             session.lastUsedAt = try i64()
         }
+        if layout >= .v4 { session.method = try optionalString() }
         return session
     }
 }

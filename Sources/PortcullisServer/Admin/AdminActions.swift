@@ -72,6 +72,7 @@ extension API {
         switch action {
         case .endSessions:
             let ended = await service.sessions.removeAll(userId: user.id)
+            await engine.provider.endGrants(ofUser: user.id)
             await audit.record(
                 .sessionEnded, actor: admin.id, subject: user, client: client,
                 detail: "all \(ended) session(s), by an administrator")

@@ -43,6 +43,18 @@ extension AdminCommand {
             let items = [("user", user), ("kind", kind), ("since", since), ("until", until), ("limit", limit)]
             let query = items.compactMap { name, value in value.map { name + "=" + FormURLEncoded.encode($0) } }
             return ("GET", "/admin/audit" + (query.isEmpty ? "" : "?" + query.joined(separator: "&")), [])
+        case .addClient(let name, let redirectURIs, let postLogoutURIs, let isPublic, let firstParty, let algorithm):
+            let object: [String: Any] = [
+                "name": name, "redirectURIs": redirectURIs.joined(separator: " "),
+                "postLogoutURIs": postLogoutURIs.joined(separator: " "), "public": isPublic ? "true" : "false",
+                "firstParty": firstParty ? "true" : "false", "signingAlgorithm": algorithm,
+            ]
+            return ("POST", "/admin/oidc/clients", json(object))
+        case .listClients: return ("GET", "/admin/oidc/clients", [])
+        case .removeClient(let id): return ("DELETE", "/admin/oidc/clients?id=" + FormURLEncoded.encode(id), [])
+        case .rotateClientSecret(let id): return ("POST", "/admin/oidc/clients/secret", json(["id": id]))
+        case .rotateKeys: return ("POST", "/admin/oidc/keys", [])
+        case .listKeys: return ("GET", "/admin/oidc/keys", [])
         }
     }
 
@@ -89,6 +101,20 @@ extension AdminCommand {
             self = .audit(
                 user: request.queryItem("user"), kind: request.queryItem("kind"), since: request.queryItem("since"),
                 until: request.queryItem("until"), limit: request.queryItem("limit"))
+        case (.post, "/admin/oidc/clients"):
+            let fields = try body()
+            func list(_ name: String) -> [String] { (fields[name] ?? "").split(separator: " ").map(String.init) }
+            self = .addClient(
+                name: fields["name"] ?? "", redirectURIs: list("redirectURIs"), postLogoutURIs: list("postLogoutURIs"),
+                isPublic: fields["public"] == "true", firstParty: fields["firstParty"] == "true",
+                signingAlgorithm: fields["signingAlgorithm"] ?? "RS256")
+        case (.get, "/admin/oidc/clients"): self = .listClients
+        case (.delete, "/admin/oidc/clients"): self = .removeClient(id: request.queryItem("id") ?? "")
+        case (.post, "/admin/oidc/clients/secret"):
+            guard let id = try body()["id"] else { throw .badJSON }
+            self = .rotateClientSecret(id: id)
+        case (.post, "/admin/oidc/keys"): self = .rotateKeys
+        case (.get, "/admin/oidc/keys"): self = .listKeys
         default: throw .message("Not Found", .notFound)
         }
     }
@@ -100,6 +126,8 @@ extension AdminCommand {
         (.get, "/admin/stats"), (.post, "/admin/import"), (.get, "/admin/export"), (.get, "/admin/bans"),
         (.post, "/admin/bans"),
         (.delete, "/admin/bans"), (.post, "/admin/invites"), (.post, "/admin/snapshot"), (.post, "/admin/terms/reset"),
-        (.post, "/admin/users/2fa/disable"),
+        (.post, "/admin/users/2fa/disable"), (.post, "/admin/oidc/clients"), (.get, "/admin/oidc/clients"),
+        (.delete, "/admin/oidc/clients"), (.post, "/admin/oidc/clients/secret"), (.post, "/admin/oidc/keys"),
+        (.get, "/admin/oidc/keys"),
     ]
 }

@@ -24,6 +24,16 @@ public enum AdminCommand: Sendable, Equatable {
     /// Audit entries (JSON lines, newest first): `user` an email or id, `kind` comma-separated,
     /// `since`/`until` ISO 8601 or milliseconds.
     case audit(user: String?, kind: String?, since: String?, until: String?, limit: String?)
+    /// Registers an OpenID client; the answer holds its secret, shown this once.
+    case addClient(
+        name: String, redirectURIs: [String], postLogoutURIs: [String], isPublic: Bool, firstParty: Bool,
+        signingAlgorithm: String)
+    case listClients
+    case removeClient(id: String)
+    case rotateClientSecret(id: String)
+    /// Adds a new pair of OpenID signing keys; the old ones stay published until their tokens expire.
+    case rotateKeys
+    case listKeys
 }
 
 /// A command's answer: a status code and a JSON document (JSON lines for an export).

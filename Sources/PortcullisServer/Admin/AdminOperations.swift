@@ -125,7 +125,66 @@ public struct AdminOperations: Sendable {
             }
             engine.logger.warning("2FA disabled by the operator", metadata: ["user": "\(user.id)"])
             return .message("2FA disabled for \(user.email); their sessions ended", status: 200)
+        case .addClient, .listClients, .removeClient, .rotateClientSecret, .rotateKeys, .listKeys:
+            return await performProvider(command)
         }
+    }
+
+    /// The OpenID provider's commands: clients and signing keys.
+    func performProvider(_ command: AdminCommand) async -> AdminAnswer {
+        let provider = engine.provider
+        do throws(ProviderError) {
+            switch command {
+            case .addClient(let name, let redirectURIs, let postLogoutURIs, let isPublic, let firstParty, let algorithm):
+                let (client, secret) = try await provider.register(
+                    name: name, redirectURIs: redirectURIs, postLogoutRedirectURIs: postLogoutURIs, isPublic: isPublic,
+                    firstParty: firstParty, signingAlgorithm: algorithm)
+                var json = Self.json(client)
+                if let secret { json["client_secret"] = secret }
+                return .json(json, status: 201)
+            case .listClients:
+                return .json(provider.store.clients.map(Self.json))
+            case .removeClient(let id):
+                guard await provider.remove(clientId: id) != nil else {
+                    return .message("No such registered client.", status: 404)
+                }
+                return .message("Client removed; its grants are revoked", status: 200)
+            case .rotateClientSecret(let id):
+                let (client, secret) = try await provider.rotateSecret(clientId: id)
+                var json = Self.json(client)
+                json["client_secret"] = secret
+                return .json(json)
+            case .rotateKeys:
+                do {
+                    let fresh = try provider.keys.rotate()
+                    return .json(["message": "New signing keys", "keys": fresh.map(Self.json)])
+                } catch {
+                    return .message(error.description, status: 500)
+                }
+            default:
+                return .json(provider.keys.all.map(Self.json))
+            }
+        } catch {
+            return .message(error.description, status: error.code == .invalidClient ? 404 : 400)
+        }
+    }
+
+    static func json(_ client: ProviderClient) -> [String: Any] {
+        [
+            "client_id": client.id, "client_name": client.name, "redirect_uris": client.redirectURIs,
+            "post_logout_redirect_uris": client.postLogoutRedirectURIs,
+            "token_endpoint_auth_method": client.isPublic ? "none" : "client_secret_basic",
+            "first_party": client.firstParty, "id_token_signed_response_alg": client.signingAlgorithm,
+            "created_at": UserJSON.isoDate(client.createdAt), "declared": client.declared,
+        ]
+    }
+
+    static func json(_ key: ProviderSigningKey) -> [String: Any] {
+        var json: [String: Any] = [
+            "kid": key.id, "alg": key.key.algorithm, "created_at": UserJSON.isoDate(key.createdAt),
+        ]
+        if let retired = key.retiredAt { json["retired_at"] = UserJSON.isoDate(retired) }
+        return json
     }
 
     /// Imports users, keeping ids, hashes, provider ids, role and verification; existing ids and

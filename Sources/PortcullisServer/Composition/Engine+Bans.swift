@@ -7,6 +7,7 @@ extension Engine {
     func ban(_ user: User, minutes: Int64, reason: String, actor: String, client: ClientInfo? = nil) async {
         await moderation.ban(
             userId: user.id, ip: nil, duration: minutes * 60_000, type: Moderation.administratorBanType)
+        await provider.endGrants(ofUser: user.id)
         await service.audit.record(
             .banned, actor: actor, subject: user, client: client, detail: "\(minutes) minute(s): \(reason)")
     }

@@ -24,6 +24,8 @@ public final class Engine: Sendable {
     public let tokens: OneTimeTokens
     public let outbox: Outbox
     public let flows: AccountFlows
+    /// Portcullis as an OpenID Provider for other applications.
+    public let provider: AuthorizationServer
     let branding: Branding
     let logger: Logger
     let lastSnapshot = Mutex<Persistence.SnapshotInfo?>(nil)
@@ -47,12 +49,16 @@ public final class Engine: Sendable {
         self.logger = logger
         self.clock = clock
         startedAt = clock.milliseconds
+        let providerConfiguration: ProviderConfiguration
         do {
             configuration = try AuthConfiguration(environment: environment)
             moderationConfiguration = try ModerationConfiguration(environment: environment)
             email = try EmailConfiguration(environment: environment, appTitle: configuration.appTitle)
             social = try SocialLogin(environment: environment, configuration: configuration, http: CurlHTTP())
             branding = try Branding(environment: environment)
+            providerConfiguration = try ProviderConfiguration(
+                environment: environment, domainServer: configuration.domainServer,
+                refreshTokenExpiry: configuration.refreshTokenExpiry)
         } catch {
             throw BuildError(description: "configuration error: \(error)")
         }
@@ -77,6 +83,17 @@ public final class Engine: Sendable {
         }
         flows = AccountFlows(
             service: service, tokens: tokens, mailer: OutboxMailer(outbox: outbox, appTitle: configuration.appTitle))
+        let keys: ProviderKeys
+        do {
+            keys = try ProviderKeys(
+                directory: configuration.dataDirectory, tokenLifetime: providerConfiguration.tokenLifetime, clock: clock)
+        } catch {
+            throw BuildError(description: "OpenID provider keys: \(error)")
+        }
+        provider = AuthorizationServer(
+            configuration: providerConfiguration, service: service,
+            store: ProviderStore(shardCount: configuration.shardCount, journal: journal), keys: keys
+        ) { [moderation] in await moderation.banExpiry(userId: $0, ip: nil) }
     }
 
     /// The mail transport for the configuration (Mailgun takes precedence, as in LibreChat).
@@ -93,7 +110,7 @@ public final class Engine: Sendable {
     var states: [any DurableState] {
         [
             service.users, service.sessions, moderation, tokens, outbox.queue, lockout, service.twoFactor,
-            service.passkeys, service.audit,
+            service.passkeys, service.audit, provider.store,
         ]
     }
 
@@ -108,13 +125,19 @@ public final class Engine: Sendable {
                 OneTimeTokens(journal: nil), MailQueue(journal: nil),
                 AccountLockout(policy: LockoutPolicy(), journal: nil, shardCount: 1),
                 TwoFactorStore(shardCount: 1, journal: nil), PasskeyStore(shardCount: 1, journal: nil),
-                AuditLog(shardCount: 1, journal: nil),
+                AuditLog(shardCount: 1, journal: nil), ProviderStore(shardCount: 1),
             ]
     }
 
     /// Loads the newest valid snapshot and replays the journal into every store.
+    /// Then reads the OpenID provider's declared clients (`OIDC_CLIENTS_FILE`).
     public func recover(progress: (String) -> Void = { _ in }) async throws -> Persistence.Recovery {
-        try await persistence.recover(states, progress: progress)
+        let recovery = try await persistence.recover(states, progress: progress)
+        if let file = provider.configuration.clientsFile {
+            let count = try await provider.loadDeclaredClients(path: file)
+            progress("\(count) OpenID client(s) declared in \(file)")
+        }
+        return recovery
     }
 
     /// Writes a snapshot now (periodically, at shutdown, and on `portcullis snapshot`).
@@ -161,5 +184,7 @@ public final class Engine: Sendable {
         service.passkeyChallenges.sweep()
         await service.audit.sweep()
         await lockout.sweep(now: clock.milliseconds)
+        await provider.store.sweep(now: clock.milliseconds)
+        try? provider.keys.dropExpired()
     }
 }

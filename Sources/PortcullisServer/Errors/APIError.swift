@@ -55,6 +55,27 @@ enum APIError: HTTPResponseError, Equatable {
     }
 }
 
+/// The OpenID provider's refusals, as OAuth 2.0 JSON (RFC 6749 §5.2): 401 with a challenge for a
+/// client that failed to authenticate (§5.2) or a bad Bearer token (RFC 6750 §3), 400 otherwise.
+extension ProviderError: HTTPResponseError {
+    public var response: HTTPResponse {
+        let status: HTTPStatus =
+            switch code {
+            case .invalidClient, .invalidToken: .unauthorized
+            case .serverError: .internalServerError
+            default: .badRequest
+            }
+        var response = HTTPResponse.json(
+            bytes: UserJSON.data(["error": code.rawValue, "error_description": description]), status: status)
+        response.headers.add(name: "Cache-Control", value: "no-store")
+        if code == .invalidClient { response.headers.add(name: "WWW-Authenticate", value: #"Basic realm="portcullis""#) }
+        if code == .invalidToken {
+            response.headers.add(name: "WWW-Authenticate", value: #"Bearer error="invalid_token""#)
+        }
+        return response
+    }
+}
+
 /// The engine's own failures: a full hashing queue is 503 with `Retry-After: 1` (the client may
 /// retry at once), a hashing or signing failure a 500 that says nothing more.
 extension AuthError: HTTPResponseError {

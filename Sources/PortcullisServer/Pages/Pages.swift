@@ -43,6 +43,8 @@ struct Pages: Sendable {
             ("admin-user", PackageResources.admin_user_mustache),
             ("admin-bans", PackageResources.admin_bans_mustache),
             ("admin-audit", PackageResources.admin_audit_mustache),
+            ("consent", PackageResources.consent_mustache), ("continue", PackageResources.continue_mustache),
+            ("signout", PackageResources.signout_mustache),
         ]
         for (name, bytes) in sources {
             // The templates are part of the build: one that does not parse is a programming error.
@@ -69,6 +71,7 @@ struct Pages: Sendable {
             "theme": branding.accent != nil, "script": values["script"] as? Bool ?? false,
             "adminScript": values["adminScript"] as? Bool ?? false,
         ]
+        if let refresh = values["refresh"] as? String { layout["refresh"] = refresh }
         if let error { layout["error"] = fieldErrors.isEmpty ? error : Self.checkTheFields }
         if let notice { layout["notice"] = notice }
         let html = library.render(layout, withTemplate: "layout") ?? ""

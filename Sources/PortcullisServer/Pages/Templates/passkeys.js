@@ -77,7 +77,7 @@
                 authenticatorData: encode(response.authenticatorData), signature: encode(response.signature),
                 userHandle: response.userHandle ? encode(response.userHandle) : "",
             });
-            window.location.assign("/account");
+            window.location.assign("/");
         } catch (error) {
             report(status, error);
         }
