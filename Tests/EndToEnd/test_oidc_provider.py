@@ -429,3 +429,148 @@ def test_client_file_and_cli_management(start_server, tmp_path):
     for uri in ["http://example.com/cb", "https://x.example/cb#frag", "not a uri", "javascript:alert(1)"]:
         result = server.cli("oidc-client", "add", "--name", "Bad", "--redirect-uri", uri)
         assert result.returncode != 0 and result.stderr, uri
+
+
+class RelyingParty:
+    """A real application on loopback: its callback records what the provider sends back."""
+
+    def __init__(self):
+        import http.server
+        import threading
+        received = self.received = []
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def do_GET(self):
+                received.append(self.path)
+                self.send_response(200)
+                self.send_header("Content-Type", "text/html")
+                self.end_headers()
+                self.wfile.write(b"<title>RP</title><p>signed in</p>")
+
+            def log_message(self, *args):
+                pass
+
+        self.httpd = http.server.HTTPServer(("127.0.0.1", 0), Handler)
+        self.base = f"http://127.0.0.1:{self.httpd.server_address[1]}"
+        self.callback = self.base + "/oauth/openid/callback"
+        threading.Thread(target=self.httpd.serve_forever, daemon=True).start()
+
+    def wait(self, path_prefix, timeout=15):
+        deadline = time.time() + timeout
+        while time.time() < deadline:
+            for path in self.received:
+                if path.startswith(path_prefix):
+                    return dict(urllib.parse.parse_qsl(urllib.parse.urlparse(path).query))
+            time.sleep(0.05)
+        raise AssertionError(f"the application never received {path_prefix}: {self.received}")
+
+    def close(self):
+        self.httpd.shutdown()
+
+
+@pytest.fixture
+def rp():
+    party = RelyingParty()
+    yield party
+    party.close()
+
+
+def browser_provider(start_server, rp, *client_flags):
+    """A provider on localhost (browsers run WebAuthn only for domain names) and a client for `rp`."""
+    from conftest import free_port
+    port = free_port()
+    origin = f"http://localhost:{port}"
+    server = start_server(PORT=str(port), DOMAIN_SERVER=origin, DOMAIN_CLIENT=origin)
+    server.discovery = requests.get(server.url("/.well-known/openid-configuration"), timeout=10).json()
+    result = server.cli("oidc-client", "add", "--name", "Chat", "--redirect-uri", rp.callback,
+                        "--post-logout-uri", rp.base + "/logged-out", *client_flags)
+    fields = dict(line.split(":", 1) for line in result.stdout.splitlines() if line.startswith("client_"))
+    return server, origin, fields["client_id"].strip(), fields["client_secret"].strip()
+
+
+def start_sign_in(browser, server, rp, client_id):
+    verifier, challenge = pkce()
+    state, nonce = secrets.token_urlsafe(8), secrets.token_urlsafe(8)
+    query = urllib.parse.urlencode({"client_id": client_id, "redirect_uri": rp.callback, "response_type": "code",
+                                    "scope": "openid profile email", "state": state, "nonce": nonce,
+                                    "code_challenge": challenge, "code_challenge_method": "S256"})
+    browser.get(server.discovery["authorization_endpoint"] + "?" + query)
+    return verifier, state, nonce
+
+
+def finish_sign_in(server, rp, client_id, secret, verifier, state, nonce):
+    params = rp.wait("/oauth/openid/callback")
+    assert params["state"] == state and params["iss"] == server.discovery["issuer"]
+    answer = exchange(server, client_id, secret, params["code"], verifier, redirect=rp.callback)
+    assert answer.status_code == 200, answer.text
+    return answer.json(), verify_id_token(server, answer.json()["id_token"], client_id, nonce=nonce)
+
+
+def test_a_browser_signs_in_to_an_application_with_2fa_and_consent_then_logs_out(start_server, rp, browser):
+    import pyotp
+    import re
+    from selenium.webdriver.common.by import By
+    from test_pages import arrived, shows, csp_violations, PASSWORD
+    server, origin, client_id, secret = browser_provider(start_server, rp)
+    register(server, "chrome@example.com")
+    api = login(server, "chrome@example.com").json()
+    auth = {"Authorization": "Bearer " + api["token"]}
+    url = requests.post(server.url("/api/auth/2fa/enable"), headers=auth, json={}).json()["otpauthUrl"]
+    totp = pyotp.TOTP(re.search(r"secret=([A-Z2-7]+)", url).group(1))
+    assert requests.post(server.url("/api/auth/2fa/confirm"), headers=auth, json={"token": totp.now()}).status_code == 200
+
+    verifier, state, nonce = start_sign_in(browser, server, rp, client_id)
+    assert arrived(browser, "/login")
+    browser.find_element(By.ID, "email").send_keys("chrome@example.com")
+    browser.find_element(By.ID, "password").send_keys(PASSWORD)
+    browser.find_element(By.CSS_SELECTOR, "button[type=submit]").click()
+    assert arrived(browser, "/login/2fa")
+    browser.find_element(By.ID, "token").send_keys(totp.at(time.time() + 30))
+    browser.find_element(By.CSS_SELECTOR, "button[type=submit]").click()
+    assert shows(browser, "Allow Chat?")  # a third-party client: consent, once
+    browser.find_element(By.ID, "allow").click()
+    tokens, claims = finish_sign_in(server, rp, client_id, secret, verifier, state, nonce)
+    assert claims["amr"] == ["pwd", "otp", "mfa"] and claims["acr"] == "2"
+    assert claims["email"] == "chrome@example.com"
+    assert csp_violations(browser) == []
+
+    # Signed in and consented: the next sign-in goes straight back, no page at all (SSO).
+    rp.received.clear()
+    verifier, state, nonce = start_sign_in(browser, server, rp, client_id)
+    tokens, claims = finish_sign_in(server, rp, client_id, secret, verifier, state, nonce)
+
+    # RP-initiated logout with the id_token_hint: back to the application with its state.
+    browser.get(server.discovery["end_session_endpoint"] + "?" + urllib.parse.urlencode({
+        "id_token_hint": tokens["id_token"], "post_logout_redirect_uri": rp.base + "/logged-out", "state": "bye"}))
+    assert rp.wait("/logged-out")["state"] == "bye"
+    browser.get(origin + "/account")
+    assert arrived(browser, "/login")  # signed out of Portcullis too
+
+
+def test_a_browser_signs_in_to_an_application_with_a_passkey(start_server, rp, browser):
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.common.virtual_authenticator import Protocol, Transport, VirtualAuthenticatorOptions
+    from test_pages import arrived, shows, csp_violations, PASSWORD
+    server, origin, client_id, secret = browser_provider(start_server, rp, "--first-party")
+    register(server, "key@example.com")
+    browser.add_virtual_authenticator(VirtualAuthenticatorOptions(
+        protocol=Protocol.CTAP2, transport=Transport.INTERNAL, has_resident_key=True, has_user_verification=True,
+        is_user_verified=True))
+    browser.get(origin + "/login")
+    browser.find_element(By.ID, "email").send_keys("key@example.com")
+    browser.find_element(By.ID, "password").send_keys(PASSWORD)
+    browser.find_element(By.CSS_SELECTOR, "button[type=submit]").click()
+    assert arrived(browser, "/account")
+    browser.find_element(By.ID, "passkey_name").send_keys("Virtual key")
+    browser.find_element(By.CSS_SELECTOR, "#passkey-add button").click()
+    assert shows(browser, 'value="Virtual key"')
+    browser.find_element(By.CSS_SELECTOR, "form[action='/logout'] button").click()
+    assert arrived(browser, "/login")
+
+    verifier, state, nonce = start_sign_in(browser, server, rp, client_id)
+    assert arrived(browser, "/login")
+    browser.find_element(By.ID, "passkey-signin").click()
+    tokens, claims = finish_sign_in(server, rp, client_id, secret, verifier, state, nonce)
+    assert claims["amr"] == ["hwk", "mfa"] and claims["acr"] == "2"
+    assert claims["email"] == "key@example.com"
+    assert csp_violations(browser) == []
