@@ -574,3 +574,17 @@ def test_a_browser_signs_in_to_an_application_with_a_passkey(start_server, rp, b
     assert claims["amr"] == ["hwk", "mfa"] and claims["acr"] == "2"
     assert claims["email"] == "key@example.com"
     assert csp_violations(browser) == []
+
+
+def test_es256_client_gets_es256_id_tokens(op):
+    client_id, secret = add_client(op, "--first-party", "--signing-alg", "ES256")
+    browser = signed_in_browser(op)
+    response, query = authorize(op, browser, client_id, nonce="n-es")
+    tokens = exchange(op, client_id, secret, code_from(response, query["state"])["code"]).json()
+    assert jwt.get_unverified_header(tokens["id_token"])["alg"] == "ES256"
+    claims = verify_id_token(op, tokens["id_token"], client_id, nonce="n-es")  # PyJWT, P-256 key from the JWKS
+    # at_hash binds the access token (OpenID Connect Core §3.1.3.6).
+    digest = hashlib.sha256(tokens["access_token"].encode()).digest()[:16]
+    assert claims["at_hash"] == base64.urlsafe_b64encode(digest).rstrip(b"=").decode()
+    # Access tokens are RFC 9068 JWTs signed RS256 whatever the id_token's algorithm.
+    assert jwt.get_unverified_header(tokens["access_token"])["typ"] == "at+jwt"

@@ -21,6 +21,13 @@ struct AdminCommandTests {
         .snapshot, .resetTerms, .disableTwoFactor(email: "lost@example.com"),
         .audit(user: "a+b@example.com", kind: "banned,sign_in", since: "2026-12-04T10:00:00Z", until: nil, limit: "5"),
         .audit(user: nil, kind: nil, since: nil, until: nil, limit: nil),
+        .addClient(
+            name: "Chat & Co", redirectURIs: ["https://chat.example/cb", "http://127.0.0.1/cb"],
+            postLogoutURIs: ["https://chat.example/bye"], isPublic: true, firstParty: false, signingAlgorithm: "ES256"),
+        .addClient(
+            name: "Wiki", redirectURIs: ["https://wiki.example/cb"], postLogoutURIs: [], isPublic: false,
+            firstParty: true, signingAlgorithm: "RS256"),
+        .listClients, .removeClient(id: "a b"), .rotateClientSecret(id: "c1"), .rotateKeys, .listKeys,
     ]
 
     @Test("every command survives its HTTP form")

@@ -38,9 +38,12 @@ public enum JWSPrivateKey: Sendable {
     }
 
     /// The RFC 7638 JWK thumbprint (SHA-256, base64url): a stable `kid` derived from the public key.
-    public var thumbprint: String {
-        let members = publicJWKMembers.map { #""\#($0.name)":"\#($0.value)""# }.joined(separator: ",")
-        return Base64URL.encode(SHA256.hash(data: Array("{\(members)}".utf8)).bytes)
+    public var thumbprint: String { Self.thumbprint(of: publicJWKMembers) }
+
+    /// The RFC 7638 thumbprint of a JWK's required members, given in lexicographic order.
+    public static func thumbprint(of members: [(name: String, value: String)]) -> String {
+        let json = members.map { #""\#($0.name)":"\#($0.value)""# }.joined(separator: ",")
+        return Base64URL.encode(SHA256.hash(data: Array("{\(json)}".utf8)).bytes)
     }
 
     /// The private key as PEM (PKCS#8 for RSA, SEC 1 for P-256). Secret.
