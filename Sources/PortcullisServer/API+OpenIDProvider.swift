@@ -37,7 +37,8 @@ extension API {
             guard let header = request.headers["Authorization"], header.hasPrefix("Bearer ") else {
                 throw ProviderError(.invalidToken, "a Bearer access token is required")
             }
-            return Self.tokenAnswer(UserJSON.data(try await provider.userinfo(accessToken: String(header.dropFirst(7)))))
+            return Self.tokenAnswer(
+                UserJSON.data(try await provider.userinfo(accessToken: String(header.dropFirst(7)))))
         }
         routes.on(.get, "/oidc/userinfo", userinfo)
         routes.on(.post, "/oidc/userinfo", userinfo)
@@ -134,7 +135,8 @@ extension API {
         guard let browser = await browserSession(request) else { return Pages.seeOther("/login") }
         var response: HTTPResponse
         do throws(ProviderError) {
-            let location = try await provider.consent(authorization, browser: browser, allowed: fields["decision"] == "allow")
+            let location = try await provider.consent(
+                authorization, browser: browser, allowed: fields["decision"] == "allow")
             response = continueTo(location, viaForm: true)
         } catch {
             response = authorizationRefused(request, error, viaForm: true)
@@ -148,7 +150,9 @@ extension API {
         provider.pendingRequest(cookie: pendingCookieValue(request)) != nil ? "/oidc/authorize/resume" : "/account"
     }
 
-    func pendingCookieValue(_ request: HTTPRequest) -> String? { request.cookies[AuthorizationServer.pendingCookieName] }
+    func pendingCookieValue(_ request: HTTPRequest) -> String? {
+        request.cookies[AuthorizationServer.pendingCookieName]
+    }
 
     func pendingCookie(_ value: String) -> SetCookie {
         SetCookie(
@@ -182,7 +186,8 @@ extension API {
     func authorizationRefused(_ request: HTTPRequest, _ error: ProviderError, viaForm: Bool = false) -> HTTPResponse {
         if let location = provider.redirect(for: error) { return continueTo(location, viaForm: viaForm) }
         return page(
-            request, "message", title: "Sign-in request refused", values: ["next": "/account", "nextLabel": "Your account"],
+            request, "message", title: "Sign-in request refused",
+            values: ["next": "/account", "nextLabel": "Your account"],
             error: "This application's sign-in request cannot be used: \(error.description).", status: .badRequest)
     }
 
@@ -238,7 +243,9 @@ extension API {
                 notice: "You are signed out.")
         clearAuthCookies(&response)
         response.setCookie(
-            .clearing(AuthorizationServer.browserCookieName, path: "/oidc", secure: configuration.secureCookies, sameSite: .lax))
+            .clearing(
+                AuthorizationServer.browserCookieName, path: "/oidc", secure: configuration.secureCookies,
+                sameSite: .lax))
         return response
     }
 

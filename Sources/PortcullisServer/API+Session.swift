@@ -148,6 +148,7 @@ extension API {
         for name in ["refreshToken", "openid_access_token", "openid_id_token", "openid_user_id", "token_provider"] {
             response.setCookie(.clearing(name, secure: secure, sameSite: .strict))
         }
-        response.setCookie(.clearing(AuthorizationServer.browserCookieName, path: "/oidc", secure: secure, sameSite: .lax))
+        response.setCookie(
+            .clearing(AuthorizationServer.browserCookieName, path: "/oidc", secure: secure, sameSite: .lax))
     }
 }

@@ -53,7 +53,9 @@ public enum Application {
         // The OpenID provider's first keys, made before any request can wait for them (once: a moment
         // for the RSA key in a release build).
         if engine.provider.keys.isEmpty { logger.info("generating the OpenID provider's signing keys") }
-        do { try engine.provider.keys.prepare() } catch { throw StartupError(description: "OpenID provider keys: \(error)") }
+        do { try engine.provider.keys.prepare() } catch {
+            throw StartupError(description: "OpenID provider keys: \(error)")
+        }
         let api = API(engine: engine)
         engine.outbox.start()
         let requestMetrics = api.requestMetrics

@@ -10,7 +10,8 @@ struct AuthorizationServerTests {
 
     /// A provider on a moved-by-hand clock, with keys written by openssl (RSA PKCS#8 and EC SEC 1).
     static func provider(clock: ManualClock) async throws -> (AuthorizationServer, User, Session, String) {
-        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("portcullis-op-\(UUID().uuidString)")
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent(
+            "portcullis-op-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         try Self.writeOpenSSLKeys(into: directory, created: clock.milliseconds)
         let environment = Environment([
@@ -27,7 +28,8 @@ struct AuthorizationServerTests {
             keys: try ProviderKeys(directory: directory.path, tokenLifetime: 900, clock: clock))
         guard
             case .created(let user) = try await service.createUser(
-                email: "a@example.com", name: "Alice", username: "alice", password: "correct horse battery", emailVerified: true,
+                email: "a@example.com", name: "Alice", username: "alice", password: "correct horse battery",
+                emailVerified: true,
                 provider: "local")
         else { throw ProviderError(.serverError, "no user") }
         let tokens = try await service.startSession(for: user, method: "password+totp")
@@ -83,20 +85,27 @@ struct AuthorizationServerTests {
         let (client, secret) = try await provider.register(
             name: "Chat", redirectURIs: [Self.callback], postLogoutRedirectURIs: [], isPublic: false, firstParty: true)
         let secretValue = try #require(secret)
-        #expect(try provider.authenticateClient(["client_id": client.id, "client_secret": secretValue], basic: nil) == client)
+        #expect(
+            try provider.authenticateClient(["client_id": client.id, "client_secret": secretValue], basic: nil)
+                == client)
         #expect(throws: ProviderError.self) {
             try provider.authenticateClient(["client_id": client.id, "client_secret": secretValue + "x"], basic: nil)
         }
         let request = try Self.request(provider, client)
-        guard case .redirect(let late) = try await provider.authorize(request, browser: (user, session), requestedAt: nil)
+        guard
+            case .redirect(let late) = try await provider.authorize(request, browser: (user, session), requestedAt: nil)
         else { throw ProviderError(.serverError, "no code") }
         clock.advance(by: 61_000)
-        let exchange = ["grant_type": "authorization_code", "code": try Self.code(from: late), "redirect_uri": Self.callback]
+        let exchange = [
+            "grant_type": "authorization_code", "code": try Self.code(from: late), "redirect_uri": Self.callback,
+        ]
         await #expect(throws: ProviderError(.invalidGrant, "the code has expired")) {
             try await provider.token(exchange, client: client)
         }
 
-        guard case .redirect(let location) = try await provider.authorize(request, browser: (user, session), requestedAt: nil)
+        guard
+            case .redirect(let location) = try await provider.authorize(
+                request, browser: (user, session), requestedAt: nil)
         else { throw ProviderError(.serverError, "no code") }
         #expect(location.contains("iss=https%3A%2F%2Fauth.example") && location.contains("state=s1"))
         var fresh = exchange
@@ -120,11 +129,14 @@ struct AuthorizationServerTests {
         let challenge = Base64URL.encode(SHA256.hash(data: Array(verifier.utf8)).bytes)
         let request = try Self.request(
             provider, client, ["code_challenge": challenge, "code_challenge_method": "S256"])
-        guard case .redirect(let location) = try await provider.authorize(request, browser: (user, session), requestedAt: nil)
+        guard
+            case .redirect(let location) = try await provider.authorize(
+                request, browser: (user, session), requestedAt: nil)
         else { throw ProviderError(.serverError, "no code") }
         let first = try await provider.token(
             [
-                "grant_type": "authorization_code", "code": try Self.code(from: location), "redirect_uri": Self.callback,
+                "grant_type": "authorization_code", "code": try Self.code(from: location),
+                "redirect_uri": Self.callback,
                 "code_verifier": verifier,
             ], client: client)
         let refresh = { (token: String) in
@@ -138,7 +150,9 @@ struct AuthorizationServerTests {
         await #expect(throws: ProviderError.self) { try await refresh(second.refreshToken) }  // the grant is gone
 
         // A new grant ends with the browser session that made it.
-        guard case .redirect(let again) = try await provider.authorize(request, browser: (user, session), requestedAt: nil)
+        guard
+            case .redirect(let again) = try await provider.authorize(
+                request, browser: (user, session), requestedAt: nil)
         else { throw ProviderError(.serverError, "no code") }
         let third = try await provider.token(
             [
@@ -161,22 +175,31 @@ struct AuthorizationServerTests {
                 Self.request(provider, client, ["prompt": "none"]), browser: nil, requestedAt: nil)
         }
         let plain = try Self.request(provider, client)
-        #expect(try await provider.authorize(plain, browser: (user, session), requestedAt: nil) == .consent(scopes: ["openid", "email"]))
+        #expect(
+            try await provider.authorize(plain, browser: (user, session), requestedAt: nil)
+                == .consent(scopes: ["openid", "email"]))
         _ = try await provider.consent(plain, browser: (user, session), allowed: true)
         guard case .redirect = try await provider.authorize(plain, browser: (user, session), requestedAt: nil) else {
             throw ProviderError(.serverError, "consent not remembered")
         }
         let wider = try Self.request(provider, client, ["scope": "openid email profile"])
-        #expect(try await provider.authorize(wider, browser: (user, session), requestedAt: nil) == .consent(scopes: ["openid", "email", "profile"]))
+        #expect(
+            try await provider.authorize(wider, browser: (user, session), requestedAt: nil)
+                == .consent(scopes: ["openid", "email", "profile"]))
         let fresh = try Self.request(provider, client, ["prompt": "login"])
         #expect(try await provider.authorize(fresh, browser: (user, session), requestedAt: nil) == .signIn)
-        #expect(try await provider.authorize(fresh, browser: (user, session), requestedAt: session.createdAt + 1) == .signIn)
-        guard case .redirect = try await provider.authorize(fresh, browser: (user, session), requestedAt: session.createdAt)
+        #expect(
+            try await provider.authorize(fresh, browser: (user, session), requestedAt: session.createdAt + 1) == .signIn
+        )
+        guard
+            case .redirect = try await provider.authorize(
+                fresh, browser: (user, session), requestedAt: session.createdAt)
         else { throw ProviderError(.serverError, "a sign-in after the request satisfies prompt=login") }
         clock.advance(by: 120_000)
         #expect(
             try await provider.authorize(
-                Self.request(provider, client, ["max_age": "60"]), browser: (user, session), requestedAt: nil) == .signIn)
+                Self.request(provider, client, ["max_age": "60"]), browser: (user, session), requestedAt: nil)
+                == .signIn)
         // A pending request survives only unaltered and fresh.
         let cookie = try #require(provider.pendingCookie(for: plain))
         #expect(provider.pendingRequest(cookie: cookie)?.parameters == plain.parameters)
@@ -235,7 +258,12 @@ struct AuthorizationServerTests {
 
 /// Decodes any JSON value, for reading claims in tests.
 enum JSONValueForTest: Decodable, Equatable, ExpressibleByStringLiteral {
-    case string(String), number(Double), bool(Bool), array([JSONValueForTest]), object([String: JSONValueForTest]), null
+    case string(String)
+    case number(Double)
+    case bool(Bool)
+    case array([JSONValueForTest])
+    case object([String: JSONValueForTest])
+    case null
 
     init(stringLiteral value: String) { self = .string(value) }
 

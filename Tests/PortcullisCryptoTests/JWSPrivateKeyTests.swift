@@ -34,7 +34,9 @@ struct JWSPrivateKeyTests {
         for key in [rsa, JWSPrivateKey.es256(P256.PrivateKey())] {
             let token = try key.sign(payload: payload, keyID: key.thumbprint)
             let jwk = Self.jwk(key, kid: key.thumbprint)
-            #expect((try? key.publicKey.verify(token, as: [String: String].self, validation: .init(requireExpiration: false)))?["sub"] == "user-1")
+            #expect(
+                (try? key.publicKey.verify(
+                    token, as: [String: String].self, validation: .init(requireExpiration: false)))?["sub"] == "user-1")
             requests.append(["op": "jwt_verify_jwk", "token": token, "jwk": jwk])
             var tampered = Array(token)
             tampered[tampered.count - 3] = tampered[tampered.count - 3] == "A" ? "B" : "A"
@@ -55,7 +57,8 @@ struct JWSPrivateKeyTests {
     func pem() throws {
         let directory = try OpenSSL.temporaryDirectory()
         let ec = JWSPrivateKey.es256(P256.PrivateKey())
-        try ec.pemRepresentation.write(to: directory.appendingPathComponent("ours.pem"), atomically: true, encoding: .utf8)
+        try ec.pemRepresentation.write(
+            to: directory.appendingPathComponent("ours.pem"), atomically: true, encoding: .utf8)
         try OpenSSL.run(["ec", "-in", "ours.pem", "-check", "-noout"], in: directory)
         let point = try OpenSSL.run(["pkey", "-in", "ours.pem", "-pubout", "-outform", "DER"], in: directory).suffix(65)
         guard case .es256(let key) = ec else { return }

@@ -104,7 +104,11 @@ extension AuthorizationServer {
     public func redirect(for error: ProviderError) -> String? {
         error.redirectURI.map {
             Self.redirect(
-                $0, ["error": error.code.rawValue, "error_description": error.description, "state": error.state, "iss": issuer])
+                $0,
+                [
+                    "error": error.code.rawValue, "error_description": error.description, "state": error.state,
+                    "iss": issuer,
+                ])
         }
     }
 

@@ -42,7 +42,8 @@ extension AuthorizationServer {
     public func introspect(_ token: String?, client: ProviderClient) async -> [String: Any] {
         if let (claims, user, _) = await liveAccess(token) {
             return [
-                "active": true, "iss": issuer, "sub": claims.sub, "client_id": claims.client_id, "aud": claims.client_id,
+                "active": true, "iss": issuer, "sub": claims.sub, "client_id": claims.client_id,
+                "aud": claims.client_id,
                 "scope": claims.scope, "exp": claims.exp, "iat": claims.iat, "token_type": "Bearer",
                 "username": user.username,
             ]
@@ -104,7 +105,8 @@ extension AuthorizationServer {
         if let uri = parameters["post_logout_redirect_uri"] {
             guard let client, client.postLogoutRedirectURIs.contains(uri) else {
                 throw ProviderError(
-                    .invalidRequest, "post_logout_redirect_uri is not registered for the client (name it by id_token_hint or client_id)")
+                    .invalidRequest,
+                    "post_logout_redirect_uri is not registered for the client (name it by id_token_hint or client_id)")
             }
             redirect = Self.redirect(uri, ["state": parameters["state"]])
         }

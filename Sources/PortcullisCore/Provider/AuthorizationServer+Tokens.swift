@@ -37,7 +37,9 @@ extension AuthorizationServer {
         }
         let secret = basic?.secret ?? parameters["client_secret"]
         if client.isPublic {
-            guard secret == nil || secret == "" else { throw ProviderError(.invalidClient, "a public client has no secret") }
+            guard secret == nil || secret == "" else {
+                throw ProviderError(.invalidClient, "a public client has no secret")
+            }
             guard allowPublic else { throw ProviderError(.invalidClient, "a public client cannot use this endpoint") }
         } else {
             guard let secret, client.accepts(secret: secret) else {
@@ -48,7 +50,9 @@ extension AuthorizationServer {
     }
 
     /// The token endpoint for an authenticated client.
-    public func token(_ parameters: [String: String], client: ProviderClient) async throws(ProviderError) -> TokenResponse {
+    public func token(
+        _ parameters: [String: String], client: ProviderClient
+    ) async throws(ProviderError) -> TokenResponse {
         switch parameters["grant_type"] {
         case "authorization_code": return try await exchange(parameters, client: client)
         case "refresh_token": return try await refresh(parameters, client: client)
@@ -71,7 +75,9 @@ extension AuthorizationServer {
         let outcome = await store.redeem(
             grantId: Self.grantId(ofCode: code), codeHash: SHA256.hash(data: Array(code.utf8)).bytes, now: now
         ) { stored in
-            if let problem = Self.problem(redeeming: stored, client: client, redirectURI: redirectURI, verifier: verifier) {
+            if let problem = Self.problem(
+                redeeming: stored, client: client, redirectURI: redirectURI, verifier: verifier)
+            {
                 refusal.set(problem)
                 return nil
             }
@@ -86,7 +92,9 @@ extension AuthorizationServer {
                 await store.removeGrant(id: grant.id)
                 throw ProviderError(.invalidGrant, "the user can no longer sign in")
             }
-            return try mint(grant, user: user, scopes: grant.scope.split(separator: " ").map(String.init), nonce: stored.nonce, client: client)
+            return try mint(
+                grant, user: user, scopes: grant.scope.split(separator: " ").map(String.init), nonce: stored.nonce,
+                client: client)
         case .replayed(let stored):
             await service.audit.record(
                 .appTokenReuse, .failed, actor: AuditEvent.anonymousActor,
@@ -102,13 +110,17 @@ extension AuthorizationServer {
     static func problem(
         redeeming code: AuthorizationCode, client: ProviderClient, redirectURI: String?, verifier: String?
     ) -> ProviderError? {
-        guard code.clientId == client.id else { return ProviderError(.invalidGrant, "the code was issued to another client") }
+        guard code.clientId == client.id else {
+            return ProviderError(.invalidGrant, "the code was issued to another client")
+        }
         guard redirectURI == code.redirectURI else {
             return ProviderError(.invalidGrant, "redirect_uri differs from the authorization request's")
         }
         if let challenge = code.challenge {
             guard let verifier, (43...128).contains(verifier.utf8.count),
-                verifier.utf8.allSatisfy({ AuthorizationRequest.isBase64URL($0) || $0 == UInt8(ascii: ".") || $0 == UInt8(ascii: "~") })
+                verifier.utf8.allSatisfy({
+                    AuthorizationRequest.isBase64URL($0) || $0 == UInt8(ascii: ".") || $0 == UInt8(ascii: "~")
+                })
             else { return ProviderError(.invalidGrant, "code_verifier is missing or malformed") }
             let computed = Base64URL.encode(SHA256.hash(data: Array(verifier.utf8)).bytes)
             guard ConstantTime.equals(Array(computed.utf8), Array(challenge.utf8)) else {

@@ -27,7 +27,8 @@ public final class AuthorizationServer: Sendable {
         self.keys = keys
         self.banExpiry = banExpiry
         refreshMAC = HMAC(
-            key: SymmetricKey(derivedFrom: service.configuration.jwtRefreshSecret, purpose: "portcullis oidc refresh v1"))
+            key: SymmetricKey(
+                derivedFrom: service.configuration.jwtRefreshSecret, purpose: "portcullis oidc refresh v1"))
         cookieMAC = HMAC(
             key: SymmetricKey(derivedFrom: service.configuration.jwtSecret, purpose: "portcullis oidc cookies v1"))
     }
@@ -77,7 +78,8 @@ public final class AuthorizationServer: Sendable {
     public static let browserCookieName = "portcullis_sso"
 
     public func browserCookie(sessionId: String, userId: String) -> String {
-        sessionId + "." + Base64URL.encode(cookieMAC.authenticationCode(for: Array("\(sessionId) \(userId)".utf8)).bytes)
+        sessionId + "."
+            + Base64URL.encode(cookieMAC.authenticationCode(for: Array("\(sessionId) \(userId)".utf8)).bytes)
     }
 
     /// The signed-in user and session a browser cookie names, if the session is still live.
@@ -85,7 +87,8 @@ public final class AuthorizationServer: Sendable {
         guard let cookie, cookie.utf8.count <= 128, let dot = cookie.firstIndex(of: ".") else { return nil }
         let sessionId = String(cookie[..<dot])
         guard let session = await service.sessions.session(id: sessionId), session.expiresAt > clock.milliseconds,
-            ConstantTime.equals(Array(browserCookie(sessionId: sessionId, userId: session.userId).utf8), Array(cookie.utf8)),
+            ConstantTime.equals(
+                Array(browserCookie(sessionId: sessionId, userId: session.userId).utf8), Array(cookie.utf8)),
             let user = await service.users.user(id: session.userId)
         else { return nil }
         return (user, session)
@@ -96,7 +99,8 @@ public final class AuthorizationServer: Sendable {
     /// Signs `claims` with the key for `algorithm` (`typ` is `JWT`, or `at+jwt` for access tokens).
     func sign(_ claims: [String: Any], algorithm: String, type: String = "JWT") throws(ProviderError) -> String {
         guard let key = keys.signing(algorithm: algorithm),
-            let payload = try? JSONSerialization.data(withJSONObject: claims, options: [.sortedKeys, .withoutEscapingSlashes]),
+            let payload = try? JSONSerialization.data(
+                withJSONObject: claims, options: [.sortedKeys, .withoutEscapingSlashes]),
             let token = try? key.key.sign(payload: Array(payload), keyID: key.id, type: type)
         else { throw ProviderError(.serverError, "signing failed") }
         return token
@@ -209,7 +213,10 @@ public final class AuthorizationServer: Sendable {
         }
         guard (1...ProviderClient.maximumURIs).contains(redirectURIs.count),
             postLogoutRedirectURIs.count <= ProviderClient.maximumURIs
-        else { throw ProviderError(.invalidRequest, "a client needs 1 to 16 redirect URIs (and at most 16 post-logout URIs)") }
+        else {
+            throw ProviderError(
+                .invalidRequest, "a client needs 1 to 16 redirect URIs (and at most 16 post-logout URIs)")
+        }
         for uri in redirectURIs + postLogoutRedirectURIs {
             if let problem = ProviderClient.problem(withRedirect: uri, isPublic: isPublic) {
                 throw ProviderError(.invalidRequest, problem)

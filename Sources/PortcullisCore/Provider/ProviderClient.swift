@@ -76,7 +76,8 @@ public struct ProviderClient: Sendable, Equatable {
     /// scheme (`com.example.app:/callback`, public clients only).
     public static func problem(withRedirect uri: String, isPublic: Bool) -> String? {
         guard uri.utf8.count <= maximumURILength, Validation.singleLine(uri, maximumLength: maximumURILength) == uri,
-            !uri.contains(" "), let components = URLComponents(string: uri), let scheme = components.scheme?.lowercased()
+            !uri.contains(" "), let components = URLComponents(string: uri),
+            let scheme = components.scheme?.lowercased()
         else { return "\(uri.prefix(80)) is not a URI" }
         guard components.fragment == nil else { return "\(uri.prefix(80)) has a fragment" }
         guard components.user == nil, components.password == nil else { return "\(uri.prefix(80)) has user info" }

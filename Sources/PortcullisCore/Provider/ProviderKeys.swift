@@ -91,11 +91,12 @@ public final class ProviderKeys: Sendable {
         let now = clock.milliseconds
         let fresh = try ProviderSigningKey.pair(now: now)
         let next = keys.withLock { keys -> [ProviderSigningKey] in
-            keys = keys.map { key in
-                var key = key
-                if key.retiredAt == nil { key.retiredAt = now }
-                return key
-            } + fresh
+            keys =
+                keys.map { key in
+                    var key = key
+                    if key.retiredAt == nil { key.retiredAt = now }
+                    return key
+                } + fresh
             return keys
         }
         try Self.write(next, to: path)

@@ -27,7 +27,8 @@ actor ProviderShard {
             return (.unknown, nil)
         }
         if code.redeemed {
-            let ticket = grants.removeValue(forKey: grantId) != nil
+            let ticket =
+                grants.removeValue(forKey: grantId) != nil
                 ? journal?.enqueue(ProviderEntry.deleteGrant(id: grantId)) : nil
             return (.replayed(code), ticket)
         }
@@ -52,7 +53,9 @@ actor ProviderShard {
             grants[id] = grant
             return (.rotated(grant), journal?.enqueue(ProviderEntry.putGrant(grant)))
         }
-        if generation == grant.generation - 1, now - grant.rotatedAt <= grace { return (.replayedWithinGrace(grant), nil) }
+        if generation == grant.generation - 1, now - grant.rotatedAt <= grace {
+            return (.replayedWithinGrace(grant), nil)
+        }
         grants.removeValue(forKey: id)
         return (.reuseDetected, journal?.enqueue(ProviderEntry.deleteGrant(id: id)))
     }
@@ -87,8 +90,10 @@ actor ProviderShard {
     }
 
     func removeConsents(userId: String?, clientId: String?) -> UInt64? {
-        let doomed = consents.filter { (userId == nil || $0.value.userId == userId)
-            && (clientId == nil || $0.value.clientId == clientId) }
+        let doomed = consents.filter {
+            (userId == nil || $0.value.userId == userId)
+                && (clientId == nil || $0.value.clientId == clientId)
+        }
         var last: UInt64?
         for (key, consent) in doomed {
             consents.removeValue(forKey: key)
@@ -187,7 +192,8 @@ public final class ProviderStore: Sendable {
     }
 
     public func refresh(grantId: String, generation: Int, now: Int64, grace: Int64) async -> GrantRefresh {
-        let (outcome, ticket) = await shard(grantId).refresh(id: grantId, generation: generation, now: now, grace: grace)
+        let (outcome, ticket) = await shard(grantId).refresh(
+            id: grantId, generation: generation, now: now, grace: grace)
         await durable(ticket)
         return outcome
     }

@@ -86,7 +86,8 @@ public final class Engine: Sendable {
         let keys: ProviderKeys
         do {
             keys = try ProviderKeys(
-                directory: configuration.dataDirectory, tokenLifetime: providerConfiguration.tokenLifetime, clock: clock)
+                directory: configuration.dataDirectory, tokenLifetime: providerConfiguration.tokenLifetime, clock: clock
+            )
         } catch {
             throw BuildError(description: "OpenID provider keys: \(error)")
         }

@@ -68,7 +68,9 @@ extension ProviderError: HTTPResponseError {
         var response = HTTPResponse.json(
             bytes: UserJSON.data(["error": code.rawValue, "error_description": description]), status: status)
         response.headers.add(name: "Cache-Control", value: "no-store")
-        if code == .invalidClient { response.headers.add(name: "WWW-Authenticate", value: #"Basic realm="portcullis""#) }
+        if code == .invalidClient {
+            response.headers.add(name: "WWW-Authenticate", value: #"Basic realm="portcullis""#)
+        }
         if code == .invalidToken {
             response.headers.add(name: "WWW-Authenticate", value: #"Bearer error="invalid_token""#)
         }
