@@ -88,7 +88,7 @@ extension API {
         {
         case .success(let tokens):
             var response = Self.noStore(.redirect(to: clientURL))
-            setSessionCookies(&response, tokens)
+            setSessionCookies(&response, tokens, browser: true)
             response.setCookie(flowCookie("", provider: provider, maxAge: 0))
             logger.info("social login", metadata: ["provider": "\(name)", "user": "\(tokens.user.id)"])
             return response

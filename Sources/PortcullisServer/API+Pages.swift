@@ -260,7 +260,7 @@ extension API {
             case .success(let tokens):
                 await notifyNewSignIn(tokens, request)
                 var response = Pages.seeOther(afterSignIn(request))
-                setSessionCookies(&response, tokens)
+                setSessionCookies(&response, tokens, browser: true)
                 return response
             case .twoFactorPending(let tempToken):
                 // The temporary token travels in an HttpOnly cookie, never in a URL.
@@ -296,7 +296,7 @@ extension API {
             let tokens = try await secondStep(
                 request, tempToken: request.cookies[Self.twoFactorCookie], factor: Self.secondFactor(fields))
             var response = Pages.seeOther(afterSignIn(request))
-            setSessionCookies(&response, tokens)
+            setSessionCookies(&response, tokens, browser: true)
             response.setCookie(.clearing(Self.twoFactorCookie, path: "/login/2fa", secure: configuration.secureCookies))
             return response
         } catch {

@@ -103,7 +103,7 @@ extension API {
             {
             case .success(let tokens):
                 await notifyNewSignIn(tokens, request)
-                return Self.noStore(sessionResponse(tokens))
+                return Self.noStore(sessionResponse(tokens, browser: true))
             case .unavailable: throw APIError.message(Self.passkeysUnavailable, .notFound)
             case .refused(let reason):
                 logger.info("passkey sign-in refused", metadata: ["reason": "\(reason)"])

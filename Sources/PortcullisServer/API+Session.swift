@@ -86,19 +86,21 @@ extension API {
         }
     }
 
-    /// `{token, user}` with the session cookies.
-    func sessionResponse(_ tokens: AuthService.IssuedTokens) -> HTTPResponse {
+    /// `{token, user}` with the session cookies (`browser`: a sign-in on our pages, see ``setSessionCookies``).
+    func sessionResponse(_ tokens: AuthService.IssuedTokens, browser: Bool = false) -> HTTPResponse {
         var response = HTTPResponse.json(
             bytes: SessionPayload(
                 token: tokens.accessToken, user: UserPayload(user: tokens.user, withProviderIds: true)
             ).bytes)
-        setSessionCookies(&response, tokens)
+        setSessionCookies(&response, tokens, browser: browser)
         return response
     }
 
     /// The `refreshToken` and `token_provider` cookies of a new or rotated session, and the device
     /// cookie a login issues (HttpOnly, SameSite=Strict, Secure by the same rule, one year).
-    func setSessionCookies(_ response: inout HTTPResponse, _ tokens: AuthService.IssuedTokens) {
+    /// A sign-in on our own pages (`browser`) also gets the OpenID provider's browser cookie; the
+    /// LibreChat API's answers keep exactly LibreChat's cookies.
+    func setSessionCookies(_ response: inout HTTPResponse, _ tokens: AuthService.IssuedTokens, browser: Bool = false) {
         let expires = tokens.refreshExpiresAt / 1000
         let secure = configuration.secureCookies
         if let device = tokens.deviceCookie {
@@ -113,7 +115,7 @@ extension API {
         response.setCookie(
             SetCookie(
                 name: "refreshToken", value: tokens.refreshToken, expires: expires, secure: secure, sameSite: .strict))
-        if let browser = browserCookie(tokens) { response.setCookie(browser) }
+        if browser, let cookie = browserCookie(tokens) { response.setCookie(cookie) }
     }
 
     func refresh(_ request: HTTPRequest) async throws -> HTTPResponse {

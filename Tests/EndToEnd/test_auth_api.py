@@ -311,8 +311,10 @@ def test_bad_configuration_stops_startup_with_the_variable_named(tmp_path):
 
 def test_dotenv_file_is_read_and_environment_overrides_it(tmp_path):
     import subprocess
-    from conftest import BINARY, free_port
+    from conftest import BINARY, free_port, seed_provider_keys
     port = free_port()
+    (tmp_path / "data").mkdir()
+    seed_provider_keys(str(tmp_path / "data"))  # the debug build would take seconds to make its RSA key
     (tmp_path / ".env").write_text(f'# comment\nexport PORT={port}\nAPP_TITLE="From Dotenv" # note\nALLOW_REGISTRATION=false\n')
     process = subprocess.Popen([BINARY, "serve"], cwd=tmp_path, env={"PORTCULLIS_DATA_DIR": str(tmp_path / "data"), "ALLOW_REGISTRATION": "true"},
                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
@@ -400,9 +402,11 @@ def test_the_example_env_file_starts_a_server_with_its_safe_defaults(tmp_path):
     import shutil
     import subprocess
 
-    from conftest import BINARY, ROOT, free_port
+    from conftest import BINARY, ROOT, free_port, seed_provider_keys
     port = free_port()
     shutil.copy(os.path.join(ROOT, ".env.example"), tmp_path / ".env")
+    (tmp_path / "data").mkdir()
+    seed_provider_keys(str(tmp_path / "data"))
     env = {k: v for k, v in os.environ.items() if not k.startswith(("ALLOW_", "JWT_", "SESSION_", "REFRESH_"))}
     env.update(PORT=str(port), PORTCULLIS_DATA_DIR=str(tmp_path / "data"))
     process = subprocess.Popen([BINARY, "serve"], env=env, cwd=tmp_path, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
