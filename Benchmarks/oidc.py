@@ -56,7 +56,8 @@ def main():
     workdir = tempfile.mkdtemp(prefix="portcullis-oidc-wrk-")
     port = free_port()
     base = f"http://127.0.0.1:{port}"
-    process, env = start_portcullis(args.binary, port, data, DOMAIN_SERVER=base, DOMAIN_CLIENT=base)
+    process, env = start_portcullis(args.binary, port, data, DOMAIN_SERVER=base, DOMAIN_CLIENT=base,
+                                     OIDC_CODE_MAX="1000000")
     nginx_port = free_port()
     nginx_pid = start_nginx(nginx_port, workdir)
     results = {"code": [], "refresh": [], "nginx": []}

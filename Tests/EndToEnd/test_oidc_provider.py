@@ -588,3 +588,23 @@ def test_es256_client_gets_es256_id_tokens(op):
     assert claims["at_hash"] == base64.urlsafe_b64encode(digest).rstrip(b"=").decode()
     # Access tokens are RFC 9068 JWTs signed RS256 whatever the id_token's algorithm.
     assert jwt.get_unverified_header(tokens["access_token"])["typ"] == "at+jwt"
+
+
+def test_codes_per_user_are_limited(start_server):
+    """A script holding someone's session cannot fill memory with codes: OIDC_CODE_MAX per window."""
+    from conftest import free_port
+    port = free_port()
+    base = f"http://127.0.0.1:{port}"
+    server = start_server(PORT=str(port), DOMAIN_SERVER=base, DOMAIN_CLIENT=base, OIDC_CODE_MAX="3")
+    server.discovery = requests.get(server.url("/.well-known/openid-configuration"), timeout=10).json()
+    client_id, _ = add_client(server, "--first-party")
+    browser = signed_in_browser(server)
+    for _ in range(3):
+        response, query = authorize(server, browser, client_id)
+        assert "code" in code_from(response, query["state"])
+    response, query = authorize(server, browser, client_id)
+    assert code_from(response, query["state"])["error"] == "temporarily_unavailable"
+    # Another user is not held back by it.
+    other = signed_in_browser(server, "other@example.com")
+    response, query = authorize(server, other, client_id)
+    assert "code" in code_from(response, query["state"])

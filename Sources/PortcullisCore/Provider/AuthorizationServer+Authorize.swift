@@ -77,6 +77,9 @@ extension AuthorizationServer {
     func issueCode(
         _ request: AuthorizationRequest, user: User, session: Session, now: Int64
     ) async throws(ProviderError) -> String {
+        if await codeLimiter(user.id, configuration.codeLimit) != nil {
+            throw request.refusal(.temporarilyUnavailable, "too many sign-in requests; try again in a minute")
+        }
         let code = Base64URL.encode(SecureRandom.bytes(count: 32))
         await store.insert(
             AuthorizationCode(

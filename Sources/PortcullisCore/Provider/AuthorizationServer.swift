@@ -12,6 +12,9 @@ public final class AuthorizationServer: Sendable {
     let service: AuthService
     /// The end of a ban on a user (moderation's), checked before anything is issued for them.
     let banExpiry: @Sendable (String) async -> Int64?
+    /// Counts a code issued to a user against ``ProviderConfiguration/codeLimit``; seconds to wait
+    /// when over it (moderation's limiter).
+    let codeLimiter: @Sendable (String, ModerationConfiguration.Limit) async -> Int64?
     /// Refresh tokens are `<grant>.<generation>.<MAC>`: derived, never stored (as session tokens are).
     let refreshMAC: HMAC<SHA256>
     /// The browser cookie and the pending-request cookie.
@@ -19,8 +22,10 @@ public final class AuthorizationServer: Sendable {
 
     public init(
         configuration: ProviderConfiguration, service: AuthService, store: ProviderStore, keys: ProviderKeys,
-        banExpiry: @escaping @Sendable (String) async -> Int64? = { _ in nil }
+        banExpiry: @escaping @Sendable (String) async -> Int64? = { _ in nil },
+        codeLimiter: @escaping @Sendable (String, ModerationConfiguration.Limit) async -> Int64? = { _, _ in nil }
     ) {
+        self.codeLimiter = codeLimiter
         self.configuration = configuration
         self.service = service
         self.store = store

@@ -15,6 +15,9 @@ public struct ProviderConfiguration: Sendable {
     public var tokenLifetime: Int64
     /// `OIDC_REFRESH_TOKEN_TTL` (seconds, default `REFRESH_TOKEN_EXPIRY`): a grant's absolute lifetime.
     public var refreshLifetime: Int64
+    /// `OIDC_CODE_MAX` per `OIDC_CODE_WINDOW` minutes (default 60 per 1): codes issued to one user,
+    /// so that a script holding someone's session cannot fill memory with codes.
+    public var codeLimit: ModerationConfiguration.Limit
     /// How long an authorization code can be redeemed (seconds): at most 60, as OAuth 2.1 advises.
     public static let codeLifetime: Int64 = 60
     /// How long a redeemed code is remembered, so that its replay is recognised and revokes its grant.
@@ -34,6 +37,9 @@ public struct ProviderConfiguration: Sendable {
         }
         clientsFile = environment["OIDC_CLIENTS_FILE"]
         tokenLifetime = try environment.integer("OIDC_TOKEN_TTL", default: 900, range: 60...86_400)
+        codeLimit = ModerationConfiguration.Limit(
+            max: Int(try environment.integer("OIDC_CODE_MAX", default: 60, range: 1...100_000)),
+            windowMinutes: try environment.integer("OIDC_CODE_WINDOW", default: 1, range: 1...1440))
         refreshLifetime = try environment.integer(
             "OIDC_REFRESH_TOKEN_TTL", default: max(60, refreshTokenExpiry / 1000), range: 60...31_536_000)
     }

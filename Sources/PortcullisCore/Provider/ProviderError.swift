@@ -18,6 +18,7 @@ public struct ProviderError: Error, Sendable, Equatable {
         case requestURINotSupported = "request_uri_not_supported"
         case invalidToken = "invalid_token"
         case serverError = "server_error"
+        case temporarilyUnavailable = "temporarily_unavailable"
     }
 
     public var code: Code

@@ -103,7 +103,8 @@ actor ProviderShard {
     }
 
     func sweep(now: Int64) {
-        codes = codes.filter { $0.value.forgottenAt > now }
+        // An unspent code is worthless once expired; a spent one is remembered to catch its replay.
+        codes = codes.filter { ($0.value.redeemed ? $0.value.forgottenAt : $0.value.expiresAt) > now }
         grants = grants.filter { $0.value.expiresAt > now }
     }
 

@@ -3,38 +3,48 @@
 /// longer number, and plain multiplication. All branch-free in the values, as the rest of the type.
 extension MontgomeryModulus {
     /// base^exponent mod m with a secret `exponent` (little-endian limbs, any count): the time and
-    /// the memory touched depend only on the limb counts.
+    /// the memory touched depend only on the limb counts. One buffer holds the 16 window values,
+    /// the accumulator, the selected value and the scratch: the loop allocates nothing.
     func powerSecret(_ base: Limbs, _ exponent: Limbs) -> Limbs {
         let k = count
         let montgomeryBase = toMontgomery(base)
-        // The 16 window values side by side in one buffer, read whole for every window.
-        var table = Limbs(repeating: 0, count: 16 * k)
-        var entry = montgomeryOne
-        for index in 0..<16 {
-            for limb in 0..<k { table[index * k + limb] = entry[limb] }
-            entry = multiply(entry, montgomeryBase)
-        }
-        var accumulator = montgomeryOne
-        var selected = Limbs(repeating: 0, count: k)
-        for limb in exponent.reversed() {
-            for shift in stride(from: 60, through: 0, by: -4) {
-                for _ in 0..<4 { accumulator = square(accumulator) }
-                let window = (limb >> UInt64(shift)) & 0xF
-                table.withUnsafeBufferPointer { table in
-                    selected.withUnsafeMutableBufferPointer { selected in
+        let one = montgomeryOne
+        return withUnsafeTemporaryAllocation(of: UInt64.self, capacity: 20 * k) { buffer in
+            let memory = buffer.baseAddress!
+            memory.initialize(repeating: 0, count: 20 * k)
+            // The 16 window values side by side, read whole for every window.
+            let table = memory, accumulator = memory + 16 * k, selected = memory + 17 * k
+            let scratch = memory + 18 * k
+            modulus.withUnsafeBufferPointer { m in
+                let m = m.baseAddress!
+                for limb in 0..<k { table[limb] = one[limb] }
+                montgomeryBase.withUnsafeBufferPointer { b in
+                    for index in 1..<16 {
+                        multiply(
+                            into: table + index * k, table + (index - 1) * k, b.baseAddress!, modulus: m,
+                            scratch: scratch)
+                    }
+                }
+                for limb in 0..<k { accumulator[limb] = one[limb] }
+                for limb in exponent.reversed() {
+                    for shift in stride(from: 60, through: 0, by: -4) {
+                        for _ in 0..<4 { square(into: accumulator, accumulator, modulus: m, scratch: scratch) }
+                        let window = (limb >> UInt64(shift)) & 0xF
                         for index in 0..<k { selected[index] = 0 }
                         for candidate in 0..<16 {
                             let difference = UInt64(candidate) ^ window
                             let mask = Self.mask(((difference | (0 &- difference)) >> 63) ^ 1)
-                            let offset = candidate * k
-                            for index in 0..<k { selected[index] |= table[offset + index] & mask }
+                            let offset = table + candidate * k
+                            for index in 0..<k { selected[index] |= offset[index] & mask }
                         }
+                        multiply(into: accumulator, accumulator, selected, modulus: m, scratch: scratch)
                     }
                 }
-                accumulator = multiply(accumulator, selected)
             }
+            let result = Limbs(UnsafeBufferPointer(start: accumulator, count: k))
+            memory.update(repeating: 0, count: 20 * k)  // secrets do not outlive the call on the stack
+            return fromMontgomery(result)
         }
-        return fromMontgomery(accumulator)
     }
 
     /// a²·R⁻¹ mod m: the cross products once and doubled, the squares added, then Montgomery
@@ -44,48 +54,10 @@ extension MontgomeryModulus {
         precondition(a.count == k, "the operand must have the modulus's limb count")
         return Limbs(unsafeUninitializedCapacity: k) { output, initialized in
             withUnsafeTemporaryAllocation(of: UInt64.self, capacity: 2 * k) { t in
-                t.initialize(repeating: 0)
                 a.withUnsafeBufferPointer { a in
                     modulus.withUnsafeBufferPointer { m in
-                        for i in 0..<k {
-                            var carry: UInt64 = 0
-                            for j in (i + 1)..<k { (carry, t[i + j]) = Self.multiplyAdd(a[i], a[j], t[i + j], carry) }
-                            t[i + k] = carry
-                        }
-                        var top: UInt64 = 0
-                        for index in 0..<(2 * k) {
-                            let next = t[index] >> 63
-                            t[index] = t[index] << 1 | top
-                            top = next
-                        }
-                        var carry: UInt64 = 0
-                        for i in 0..<k {
-                            let (high, low) = a[i].multipliedFullWidth(by: a[i])
-                            let lower = UInt128(t[2 * i]) &+ UInt128(low) &+ UInt128(carry)
-                            t[2 * i] = UInt64(truncatingIfNeeded: lower)
-                            let upper = UInt128(t[2 * i + 1]) &+ UInt128(high) &+ (lower >> 64)
-                            t[2 * i + 1] = UInt64(truncatingIfNeeded: upper)
-                            carry = UInt64(truncatingIfNeeded: upper >> 64)
-                        }
-                        // Reduction: each row clears t[i]; what overflows t[i + k] belongs one limb up.
-                        var extra: UInt64 = 0
-                        for i in 0..<k {
-                            let factor = t[i] &* inverse
-                            var rowCarry: UInt64 = 0
-                            for j in 0..<k { (rowCarry, t[i + j]) = Self.multiplyAdd(factor, m[j], t[i + j], rowCarry) }
-                            let sum = UInt128(t[i + k]) &+ UInt128(rowCarry) &+ UInt128(extra)
-                            t[i + k] = UInt64(truncatingIfNeeded: sum)
-                            extra = UInt64(truncatingIfNeeded: sum >> 64)
-                        }
-                        var borrow: UInt64 = 0
-                        for j in 0..<k {
-                            let (d1, o1) = t[k + j].subtractingReportingOverflow(m[j])
-                            let (d2, o2) = d1.subtractingReportingOverflow(borrow)
-                            output[j] = d2
-                            borrow = (o1 ? 1 : 0) | (o2 ? 1 : 0)
-                        }
-                        let keep = Self.mask((1 ^ borrow) | (extra & 1))
-                        for j in 0..<k { output[j] = (output[j] & keep) | (t[k + j] & ~keep) }
+                        square(
+                            into: output.baseAddress!, a.baseAddress!, modulus: m.baseAddress!, scratch: t.baseAddress!)
                     }
                 }
             }

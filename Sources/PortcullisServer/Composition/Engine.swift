@@ -93,8 +93,9 @@ public final class Engine: Sendable {
         }
         provider = AuthorizationServer(
             configuration: providerConfiguration, service: service,
-            store: ProviderStore(shardCount: configuration.shardCount, journal: journal), keys: keys
-        ) { [moderation] in await moderation.banExpiry(userId: $0, ip: nil) }
+            store: ProviderStore(shardCount: configuration.shardCount, journal: journal), keys: keys,
+            banExpiry: { [moderation] in await moderation.banExpiry(userId: $0, ip: nil) },
+            codeLimiter: { [moderation] in await moderation.limit("oidc_code", key: $0, $1) })
     }
 
     /// The mail transport for the configuration (Mailgun takes precedence, as in LibreChat).

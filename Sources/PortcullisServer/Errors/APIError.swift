@@ -63,6 +63,7 @@ extension ProviderError: HTTPResponseError {
             switch code {
             case .invalidClient, .invalidToken: .unauthorized
             case .serverError: .internalServerError
+            case .temporarilyUnavailable: .serviceUnavailable
             default: .badRequest
             }
         var response = HTTPResponse.json(
