@@ -157,47 +157,19 @@ struct MontgomeryModulus: Sendable {
 
     // MARK: Modular arithmetic
 
-    /// a·b·R⁻¹ mod m (CIOS Montgomery multiplication, masked final subtraction). On raw buffers:
-    /// one allocation (the result), no bounds checks in the inner loops — this is where signing
-    /// and verification spend their time.
+    /// a·b·R⁻¹ mod m (CIOS Montgomery multiplication, masked final subtraction), through the raw
+    /// kernel of `MontgomeryModulus+Kernels.swift`: one allocation (the result).
     func multiply(_ a: Limbs, _ b: Limbs) -> Limbs {
         let k = count
         precondition(a.count == k && b.count == k, "operands must have the modulus's limb count")
         return Limbs(unsafeUninitializedCapacity: k) { output, initialized in
-            withUnsafeTemporaryAllocation(of: UInt64.self, capacity: k + 2) { t in
-                t.initialize(repeating: 0)
+            withUnsafeTemporaryAllocation(of: UInt64.self, capacity: k + 1) { t in
                 a.withUnsafeBufferPointer { a in
                     b.withUnsafeBufferPointer { b in
                         modulus.withUnsafeBufferPointer { m in
-                            for i in 0..<k {
-                                let bi = b[i]
-                                var carry: UInt64 = 0
-                                for j in 0..<k {
-                                    (carry, t[j]) = Self.multiplyAdd(a[j], bi, t[j], carry)
-                                }
-                                var overflow: Bool
-                                (t[k], overflow) = t[k].addingReportingOverflow(carry)
-                                t[k + 1] = overflow ? 1 : 0
-                                let factor = t[0] &* inverse
-                                (carry, _) = Self.multiplyAdd(factor, m[0], t[0], 0)
-                                for j in 1..<k {
-                                    (carry, t[j - 1]) = Self.multiplyAdd(factor, m[j], t[j], carry)
-                                }
-                                (t[k - 1], overflow) = t[k].addingReportingOverflow(carry)
-                                t[k] = t[k + 1] &+ (overflow ? 1 : 0)
-                            }
-                            // Subtract m unless the value is below it and nothing carried out of t:
-                            // both differences are computed, the mask picks one.
-                            var borrow: UInt64 = 0
-                            for j in 0..<k {
-                                let (d1, o1) = t[j].subtractingReportingOverflow(m[j])
-                                let (d2, o2) = d1.subtractingReportingOverflow(borrow)
-                                output[j] = d2
-                                borrow = (o1 ? 1 : 0) | (o2 ? 1 : 0)
-                            }
-                            // Keep the difference when it did not borrow, or when t overflowed.
-                            let keep = Self.mask((1 ^ borrow) | (t[k] & 1))
-                            for j in 0..<k { output[j] = (output[j] & keep) | (t[j] & ~keep) }
+                            multiply(
+                                into: output.baseAddress!, a.baseAddress!, b.baseAddress!, modulus: m.baseAddress!,
+                                scratch: t.baseAddress!)
                         }
                     }
                 }
