@@ -86,7 +86,12 @@ extension RSA {
 
         /// c^d mod n by the CRT: c^dp mod p, c^dq mod q, recombined (Garner).
         func privateOperation(_ c: [UInt64]) -> [UInt64] {
-            recombine(p.powerSecret(p.reduce(c), dp), q.powerSecret(q.reduce(c), dq))
+            guard p.count == q.count else {
+                return recombine(p.powerSecret(p.reduce(c), dp), q.powerSecret(q.reduce(c), dq))
+            }
+            // The usual case (primes of equal size): both halves in one interleaved pass.
+            let (mp, mq) = MontgomeryModulus.powerSecretPair(p, p.reduce(c), dp, q, q.reduce(c), dq)
+            return recombine(mp, mq)
         }
 
         /// The x < n with x ≡ mp (mod p) and x ≡ mq (mod q): mq + q·((mp − mq)·q⁻¹ mod p).
