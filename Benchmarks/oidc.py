@@ -57,7 +57,7 @@ def main():
     port = free_port()
     base = f"http://127.0.0.1:{port}"
     process, env = start_portcullis(args.binary, port, data, DOMAIN_SERVER=base, DOMAIN_CLIENT=base,
-                                     OIDC_CODE_MAX="1000000")
+                                     OIDC_CODE_MAX="100000")
     nginx_port = free_port()
     nginx_pid = start_nginx(nginx_port, workdir)
     results = {"code": [], "refresh": [], "nginx": []}
