@@ -131,6 +131,15 @@ extension API {
         routes.on(.post, "/account/2fa/disable") { [self] in try await accountForm($0, twoFactorDisableForm) }
         routes.on(.post, "/account/2fa/backup") { [self] in try await accountForm($0, backupCodesForm) }
         routes.on(.post, "/account/password") { [self] in try await accountForm($0, passwordForm) }
+        routes.on(.post, "/account/apps/revoke") { [self] in
+            try await accountForm($0) { [self] request, user, _, fields in
+                guard let id = fields["client"], await provider.revoke(application: id, of: user) else {
+                    return await accountPage(
+                        request, error: "That application has no access to revoke.", status: .badRequest)
+                }
+                return await accountPage(request, notice: "The application's access is revoked.")
+            }
+        }
         routes.on(.post, "/account/sessions/end-others") { [self] in
             try await accountForm($0) { await endSessions($0, $1, $2, $3, others: true) }
         }
@@ -571,6 +580,13 @@ extension API {
                 "lastUsedAt": passkey.lastUsedAt.map(Pages.readableDate) ?? "never",
             ] as [String: Any]
         }
+        let applications = await provider.applications(of: user.id).map { application -> [String: Any] in
+            [
+                "id": application.client.id, "name": application.client.name, "csrf": csrf,
+                "scopes": application.scopes.joined(separator: ", "), "since": Pages.readableDate(application.since),
+                "signedIn": application.grants > 0,
+            ]
+        }
         let profile: [String: Any] = [
             "name": user.name, "email": user.email, "username": user.username, "role": user.role,
             "avatar": user.avatar ?? "", "twoFactorEnabled": user.twoFactorEnabled,
@@ -580,6 +596,7 @@ extension API {
             request, "account", title: "Your account",
             values: [
                 "user": profile, "sessions": sessions, "passkeys": passkeys, "hasPasskeys": !passkeys.isEmpty,
+                "applications": applications, "hasApplications": !applications.isEmpty,
                 "passkeysAvailable": configuration.relyingParty != nil, "script": configuration.relyingParty != nil,
             ], error: error, field: field, notice: notice, status: status)
     }

@@ -68,6 +68,13 @@ def code_from(response, state):
     return query
 
 
+def continue_location(html):
+    """Where a "taking you back" page sends the browser (its link, the same as its meta refresh)."""
+    import html as entities
+    import re
+    return entities.unescape(re.search(r'<a href="([^"]+)" id="continue"', html).group(1))
+
+
 def verify_id_token(server, token, audience, nonce=None):
     """Checks an id_token as an RP does: the signature against the published JWKS (by kid), iss, aud, exp."""
     jwks = requests.get(server.discovery["jwks_uri"], timeout=10).json()
@@ -178,9 +185,7 @@ def test_authlib_confidential_client_with_nonce_and_consent(op):
     answer = browser.post(op.url("/oidc/authorize/consent"), data={"csrf": csrf, "decision": "allow"},
                           headers={"Origin": op.base}, allow_redirects=False, timeout=10)
     assert answer.status_code == 200 and 'http-equiv="refresh"' in answer.text
-    location = answer.text.split('id="continue" href="')[1].split('"')[0] if 'id="continue" href="' in answer.text else \
-        answer.text.split('<a href="')[1].split('"')[0]
-    location = location.replace("&amp;", "&")
+    location = continue_location(answer.text)
     token = session.fetch_token(op.discovery["token_endpoint"], authorization_response=location)
     claims = verify_id_token(op, token["id_token"], client_id, nonce=nonce)
     assert "email" in claims and "name" not in claims  # only what the scopes release
@@ -608,3 +613,30 @@ def test_codes_per_user_are_limited(start_server):
     other = signed_in_browser(server, "other@example.com")
     response, query = authorize(server, other, client_id)
     assert "code" in code_from(response, query["state"])
+
+
+def test_the_account_page_lists_applications_and_revokes_them(op):
+    client_id, secret = add_client(op, name="Wiki")
+    browser = signed_in_browser(op)
+    response, query = authorize(op, browser, client_id)
+    csrf = response.text.split('name="csrf" value="')[1].split('"')[0]
+    answer = browser.post(op.url("/oidc/authorize/consent"), data={"csrf": csrf, "decision": "allow"},
+                          headers={"Origin": op.base}, timeout=10)
+    location = continue_location(answer.text)
+    code = dict(urllib.parse.parse_qsl(urllib.parse.urlparse(location).query))["code"]
+    tokens = exchange(op, client_id, secret, code).json()
+    page = browser.get(op.url("/account"), timeout=10).text
+    assert "Applications" in page and "Wiki" in page and "signed in" in page and "openid, profile, email" in page
+    token = page.split('name="csrf" value="')[1].split('"')[0]
+    revoked = browser.post(op.url("/account/apps/revoke"), data={"csrf": token, "client": client_id},
+                           headers={"Origin": op.base}, timeout=10)
+    assert revoked.status_code == 200 and "access is revoked" in revoked.text and "Wiki" not in revoked.text
+    # Its tokens are gone and the next sign-in asks again.
+    assert requests.post(op.discovery["token_endpoint"], data={
+        "grant_type": "refresh_token", "refresh_token": tokens["refresh_token"], "client_id": client_id,
+        "client_secret": secret}, timeout=10).status_code == 400
+    response, _ = authorize(op, browser, client_id)
+    assert response.status_code == 200 and "Allow Wiki?" in response.text
+    # Without the form's token nothing happens.
+    assert browser.post(op.url("/account/apps/revoke"), data={"client": client_id}, timeout=10).status_code == 403
+    assert "app_revoked" in op.cli("audit", "--kind", "app_revoked", "--json").stdout

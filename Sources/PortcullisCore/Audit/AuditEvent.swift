@@ -73,6 +73,8 @@ public enum AuditKind: String, Sendable, CaseIterable {
     case configurationWarning = "configuration_warning"
     /// The OpenID provider: a user let an application sign them in (consent given).
     case appAuthorized = "app_authorized"
+    /// A user took an application's access back (its grants ended, its consent forgotten).
+    case appRevoked = "app_revoked"
     /// A code or refresh token of an application was used twice: its grant is revoked.
     case appTokenReuse = "app_token_reuse"
     /// An application (OpenID client) was registered, removed or given a new secret.

@@ -113,6 +113,59 @@ extension AuthorizationServer {
         return LogoutRequest(client: client, redirect: redirect, hintedUser: hinted)
     }
 
+    /// An application a user let in: what it may see, since when, how many live grants it holds.
+    public struct Application: Sendable, Equatable {
+        public var client: ProviderClient
+        public var scopes: [String]
+        public var since: Int64
+        public var grants: Int
+    }
+
+    /// The applications a user allowed (consent) or signed in to (grants), by name (the account page).
+    public func applications(of userId: String) async -> [Application] {
+        var byClient: [String: Application] = [:]
+        for consent in await store.consents(userId: userId) {
+            guard let client = store.client(id: consent.clientId) else { continue }
+            byClient[client.id] = Application(
+                client: client, scopes: consent.scope.split(separator: " ").map(String.init), since: consent.grantedAt,
+                grants: 0)
+        }
+        for grant in await store.grants(userId: userId) {
+            guard let client = store.client(id: grant.clientId) else { continue }
+            var application =
+                byClient[client.id]
+                ?? Application(client: client, scopes: [], since: grant.createdAt, grants: 0)
+            application.grants += 1
+            application.since = min(application.since, grant.createdAt)
+            for scope in grant.scope.split(separator: " ").map(String.init) where !application.scopes.contains(scope) {
+                application.scopes.append(scope)
+            }
+            byClient[client.id] = application
+        }
+        let order = AuthorizationRequest.supportedScopes
+        return byClient.values.map { application in
+            var application = application
+            application.scopes.sort {
+                (order.firstIndex(of: $0) ?? order.count) < (order.firstIndex(of: $1) ?? order.count)
+            }
+            return application
+        }.sorted { ($0.client.name, $0.client.id) < ($1.client.name, $1.client.id) }
+    }
+
+    /// The user takes an application's access back: its grants end and its consent is forgotten
+    /// (the next sign-in asks again). Returns whether there was anything.
+    @discardableResult
+    public func revoke(application clientId: String, of user: User) async -> Bool {
+        let ended = await store.removeGrants { $0.userId == user.id && $0.clientId == clientId }
+        let hadConsent = await store.consent(userId: user.id, clientId: clientId) != nil
+        await store.removeConsents(userId: user.id, clientId: clientId)
+        guard ended > 0 || hadConsent else { return false }
+        await service.audit.record(
+            .appRevoked, actor: user.id, subject: user,
+            detail: "\(store.client(id: clientId)?.name ?? clientId): access revoked by the user")
+        return true
+    }
+
     /// Ends the grants a browser session made (signing out of Portcullis ends them).
     public func endGrants(ofBrowserSession sessionId: String) async {
         await store.removeGrants { $0.browserSession == sessionId && !$0.isOffline }

@@ -84,6 +84,8 @@ actor ProviderShard {
         consents[Self.consentKey(userId, clientId)]
     }
 
+    func consents(of userId: String) -> [ProviderConsent] { consents.values.filter { $0.userId == userId } }
+
     func insert(_ consent: ProviderConsent) -> UInt64? {
         consents[Self.consentKey(consent.userId, consent.clientId)] = consent
         return journal?.enqueue(ProviderEntry.putConsent(consent))
@@ -234,6 +236,9 @@ public final class ProviderStore: Sendable {
     public func consent(userId: String, clientId: String) async -> ProviderConsent? {
         await shard(userId).consent(userId: userId, clientId: clientId)
     }
+
+    /// A user's consents (they live in the user's shard).
+    public func consents(userId: String) async -> [ProviderConsent] { await shard(userId).consents(of: userId) }
 
     public func insert(_ consent: ProviderConsent) async {
         await durable(await shard(consent.userId).insert(consent))
