@@ -41,7 +41,7 @@ def run_wrk(port, mode, items, client_id, secret, seconds, workdir):
     path = os.path.join(workdir, f"{mode}.txt")
     with open(path, "w") as f:
         f.write("\n".join(items) + "\n")
-    os.environ.update(MODE=mode, ITEM_FILE=path, ITEMS_PER_THREAD=str(len(items) // 2), CLIENT_ID=client_id,
+    os.environ.update(MODE=mode, TOKEN_FILE=path, TOKENS_PER_THREAD=str(len(items) // 2), CLIENT_ID=client_id,
                       CLIENT_SECRET=secret, REDIRECT_URI=urllib.parse.quote(CALLBACK, safe=""))
     return wrk(f"http://127.0.0.1:{port}/oidc/token", ["-c2"], ["-s", os.path.join(HERE, "oidc.lua")], seconds)
 

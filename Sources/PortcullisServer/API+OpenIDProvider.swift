@@ -80,7 +80,7 @@ extension API {
             authorization = try AuthorizationRequest(
                 parameters: try Self.oauthParameters(items), client: provider.store.client(id:))
         } catch {
-            return authorizationRefused(request, error)
+            return finished(authorizationRefused(request, error))
         }
         do {
             switch try await provider.authorize(
@@ -101,13 +101,21 @@ extension API {
                 response.setCookie(pendingCookie(pending))
                 return response
             case .redirect(let location):
-                return continueTo(location, viaForm: viaForm)
+                return finished(continueTo(location, viaForm: viaForm))
             }
         } catch let error as ProviderError {
-            return authorizationRefused(request, error, viaForm: viaForm)
+            return finished(authorizationRefused(request, error, viaForm: viaForm))
         } catch {
-            return authorizationRefused(request, ProviderError(.serverError, "try again"), viaForm: viaForm)
+            return finished(authorizationRefused(request, ProviderError(.serverError, "try again"), viaForm: viaForm))
         }
+    }
+
+    /// An answer that ends an authorization request: no request waits any more (a later sign-in
+    /// must not lead back into it).
+    func finished(_ response: HTTPResponse) -> HTTPResponse {
+        var response = response
+        response.setCookie(.clearing(AuthorizationServer.pendingCookieName, secure: configuration.secureCookies))
+        return response
     }
 
     /// After signing in (or on `/` with a request waiting): the pending request, decided again.
@@ -115,12 +123,8 @@ extension API {
         guard let (parameters, requestedAt) = provider.pendingRequest(cookie: pendingCookieValue(request)) else {
             return Pages.seeOther("/account")
         }
-        var response = await authorize(
+        return await authorize(
             request, parameters: parameters.map { ($0.key, $0.value) }, requestedAt: requestedAt, viaForm: true)
-        if response.status.code != 200 || response.headers["Location"] != nil || response.headers["Refresh"] != nil {
-            response.setCookie(.clearing(AuthorizationServer.pendingCookieName, secure: configuration.secureCookies))
-        }
-        return response
     }
 
     func consentForm(_ request: HTTPRequest) async -> HTTPResponse {
@@ -133,16 +137,13 @@ extension API {
                 error: Self.expiredForm, status: .forbidden)
         }
         guard let browser = await browserSession(request) else { return Pages.seeOther("/login") }
-        var response: HTTPResponse
         do throws(ProviderError) {
             let location = try await provider.consent(
                 authorization, browser: browser, allowed: fields["decision"] == "allow")
-            response = continueTo(location, viaForm: true)
+            return finished(continueTo(location, viaForm: true))
         } catch {
-            response = authorizationRefused(request, error, viaForm: true)
+            return finished(authorizationRefused(request, error, viaForm: true))
         }
-        response.setCookie(.clearing(AuthorizationServer.pendingCookieName, secure: configuration.secureCookies))
-        return response
     }
 
     /// Where a page goes after a sign-in: back into a waiting authorization request, else the account.

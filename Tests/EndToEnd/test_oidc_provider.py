@@ -538,6 +538,9 @@ def test_a_browser_signs_in_to_an_application_with_2fa_and_consent_then_logs_out
     assert claims["amr"] == ["pwd", "otp", "mfa"] and claims["acr"] == "2"
     assert claims["email"] == "chrome@example.com"
     assert csp_violations(browser) == []
+    # The request is over: the home page leads to the account, not back into it.
+    browser.get(origin + "/")
+    assert arrived(browser, "/account")
 
     # Signed in and consented: the next sign-in goes straight back, no page at all (SSO).
     rp.received.clear()
@@ -554,21 +557,11 @@ def test_a_browser_signs_in_to_an_application_with_2fa_and_consent_then_logs_out
 
 def test_a_browser_signs_in_to_an_application_with_a_passkey(start_server, rp, browser):
     from selenium.webdriver.common.by import By
-    from selenium.webdriver.common.virtual_authenticator import Protocol, Transport, VirtualAuthenticatorOptions
-    from test_pages import arrived, shows, csp_violations, PASSWORD
+    from test_pages import arrived, csp_violations
+    from test_passkeys import add_passkey_in_browser
     server, origin, client_id, secret = browser_provider(start_server, rp, "--first-party")
     register(server, "key@example.com")
-    browser.add_virtual_authenticator(VirtualAuthenticatorOptions(
-        protocol=Protocol.CTAP2, transport=Transport.INTERNAL, has_resident_key=True, has_user_verification=True,
-        is_user_verified=True))
-    browser.get(origin + "/login")
-    browser.find_element(By.ID, "email").send_keys("key@example.com")
-    browser.find_element(By.ID, "password").send_keys(PASSWORD)
-    browser.find_element(By.CSS_SELECTOR, "button[type=submit]").click()
-    assert arrived(browser, "/account")
-    browser.find_element(By.ID, "passkey_name").send_keys("Virtual key")
-    browser.find_element(By.CSS_SELECTOR, "#passkey-add button").click()
-    assert shows(browser, 'value="Virtual key"')
+    add_passkey_in_browser(browser, origin, "key@example.com")
     browser.find_element(By.CSS_SELECTOR, "form[action='/logout'] button").click()
     assert arrived(browser, "/login")
 

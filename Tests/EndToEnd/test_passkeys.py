@@ -274,22 +274,29 @@ def test_passkeys_are_off_on_an_ip_address_and_a_bad_rp_id_stops_the_start(start
         start_server(DOMAIN_SERVER="https://auth.example.com", WEBAUTHN_RP_ID="other.example")
 
 
-def test_a_real_browser_registers_a_passkey_and_signs_in_with_it(start_server, browser):
+def add_passkey_in_browser(browser, origin, email):
+    """Chromium with a virtual authenticator (resident keys, user verification) signs in with the
+    password and adds a passkey named "Virtual key" on the account page."""
     from selenium.webdriver.common.by import By
     from selenium.webdriver.common.virtual_authenticator import Protocol, Transport, VirtualAuthenticatorOptions
-    server, origin = passkey_server(start_server)
-    register(server, "chrome@example.com")
     browser.add_virtual_authenticator(VirtualAuthenticatorOptions(
         protocol=Protocol.CTAP2, transport=Transport.INTERNAL, has_resident_key=True, has_user_verification=True,
         is_user_verified=True))
     browser.get(origin + "/login")
-    browser.find_element(By.ID, "email").send_keys("chrome@example.com")
+    browser.find_element(By.ID, "email").send_keys(email)
     browser.find_element(By.ID, "password").send_keys(PASSWORD)
     browser.find_element(By.CSS_SELECTOR, "button[type=submit]").click()
     assert arrived(browser, "/account")
     browser.find_element(By.ID, "passkey_name").send_keys("Virtual key")
     browser.find_element(By.CSS_SELECTOR, "#passkey-add button").click()
     assert shows(browser, 'value="Virtual key"')
+
+
+def test_a_real_browser_registers_a_passkey_and_signs_in_with_it(start_server, browser):
+    from selenium.webdriver.common.by import By
+    server, origin = passkey_server(start_server)
+    register(server, "chrome@example.com")
+    add_passkey_in_browser(browser, origin, "chrome@example.com")
     shot(browser, "passkeys")
     [credential] = browser.get_credentials()
     assert credential.is_resident_credential and credential.rp_id == "localhost"
