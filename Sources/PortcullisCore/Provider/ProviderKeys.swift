@@ -123,7 +123,8 @@ public final class ProviderKeys: Sendable {
         else { throw ProviderKeyError(description: "\(path) is not a key file") }
         var result: [ProviderSigningKey] = []
         for (index, entry) in entries.enumerated() {
-            guard let id = entry["kid"] as? String, let algorithm = entry["alg"] as? String,
+            guard let id = entry["kid"] as? String, JWSPrivateKey.isPlainHeaderValue(id),
+                let algorithm = entry["alg"] as? String,
                 let pem = entry["pem"] as? String, let created = (entry["created"] as? NSNumber)?.int64Value,
                 let key = try? JWSPrivateKey(algorithm: algorithm, pem: pem)
             else { throw ProviderKeyError(description: "\(path): key \(index + 1) cannot be read") }

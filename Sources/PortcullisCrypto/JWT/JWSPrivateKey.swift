@@ -1,5 +1,3 @@
-import PortcullisSupport
-
 /// A private key that signs compact JWS tokens (the OpenID provider's id_tokens and access tokens),
 /// with its public half as a JWK. The algorithm belongs to the key, as for ``JWSPublicKey``.
 ///
@@ -54,6 +52,12 @@ public enum JWSPrivateKey: Sendable {
         }
     }
 
+    /// Whether `text` can go into the header as it is: 1–256 printable ASCII characters, no `"` or `\`.
+    public static func isPlainHeaderValue(_ text: String) -> Bool {
+        !text.isEmpty && text.utf8.count <= 256
+            && text.utf8.allSatisfy { $0 >= 0x20 && $0 < 0x7F && $0 != UInt8(ascii: "\"") && $0 != UInt8(ascii: "\\") }
+    }
+
     /// Reads a key written by ``pemRepresentation`` (or by openssl) for `algorithm`.
     public init(algorithm: String, pem: String) throws {
         switch algorithm {
@@ -73,13 +77,11 @@ public enum JWSPrivateKey: Sendable {
     }
 
     /// Signs `payload` (the claims' JSON) as a compact JWS with the header
-    /// `{"alg":…,"kid":…,"typ":…}`. Each signature is verified before it is returned.
+    /// `{"alg":…,"kid":…,"typ":…}`. Each signature is verified before it is returned. The key ID and
+    /// type are printable ASCII without `"` or `\` (written as they are, no escaping needed).
     public func sign(payload: [UInt8], keyID: String, type: String = "JWT") throws(PublicKeyError) -> String {
-        var header: [UInt8] = Array(#"{"alg":""#.utf8) + Array(algorithm.utf8) + Array(#"","kid":"#.utf8)
-        JSONString.append(keyID, to: &header)
-        header += Array(#","typ":"#.utf8)
-        JSONString.append(type, to: &header)
-        header.append(UInt8(ascii: "}"))
+        guard Self.isPlainHeaderValue(keyID), Self.isPlainHeaderValue(type) else { throw .invalidEncoding }
+        let header = Array(#"{"alg":"\#(algorithm)","kid":"\#(keyID)","typ":"\#(type)"}"#.utf8)
         let signingInput = Base64URL.encode(header) + "." + Base64URL.encode(payload)
         let digest = SHA256.hash(data: signingInput.utf8)
         let signature: [UInt8]
