@@ -584,8 +584,12 @@ def test_es256_client_gets_es256_id_tokens(op):
     # at_hash binds the access token (OpenID Connect Core §3.1.3.6).
     digest = hashlib.sha256(tokens["access_token"].encode()).digest()[:16]
     assert claims["at_hash"] == base64.urlsafe_b64encode(digest).rstrip(b"=").decode()
-    # Access tokens are RFC 9068 JWTs signed RS256 whatever the id_token's algorithm.
-    assert jwt.get_unverified_header(tokens["access_token"])["typ"] == "at+jwt"
+    # Access tokens are RFC 9068 JWTs, signed with the client's algorithm too, and work at userinfo.
+    header = jwt.get_unverified_header(tokens["access_token"])
+    assert header["typ"] == "at+jwt" and header["alg"] == "ES256"
+    info = requests.get(op.discovery["userinfo_endpoint"], headers={"Authorization": "Bearer " + tokens["access_token"]},
+                        timeout=10)
+    assert info.status_code == 200 and info.json()["email"] == "alice@example.com"
 
 
 def test_codes_per_user_are_limited(start_server):

@@ -194,7 +194,7 @@ extension AuthorizationServer {
             "auth_time": grant.authTime / 1000, configuration.rolesClaim: roles(of: user),
         ]
         if scopes.contains("email") { access["email"] = user.email }
-        let accessToken = try sign(access, algorithm: "RS256", type: "at+jwt")
+        let accessToken = try sign(access, algorithm: client.signingAlgorithm, type: "at+jwt")
         let (amr, acr) = Self.authenticationMethods(grant.method)
         var id = userClaims(user, scopes: scopes)
         id["iss"] = issuer

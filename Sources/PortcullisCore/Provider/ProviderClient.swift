@@ -16,7 +16,8 @@ public struct ProviderClient: Sendable, Equatable {
     public var isPublic: Bool
     /// The operator's own application: no consent page.
     public var firstParty: Bool
-    /// `RS256` (the default, what openid-client expects) or `ES256`: how its id_tokens are signed.
+    /// `RS256` (the default, what openid-client expects) or `ES256`: how its id_tokens and access
+    /// tokens are signed.
     public var signingAlgorithm: String
     public var createdAt: Int64
     /// Declared in `OIDC_CLIENTS_FILE` (not journaled; the file is read at every start).
