@@ -82,7 +82,7 @@ extension API {
         } catch {
             return finished(authorizationRefused(request, error))
         }
-        do {
+        do throws(ProviderError) {
             switch try await provider.authorize(
                 authorization, browser: await browserSession(request), requestedAt: requestedAt)
             {
@@ -103,10 +103,8 @@ extension API {
             case .redirect(let location):
                 return finished(continueTo(location, viaForm: viaForm))
             }
-        } catch let error as ProviderError {
-            return finished(authorizationRefused(request, error, viaForm: viaForm))
         } catch {
-            return finished(authorizationRefused(request, ProviderError(.serverError, "try again"), viaForm: viaForm))
+            return finished(authorizationRefused(request, error, viaForm: viaForm))
         }
     }
 

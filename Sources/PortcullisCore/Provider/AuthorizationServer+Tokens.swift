@@ -1,6 +1,5 @@
 import Foundation
 import PortcullisCrypto
-import Synchronization
 
 extension AuthorizationServer {
     /// What the token endpoint answers (RFC 6749 §5.1, OpenID Connect Core §3.1.3.3).
@@ -71,20 +70,19 @@ extension AuthorizationServer {
         let lifetime = configuration.refreshLifetime * 1000
         // Checked inside the shard before the code is spent: a wrong client, redirect URI or verifier
         // leaves it for its rightful holder.
-        let refusal = Refusal()
         let outcome = await store.redeem(
             grantId: Self.grantId(ofCode: code), codeHash: SHA256.hash(data: Array(code.utf8)).bytes, now: now
         ) { stored in
             if let problem = Self.problem(
                 redeeming: stored, client: client, redirectURI: redirectURI, verifier: verifier)
             {
-                refusal.set(problem)
-                return nil
+                return .failure(problem)
             }
-            return ProviderGrant(
-                id: stored.grantId, clientId: stored.clientId, userId: stored.userId, scope: stored.scope,
-                browserSession: stored.browserSession, authTime: stored.authTime, method: stored.method, generation: 0,
-                rotatedAt: now, createdAt: now, expiresAt: now + lifetime)
+            return .success(
+                ProviderGrant(
+                    id: stored.grantId, clientId: stored.clientId, userId: stored.userId, scope: stored.scope,
+                    browserSession: stored.browserSession, authTime: stored.authTime, method: stored.method,
+                    generation: 0, rotatedAt: now, createdAt: now, expiresAt: now + lifetime))
         }
         switch outcome {
         case .issued(let stored, let grant):
@@ -100,8 +98,8 @@ extension AuthorizationServer {
                 .appTokenReuse, .failed, actor: AuditEvent.anonymousActor,
                 subject: await service.users.user(id: stored.userId), detail: "code replayed: grant revoked")
             throw ProviderError(.invalidGrant, "the code was already used; every token issued from it is revoked")
-        case .refused:
-            throw refusal.error ?? ProviderError(.invalidGrant, "the code is invalid")
+        case .refused(let problem):
+            throw problem
         case .expired: throw ProviderError(.invalidGrant, "the code has expired")
         case .unknown: throw ProviderError(.invalidGrant, "the code is invalid")
         }
@@ -231,11 +229,4 @@ extension AuthorizationServer {
         guard ConstantTime.equals(Array(expected.utf8), Array(token.utf8)) else { return nil }
         return (String(parts[0]), generation)
     }
-}
-
-/// Carries a refusal out of the shard's redemption step.
-final class Refusal: Sendable {
-    private let value = Mutex<ProviderError?>(nil)
-    func set(_ error: ProviderError) { value.withLock { $0 = error } }
-    var error: ProviderError? { value.withLock { $0 } }
 }

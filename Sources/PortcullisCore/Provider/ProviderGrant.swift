@@ -61,7 +61,7 @@ public enum CodeRedemption: Sendable, Equatable {
     /// Redeemed before: the grant it created (and every token of it) is revoked now.
     case replayed(AuthorizationCode)
     /// The presenter's client, redirect URI or PKCE verifier did not match: nothing changed.
-    case refused
+    case refused(ProviderError)
     case expired
     case unknown
 }

@@ -63,9 +63,13 @@ public final class ProviderKeys: Sendable {
         return keys.withLock { $0 }.sorted { $0.createdAt > $1.createdAt }
     }
 
-    /// The key new tokens are signed with for `algorithm` (the newest one not retired).
+    /// The key new tokens are signed with for `algorithm` (the newest one not retired). On every
+    /// token: one pass under the lock, no copy, no sort (the keys were made before `serve` listens).
     public func signing(algorithm: String) -> ProviderSigningKey? {
-        all.first { $0.key.algorithm == algorithm && $0.retiredAt == nil }
+        keys.withLock { keys in
+            keys.lazy.filter { $0.key.algorithm == algorithm && $0.retiredAt == nil }
+                .max { $0.createdAt < $1.createdAt }
+        }
     }
 
     /// The key a token names by `kid`, for checking tokens this provider issued.

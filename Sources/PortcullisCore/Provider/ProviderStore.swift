@@ -21,7 +21,8 @@ actor ProviderShard {
     }
 
     func redeem(
-        grantId: String, codeHash: [UInt8], now: Int64, makeGrant: @Sendable (AuthorizationCode) -> ProviderGrant?
+        grantId: String, codeHash: [UInt8], now: Int64,
+        makeGrant: @Sendable (AuthorizationCode) -> Result<ProviderGrant, ProviderError>
     ) -> (CodeRedemption, UInt64?) {
         guard var code = codes[grantId], ConstantTime.equals(code.codeHash, codeHash), now < code.forgottenAt else {
             return (.unknown, nil)
@@ -33,7 +34,11 @@ actor ProviderShard {
             return (.replayed(code), ticket)
         }
         guard now < code.expiresAt else { return (.expired, nil) }
-        guard let grant = makeGrant(code) else { return (.refused, nil) }
+        let grant: ProviderGrant
+        switch makeGrant(code) {
+        case .success(let made): grant = made
+        case .failure(let refusal): return (.refused(refusal), nil)
+        }
         code.redeemed = true
         codes[grantId] = code
         grants[grantId] = grant
@@ -182,11 +187,11 @@ public final class ProviderStore: Sendable {
         await durable(await shard(code.grantId).insert(code))
     }
 
-    /// Redeems a code: on success its grant exists (made by `makeGrant`) when this returns; a `nil`
-    /// grant refuses the redemption and leaves the code as it was.
+    /// Redeems a code: on success its grant exists (made by `makeGrant`) when this returns; a
+    /// failure refuses the redemption and leaves the code as it was.
     public func redeem(
         grantId: String, codeHash: [UInt8], now: Int64,
-        makeGrant: @escaping @Sendable (AuthorizationCode) -> ProviderGrant?
+        makeGrant: @escaping @Sendable (AuthorizationCode) -> Result<ProviderGrant, ProviderError>
     ) async -> CodeRedemption {
         let (outcome, ticket) = await shard(grantId).redeem(
             grantId: grantId, codeHash: codeHash, now: now, makeGrant: makeGrant)

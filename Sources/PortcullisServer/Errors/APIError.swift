@@ -66,9 +66,8 @@ extension ProviderError: HTTPResponseError {
             case .temporarilyUnavailable: .serviceUnavailable
             default: .badRequest
             }
-        var response = HTTPResponse.json(
-            bytes: UserJSON.data(["error": code.rawValue, "error_description": description]), status: status)
-        response.headers.add(name: "Cache-Control", value: "no-store")
+        var response = API.noStore(
+            .json(bytes: UserJSON.data(["error": code.rawValue, "error_description": description]), status: status))
         if code == .invalidClient {
             response.headers.add(name: "WWW-Authenticate", value: #"Basic realm="portcullis""#)
         }
