@@ -26,16 +26,7 @@ extension MontgomeryModulus {
             t[k - 1] = UInt64(truncatingIfNeeded: top)
             t[k] = UInt64(truncatingIfNeeded: top >> 64)
         }
-        // t < 2m: subtract m unless that borrows past t's top limb; the mask picks, no branch.
-        var borrow: UInt64 = 0
-        for j in 0..<k {
-            let (d1, o1) = t[j].subtractingReportingOverflow(m[j])
-            let (d2, o2) = d1.subtractingReportingOverflow(borrow)
-            out[j] = d2
-            borrow = (o1 ? 1 : 0) | (o2 ? 1 : 0)
-        }
-        let keep = Self.mask((1 ^ borrow) | (t[k] & 1))
-        for j in 0..<k { out[j] = (out[j] & keep) | (t[j] & ~keep) }
+        Self.reduceOnce(into: out, t, modulus: m, top: t[k], count: k)
     }
 
     /// out = a²·R⁻¹ mod m: the cross products once and doubled, the squares added, then the
@@ -77,14 +68,39 @@ extension MontgomeryModulus {
             t[i + k] = UInt64(truncatingIfNeeded: sum)
             extra = UInt64(truncatingIfNeeded: sum >> 64)
         }
+        Self.reduceOnce(into: out, t + k, modulus: m, top: extra, count: k)
+    }
+
+    /// out = t − m when that does not borrow past `top` (t's limb above `count`), else t, for t < 2m:
+    /// both are computed and a mask picks, no branch. The last step of every kernel.
+    @inline(__always)
+    static func reduceOnce(
+        into out: UnsafeMutablePointer<UInt64>, _ t: UnsafePointer<UInt64>, modulus m: UnsafePointer<UInt64>,
+        top: UInt64, count k: Int
+    ) {
         var borrow: UInt64 = 0
         for j in 0..<k {
-            let (d1, o1) = t[k + j].subtractingReportingOverflow(m[j])
+            let (d1, o1) = t[j].subtractingReportingOverflow(m[j])
             let (d2, o2) = d1.subtractingReportingOverflow(borrow)
             out[j] = d2
             borrow = (o1 ? 1 : 0) | (o2 ? 1 : 0)
         }
-        let keep = Self.mask((1 ^ borrow) | (extra & 1))
-        for j in 0..<k { out[j] = (out[j] & keep) | (t[k + j] & ~keep) }
+        let keep = mask((1 ^ borrow) | (top & 1))
+        for j in 0..<k { out[j] = (out[j] & keep) | (t[j] & ~keep) }
+    }
+
+    /// selected = the table's entry number `window` (16 entries of `count` limbs), reading every
+    /// entry whole so that the memory touched does not depend on the secret window.
+    @inline(__always)
+    static func selectWindow(
+        _ window: UInt64, from table: UnsafePointer<UInt64>, into selected: UnsafeMutablePointer<UInt64>, count k: Int
+    ) {
+        selected.update(repeating: 0, count: k)
+        for candidate in 0..<16 {
+            let difference = UInt64(candidate) ^ window
+            let entryMask = mask(((difference | (0 &- difference)) >> 63) ^ 1)
+            let entry = table + candidate * k
+            for index in 0..<k { selected[index] |= entry[index] & entryMask }
+        }
     }
 }

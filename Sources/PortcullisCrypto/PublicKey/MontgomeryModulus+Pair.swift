@@ -38,8 +38,8 @@ extension MontgomeryModulus {
             ty[k - 1] = UInt64(truncatingIfNeeded: topY)
             ty[k] = UInt64(truncatingIfNeeded: topY >> 64)
         }
-        finish(x, tx, top: tx[k], count: k)
-        finish(y, ty, top: ty[k], count: k)
+        reduceOnce(into: x.out, tx, modulus: x.m, top: tx[k], count: k)
+        reduceOnce(into: y.out, ty, modulus: y.m, top: ty[k], count: k)
     }
 
     /// Both lanes' out = a²·R⁻¹ mod m (`b` unused), the product's cross terms once and doubled.
@@ -95,36 +95,8 @@ extension MontgomeryModulus {
             extraX = UInt64(truncatingIfNeeded: sumX >> 64)
             extraY = UInt64(truncatingIfNeeded: sumY >> 64)
         }
-        finish(x, tx + k, top: extraX, count: k)
-        finish(y, ty + k, top: extraY, count: k)
-    }
-
-    /// out = t − m when that does not borrow past `top`, else t (t < 2m); masked, no branch.
-    @inline(__always)
-    static func finish(_ lane: Lane, _ t: UnsafeMutablePointer<UInt64>, top: UInt64, count k: Int) {
-        var borrow: UInt64 = 0
-        for j in 0..<k {
-            let (d1, o1) = t[j].subtractingReportingOverflow(lane.m[j])
-            let (d2, o2) = d1.subtractingReportingOverflow(borrow)
-            lane.out[j] = d2
-            borrow = (o1 ? 1 : 0) | (o2 ? 1 : 0)
-        }
-        let keep = mask((1 ^ borrow) | (top & 1))
-        for j in 0..<k { lane.out[j] = (lane.out[j] & keep) | (t[j] & ~keep) }
-    }
-
-    /// Fixed windows of 4 bits, 16 table entries (5 bits measured slower: the longer constant-time
-    /// table scan costs more than the multiplications it saves).
-    static let windowBits = 4
-    static let windowEntries = 1 << windowBits
-
-    /// The `width` bits of `exponent` from bit `position` up (they may span two limbs).
-    @inline(__always)
-    static func window(_ exponent: Limbs, at position: Int, width: Int) -> UInt64 {
-        let limb = position / 64, shift = position % 64
-        var value = exponent[limb] >> UInt64(shift)
-        if shift + width > 64 { value |= exponent[limb + 1] << UInt64(64 - shift) }
-        return value & ((1 << UInt64(width)) - 1)
+        reduceOnce(into: x.out, tx + k, modulus: x.m, top: extraX, count: k)
+        reduceOnce(into: y.out, ty + k, modulus: y.m, top: extraY, count: k)
     }
 
     /// (bx^ex mod x, by^ey mod y) with secret exponents, for two moduli of the same limb count:
@@ -140,7 +112,7 @@ extension MontgomeryModulus {
         let ey = ey + Limbs(repeating: 0, count: limbs - ey.count)
         let baseX = x.toMontgomery(bx), baseY = y.toMontgomery(by)
         let oneX = x.montgomeryOne, oneY = y.montgomeryOne
-        let entries = Self.windowEntries
+        let entries = 16
         let lane = (entries + 4) * k
         return withUnsafeTemporaryAllocation(of: UInt64.self, capacity: 2 * lane) { buffer in
             let memory = buffer.baseAddress!
@@ -180,31 +152,15 @@ extension MontgomeryModulus {
                             }
                             let (squareX, squareY) = lanes(accX, accX, accX, accY, accY, accY)
                             let (stepX, stepY) = lanes(accX, accX, selX, accY, accY, selY)
-                            // Windows from the top; the first takes what is left over.
-                            let bits = 64 * limbs
-                            var position =
-                                bits - (bits % Self.windowBits == 0 ? Self.windowBits : bits % Self.windowBits)
-                            while position >= 0 {
-                                let width = min(Self.windowBits, bits - position)
-                                for _ in 0..<width { squarePair(squareX, squareY, count: k) }
-                                let windowX = Self.window(ex, at: position, width: width)
-                                let windowY = Self.window(ey, at: position, width: width)
-                                for index in 0..<k {
-                                    selX[index] = 0
-                                    selY[index] = 0
+                            for position in (0..<limbs).reversed() {
+                                for shift in stride(from: 60, through: 0, by: -4) {
+                                    for _ in 0..<4 { squarePair(squareX, squareY, count: k) }
+                                    selectWindow(
+                                        (ex[position] >> UInt64(shift)) & 0xF, from: tableX, into: selX, count: k)
+                                    selectWindow(
+                                        (ey[position] >> UInt64(shift)) & 0xF, from: tableY, into: selY, count: k)
+                                    multiplyPair(stepX, stepY, count: k)
                                 }
-                                for candidate in 0..<Self.windowEntries {
-                                    let dx = UInt64(candidate) ^ windowX, dy = UInt64(candidate) ^ windowY
-                                    let maskX = mask(((dx | (0 &- dx)) >> 63) ^ 1)
-                                    let maskY = mask(((dy | (0 &- dy)) >> 63) ^ 1)
-                                    let rowX = tableX + candidate * k, rowY = tableY + candidate * k
-                                    for index in 0..<k {
-                                        selX[index] |= rowX[index] & maskX
-                                        selY[index] |= rowY[index] & maskY
-                                    }
-                                }
-                                multiplyPair(stepX, stepY, count: k)
-                                position -= Self.windowBits
                             }
                         }
                     }

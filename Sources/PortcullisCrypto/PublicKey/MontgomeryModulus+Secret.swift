@@ -29,14 +29,7 @@ extension MontgomeryModulus {
                 for limb in exponent.reversed() {
                     for shift in stride(from: 60, through: 0, by: -4) {
                         for _ in 0..<4 { square(into: accumulator, accumulator, modulus: m, scratch: scratch) }
-                        let window = (limb >> UInt64(shift)) & 0xF
-                        for index in 0..<k { selected[index] = 0 }
-                        for candidate in 0..<16 {
-                            let difference = UInt64(candidate) ^ window
-                            let mask = Self.mask(((difference | (0 &- difference)) >> 63) ^ 1)
-                            let offset = table + candidate * k
-                            for index in 0..<k { selected[index] |= offset[index] & mask }
-                        }
+                        Self.selectWindow((limb >> UInt64(shift)) & 0xF, from: table, into: selected, count: k)
                         multiply(into: accumulator, accumulator, selected, modulus: m, scratch: scratch)
                     }
                 }
