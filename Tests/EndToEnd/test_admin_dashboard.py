@@ -10,7 +10,7 @@ import pyotp
 import requests
 
 from conftest import BINARY, login, register
-from test_pages import PASSWORD, arrived, browser, csp_reports, csp_violations, csrf, field_error, shot, shows, sign_in
+from test_pages import PASSWORD, arrived, browser, csp_reports, csp_violations, csrf, field_error, shot, shows, sign_in, two_step_sign_in
 
 ADMIN_PAGES = ["/admin", "/admin/users", "/admin/bans", "/admin/audit", "/admin/live", "/admin/audit.jsonl"]
 
@@ -150,12 +150,7 @@ def test_a_real_browser_manages_a_user_among_ten_thousand(start_server, browser,
     assert target_token.status_code == 200
 
     browser.get(server.url("/login"))
-    browser.find_element(By.ID, "email").send_keys("chief@example.com")
-    browser.find_element(By.ID, "password").send_keys(PASSWORD)
-    browser.find_element(By.CSS_SELECTOR, "button[type=submit]").click()
-    assert arrived(browser, "/login/2fa")
-    browser.find_element(By.ID, "token").send_keys(totp.at(time.time() + 30))
-    browser.find_element(By.CSS_SELECTOR, "button[type=submit]").click()
+    two_step_sign_in(browser, "chief@example.com", totp)
     assert arrived(browser, "/account")
     browser.get(server.url("/admin/users"))
     assert "10001 user(s)" in browser.page_source

@@ -515,7 +515,7 @@ def test_a_browser_signs_in_to_an_application_with_2fa_and_consent_then_logs_out
     import pyotp
     import re
     from selenium.webdriver.common.by import By
-    from test_pages import arrived, shows, csp_violations, PASSWORD
+    from test_pages import arrived, shows, csp_violations, two_step_sign_in
     server, origin, client_id, secret = browser_provider(start_server, rp)
     register(server, "chrome@example.com")
     api = login(server, "chrome@example.com").json()
@@ -526,12 +526,7 @@ def test_a_browser_signs_in_to_an_application_with_2fa_and_consent_then_logs_out
 
     verifier, state, nonce = start_sign_in(browser, server, rp, client_id)
     assert arrived(browser, "/login")
-    browser.find_element(By.ID, "email").send_keys("chrome@example.com")
-    browser.find_element(By.ID, "password").send_keys(PASSWORD)
-    browser.find_element(By.CSS_SELECTOR, "button[type=submit]").click()
-    assert arrived(browser, "/login/2fa")
-    browser.find_element(By.ID, "token").send_keys(totp.at(time.time() + 30))
-    browser.find_element(By.CSS_SELECTOR, "button[type=submit]").click()
+    two_step_sign_in(browser, "chrome@example.com", totp)
     assert shows(browser, "Allow Chat?")  # a third-party client: consent, once
     browser.find_element(By.ID, "allow").click()
     tokens, claims = finish_sign_in(server, rp, client_id, secret, verifier, state, nonce)

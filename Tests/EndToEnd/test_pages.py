@@ -145,6 +145,19 @@ def shows(browser, text):
     return True
 
 
+def two_step_sign_in(browser, email, totp, screenshot=None):
+    """On the sign-in page already: email and password, then the code of `totp` on the second step."""
+    from selenium.webdriver.common.by import By
+    browser.find_element(By.ID, "email").send_keys(email)
+    browser.find_element(By.ID, "password").send_keys(PASSWORD)
+    browser.find_element(By.CSS_SELECTOR, "button[type=submit]").click()
+    assert arrived(browser, "/login/2fa")
+    if screenshot:
+        shot(browser, screenshot)
+    browser.find_element(By.ID, "token").send_keys(totp.at(time.time() + 30))
+    browser.find_element(By.CSS_SELECTOR, "button[type=submit]").click()
+
+
 def csp_violations(browser):
     return [entry["message"] for entry in browser.get_log("browser") if "Content Security Policy" in entry["message"]]
 
@@ -181,13 +194,7 @@ def test_a_real_browser_signs_up_signs_in_takes_the_second_step_and_sees_its_ses
     assert requests.post(server.url("/api/auth/2fa/confirm"), headers=auth, json={"token": totp.now()}).status_code == 200
     browser.find_element(By.CSS_SELECTOR, "form[action='/logout'] button").click()
     assert arrived(browser, "/login")
-    browser.find_element(By.ID, "email").send_keys("chrome@example.com")
-    browser.find_element(By.ID, "password").send_keys(PASSWORD)
-    browser.find_element(By.CSS_SELECTOR, "button[type=submit]").click()
-    assert arrived(browser, "/login/2fa")
-    shot(browser, "second-step")
-    browser.find_element(By.ID, "token").send_keys(totp.at(time.time() + 30))
-    browser.find_element(By.CSS_SELECTOR, "button[type=submit]").click()
+    two_step_sign_in(browser, "chrome@example.com", totp, screenshot="second-step")
     assert arrived(browser, "/account") and ">on<" in browser.page_source
     assert csp_violations(browser) == [] and csp_reports(server, 204) == 0
 
