@@ -79,7 +79,8 @@ class Server:
         # Run from the data directory so no stray .env in the repository is read.
         self.process = subprocess.Popen([BINARY, "serve"], env=self.env, cwd=self.data, stdout=self.log, stderr=subprocess.STDOUT)
         self.base = f"http://127.0.0.1:{self.port}"
-        deadline = time.time() + 60
+        # A first start without seeded keys makes an RSA key: seconds to minutes in the debug build.
+        deadline = time.time() + (60 if seed_keys else 240)
         while time.time() < deadline:
             if self.process.poll() is not None:
                 raise RuntimeError(f"server exited: {open(self.log_path).read()}")
